@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine with Python 3.11+:
+#   make demo   load the bundled sample, build the dbt models, print a summary
+#   make test   run the whole test suite (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test test-slow bench bench-smoke clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/grouplake run data/sample
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(BIN)/.installed
+	$(BIN)/python -m pytest -m slow
+
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m bench.run --events 1000000
+
+bench-smoke: $(BIN)/.bench-installed
+	$(BIN)/python -m bench.run --events 20000 --smoke
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/lake dbt_project/target dbt_project/logs
