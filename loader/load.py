@@ -1,0 +1,237 @@
+"""The load: input files -> validated events, rejects and duplicates -> DuckDB + Parquet lake.
+
+This is the library API behind ``grouplake load``::
+
+    from loader.load import load_paths
+    report = load_paths(["data/sample"], warehouse="data/warehouse.duckdb", lake="data/lake")
+    print(report.loaded, report.rejected)
+
+One input file is one batch: one DuckDB transaction that inserts its events, rejects and
+ledger row, plus the Parquet files that are published when (and only when) it commits.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from loader import lake as lake_files
+from loader import ledger
+from loader.config import Paths
+from loader.faults import crash_point
+from loader.reader import DEFAULT_CHUNK_BYTES, discover_files, file_sha256, file_size, iter_chunks
+from loader.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, EVENTS_SQL, MACROS_SQL,
+                             REJECT_REASONS, prepare_chunk)
+from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str                 # loaded | skipped | failed
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    batch_id: int | None = None
+    error: str | None = None
+    size: int = 0
+    seconds: float = 0.0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class LoadReport:
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def _sum(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    read = property(lambda self: self._sum("read"))
+    loaded = property(lambda self: self._sum("loaded"))
+    rejected = property(lambda self: self._sum("rejected"))
+    duplicates = property(lambda self: self._sum("duplicates"))
+    bytes = property(lambda self: self._sum("size"))
+    skipped_files = property(lambda self: sum(f.status == "skipped" for f in self.files))
+    failed_files = property(lambda self: sum(f.status == "failed" for f in self.files))
+    loaded_files = property(lambda self: sum(f.status == "loaded" for f in self.files))
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_files == 0
+
+
+class Progress(Protocol):
+    def start_file(self, path: Path, size: int) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def end_file(self, result: FileResult) -> None: ...
+    def waiting_for_lock(self, holder: str) -> None: ...
+
+
+def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
+               lake: str | Path | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+               max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+               wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+               progress: Progress | None = None) -> LoadReport:
+    """Load files, directories and globs. Raises InputNotFound / WarehouseBusy before loading anything."""
+    started = time.monotonic()
+    paths = Paths.resolve(warehouse, lake)
+    files = discover_files([str(p) for p in inputs])
+    report = LoadReport()
+    on_wait = progress.waiting_for_lock if progress else None
+    with warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
+        con = connect(paths.warehouse)
+        try:
+            con.execute(MACROS_SQL)
+            recover(con, paths.lake)
+            for path in files:
+                result = load_file(con, path, paths.lake, chunk_bytes=chunk_bytes,
+                                   max_line_bytes=max_line_bytes, progress=progress)
+                report.files.append(result)
+                if progress:
+                    progress.end_file(result)
+        finally:
+            con.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def recover(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """Finish publishing committed batches and drop staging left by batches that never committed."""
+    for batch_id, files in ledger.unpublished(con):
+        lake_files.publish(lake, batch_id, files)
+        ledger.mark_published(con, batch_id)
+    committed = ledger.committed_batch_ids(con)
+    for batch_id in lake_files.staged_batches(lake):
+        if batch_id not in committed:
+            lake_files.discard(lake, batch_id)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
+              chunk_bytes: int = DEFAULT_CHUNK_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+              progress: Progress | None = None) -> FileResult:
+    t0 = time.monotonic()
+    result = FileResult(path=str(path), status="failed")
+    started_at = _now()
+    try:
+        result.size = file_size(path)
+        content_hash = file_sha256(path)
+    except OSError as exc:
+        result.error = f"cannot read {path}: {exc.strerror or exc}"
+        _record_failure(con, result, None, started_at)
+        return result
+    if ledger.loaded_batch_for_hash(con, content_hash) is not None:
+        result.status = "skipped"
+        result.seconds = time.monotonic() - t0
+        return result
+
+    batch_id = ledger.next_batch_id(con)
+    result.batch_id = batch_id
+    if progress:
+        progress.start_file(path, result.size)
+    con.begin()
+    try:
+        _load_lines(con, path, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress)
+        _resolve_rejects(con, batch_id)
+        files = lake_files.write_batch(con, lake, batch_id)
+        result.status = "loaded"
+        ledger.record(con, ledger.LedgerRow(
+            batch_id, str(path), result.size, content_hash, started_at, _now(), result.read,
+            result.loaded, result.rejected, result.duplicates, "loaded", None, files))
+        crash_point("before_commit")
+        con.commit()
+    except (OSError, duckdb.Error) as exc:
+        con.rollback()
+        lake_files.discard(lake, batch_id)
+        result.status = "failed"
+        result.error = _describe(exc, path)
+        result.read = result.loaded = result.rejected = result.duplicates = 0
+        result.rejects_by_reason = {}
+        _record_failure(con, result, content_hash, started_at)
+        result.seconds = time.monotonic() - t0
+        return result
+    crash_point("after_commit")
+    lake_files.publish(lake, batch_id, files)
+    ledger.mark_published(con, batch_id)
+    result.seconds = time.monotonic() - t0
+    return result
+
+
+def _load_lines(con, path: Path, batch_id: int, loaded_at: datetime, result: FileResult,
+                chunk_bytes: int, max_line_bytes: int, progress: Progress | None) -> None:
+    params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
+    advance = progress.advance if progress else None
+    for chunk in iter_chunks(path, chunk_bytes=chunk_bytes, progress=advance):
+        if chunk.lines:
+            table = prepare_chunk(chunk, max_line_bytes)
+            con.register("chunk_input", table)
+            con.execute(CLASSIFY_SQL)
+            con.unregister("chunk_input")
+            con.execute(EVENTS_SQL, params)
+            con.execute("INSERT INTO raw.group_events SELECT * EXCLUDE (is_duplicate) "
+                        "FROM chunk_events WHERE NOT is_duplicate ORDER BY source_line")
+            con.execute("""
+                INSERT INTO raw.group_event_rejects (batch_id, source_file, source_line, reason, message,
+                    message_id, raw_line, raw_line_base64, rejected_at)
+                SELECT $batch_id, $source_file, source_line, reason, message, message_id, raw_line,
+                       raw_base64, $loaded_at::TIMESTAMPTZ
+                FROM chunk_classified WHERE reason IS NOT NULL ORDER BY source_line""", params)
+            n_dup, n_new = con.execute(
+                "SELECT count(*) FILTER (is_duplicate), count(*) FILTER (NOT is_duplicate) FROM chunk_events"
+            ).fetchone()
+            for reason, n in con.execute(
+                    "SELECT reason, count(*) FROM chunk_classified WHERE reason IS NOT NULL GROUP BY reason"
+            ).fetchall():
+                result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
+                result.rejected += n
+            result.read += len(chunk.lines)
+            result.loaded += n_new
+            result.duplicates += n_dup
+        if chunk.read_error:
+            line_no = chunk.first_line + len(chunk.lines)
+            con.execute("""
+                INSERT INTO raw.group_event_rejects (batch_id, source_file, source_line, reason, message,
+                    raw_line, rejected_at)
+                VALUES ($batch_id, $source_file, $line_no, 'unreadable_input', $message, '',
+                        $loaded_at::TIMESTAMPTZ)""",
+                {**params, "line_no": line_no,
+                 "message": f"{chunk.read_error}; nothing after line {line_no - 1} could be read"})
+            result.read += 1
+            result.rejected += 1
+            result.rejects_by_reason["unreadable_input"] = result.rejects_by_reason.get("unreadable_input", 0) + 1
+        crash_point("after_chunk")
+
+
+def _resolve_rejects(con, batch_id: int) -> None:
+    """Mark earlier rejects as resolved when this batch loaded an event with their messageId."""
+    con.execute("""
+        UPDATE raw.group_event_rejects SET resolved_at = now(), resolved_by_batch_id = $b
+        WHERE resolved_at IS NULL AND batch_id < $b
+          AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""", {"b": batch_id})
+
+
+def _record_failure(con, result: FileResult, content_hash: str | None, started_at: datetime) -> None:
+    batch_id = ledger.next_batch_id(con)
+    result.batch_id = batch_id
+    ledger.record(con, ledger.LedgerRow(
+        batch_id, result.path, result.size or None, content_hash, started_at, _now(), 0, 0, 0, 0,
+        "failed", result.error, []))
+
+
+def _describe(exc: BaseException, path: Path) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read {path}: {exc.strerror or exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = ["load_paths", "load_file", "recover", "LoadReport", "FileResult", "REJECT_REASONS"]

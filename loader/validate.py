@@ -1,0 +1,302 @@
+"""Validation of raw lines: every line becomes an event row, a reject row, or a duplicate.
+
+The per-line work is done in two vectorised steps:
+
+1. ``prepare_chunk`` (Arrow): byte-level checks that must happen before text exists —
+   invalid UTF-8, NUL bytes, over-long lines, NaN/Infinity tokens. Only lines that fail
+   these (rare) are looked at one by one.
+2. ``CLASSIFY_SQL`` (DuckDB): JSON parsing, the SPEC §1 field rules, ids, timestamps,
+   event time, and the reject reason of every remaining line.
+
+Reject reason codes are stable; they are the ``reason`` column of raw.group_event_rejects.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from loader.reader import Chunk
+
+DEFAULT_MAX_LINE_BYTES = 1 << 20  # Segment caps a call at 32 KB; we accept up to 1 MiB
+
+REJECT_REASONS = {
+    "invalid_utf8": "the line is not valid UTF-8",
+    "too_large": "the line is longer than the maximum line size",
+    "empty_line": "the line is empty or only whitespace",
+    "invalid_json": "the line is not valid JSON",
+    "not_an_object": "the line is JSON but not an object",
+    "wrong_type": "type is missing or is not \"group\"",
+    "missing_group_id": "groupId is missing or null",
+    "invalid_group_id": "groupId is empty, whitespace-only, or not a string or number",
+    "invalid_user_id": "userId is not a string or number",
+    "invalid_anonymous_id": "anonymousId is not a string or number",
+    "invalid_message_id": "messageId is not a string or number",
+    "invalid_traits": "traits is not an object (or null)",
+    "invalid_timestamp": "a timestamp field is not an ISO-8601 string or unix seconds/milliseconds",
+    "unreadable_input": "the file could not be read past this point (corrupt or truncated compression)",
+}
+
+CHUNK_SCHEMA = pa.schema([
+    ("source_line", pa.int64()),
+    ("line", pa.string()),          # null when a byte-level check already rejected the line
+    ("pre_reason", pa.string()),
+    ("pre_message", pa.string()),
+    ("raw_text", pa.string()),      # text shown in rejects for byte-level rejects
+    ("raw_base64", pa.string()),    # exact bytes for lines that are not clean UTF-8 text
+])
+
+
+def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> pa.Table:
+    """Arrow table of the chunk's lines with byte-level rejects already decided."""
+    n = len(chunk.lines)
+    binary = pa.array(chunk.lines, pa.binary())
+    source_line = pa.array(range(chunk.first_line, chunk.first_line + n), pa.int64())
+    try:
+        text = binary.cast(pa.string())
+        suspects: set[int] = set()
+    except pa.ArrowInvalid:
+        text = None
+        suspects = set(range(n))  # find the invalid lines one by one (rare)
+    too_long = pc.greater(pc.binary_length(binary), max_line_bytes)
+    if pc.any(too_long).as_py():
+        suspects.update(pc.indices_nonzero(too_long).to_pylist())
+    if pc.any(pc.match_substring(binary, "\x00")).as_py():
+        suspects.update(pc.indices_nonzero(pc.match_substring(binary, "\x00")).to_pylist())
+    if text is not None:
+        nan_like = pc.match_substring_regex(text, "NaN|Infinity")
+        if pc.any(nan_like).as_py():
+            suspects.update(pc.indices_nonzero(nan_like).to_pylist())
+    suspects.update(chunk.oversized)
+
+    if not suspects:
+        nulls = pa.nulls(n, pa.string())
+        return pa.Table.from_arrays([source_line, text, nulls, nulls, nulls, nulls], schema=CHUNK_SCHEMA)
+
+    lines = text.to_pylist() if text is not None else [None] * n
+    pre_reason: list[str | None] = [None] * n
+    pre_message: list[str | None] = [None] * n
+    raw_text: list[str | None] = [None] * n
+    raw_base64: list[str | None] = [None] * n
+    for i in suspects:
+        data = chunk.lines[i]
+        verdict = _byte_level_verdict(data, chunk.oversized.get(i), max_line_bytes)
+        if verdict is None:
+            if lines[i] is None:
+                lines[i] = data.decode("utf-8")
+            continue
+        reason, message, keep_bytes = verdict
+        lines[i] = None
+        pre_reason[i], pre_message[i] = reason, message
+        raw_text[i] = data.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+        if keep_bytes:
+            raw_base64[i] = base64.b64encode(data).decode("ascii")
+    return pa.Table.from_arrays(
+        [source_line, pa.array(lines, pa.string()), pa.array(pre_reason, pa.string()),
+         pa.array(pre_message, pa.string()), pa.array(raw_text, pa.string()),
+         pa.array(raw_base64, pa.string())],
+        schema=CHUNK_SCHEMA)
+
+
+def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: int):
+    """(reason, message, keep_exact_bytes) for a line that fails a byte-level check, else None."""
+    if true_length is not None or len(data) > max_line_bytes:
+        length = true_length or len(data)
+        kept = "" if true_length is None else f"; only the first {len(data)} bytes are kept here"
+        return ("too_large", f"line is {length} bytes, over the {max_line_bytes}-byte limit{kept}",
+                not _is_utf8(data))
+    if not _is_utf8(data):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = f"invalid UTF-8 at byte {exc.start}"
+        return "invalid_utf8", where, True
+    if b"\x00" in data:
+        stripped = data.rstrip(b"\r").strip(b" \t")
+        return ("invalid_json", "line contains a NUL byte" +
+                ("" if stripped else " and nothing else"), True)
+    try:
+        json.loads(data, parse_constant=_refuse_constant)
+    except _NonFiniteNumber as exc:
+        return "invalid_json", f"{exc} is not valid JSON (only finite numbers are)", False
+    except ValueError:
+        pass  # plain invalid JSON, or a string containing "NaN": DuckDB decides
+    return None
+
+
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(token: str):
+    raise _NonFiniteNumber(token)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+# Fields of the Segment call that get their own columns; everything else goes to `extra`.
+KNOWN_FIELDS = ["type", "groupId", "userId", "anonymousId", "messageId", "traits", "timestamp",
+                "originalTimestamp", "sentAt", "receivedAt", "context", "integrations"]
+_REMOVE_KNOWN_PATCH = json.dumps({k: None for k in KNOWN_FIELDS})
+_PATHS = "[" + ", ".join(f"'$.{k}'" for k in KNOWN_FIELDS) + "]"
+_DEFAULT_MESSAGE_CASE = "CASE reason " + " ".join(
+    "WHEN '{}' THEN '{}'".format(code, text.replace("'", "''")) for code, text in REJECT_REASONS.items()
+) + " END"
+
+MACROS_SQL = r"""
+-- JSON value -> id string: strings as sent (trimmed empty = invalid), numbers as decimal strings
+CREATE OR REPLACE TEMP MACRO gl_id(v) AS CASE json_type(v)
+    WHEN 'VARCHAR' THEN v ->> '$'
+    WHEN 'BIGINT' THEN v::VARCHAR
+    WHEN 'UBIGINT' THEN v::VARCHAR
+    WHEN 'DOUBLE' THEN CASE
+        WHEN regexp_full_match(v::VARCHAR, '-?[0-9]+') THEN v::VARCHAR
+        WHEN isfinite(v::DOUBLE) AND v::DOUBLE = floor(v::DOUBLE) AND abs(v::DOUBLE) < 1e38
+            THEN CAST(v::DOUBLE AS HUGEINT)::VARCHAR
+        ELSE v::VARCHAR END
+    END;
+CREATE OR REPLACE TEMP MACRO gl_is_id_type(v) AS json_type(v) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE');
+-- unix seconds, or milliseconds when the magnitude says so (>= 1e11 is after year 5138 in seconds)
+CREATE OR REPLACE TEMP MACRO gl_unix(x) AS
+    try(to_timestamp(CASE WHEN abs(x) >= 1e11 THEN x / 1000.0 ELSE x END));
+CREATE OR REPLACE TEMP MACRO gl_ts(v) AS CASE
+    WHEN v IS NULL OR json_type(v) = 'NULL' THEN NULL
+    WHEN json_type(v) = 'VARCHAR' THEN coalesce(
+        try_cast(v ->> '$' AS TIMESTAMPTZ),
+        CASE WHEN regexp_full_match(trim(v ->> '$'), '-?[0-9]+(\.[0-9]+)?')
+             THEN gl_unix(try_cast(trim(v ->> '$') AS DOUBLE)) END)
+    WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(v::DOUBLE)
+    END;
+-- true when a present, non-null timestamp value does not parse
+CREATE OR REPLACE TEMP MACRO gl_ts_bad(v) AS v IS NOT NULL AND json_type(v) <> 'NULL' AND gl_ts(v) IS NULL;
+CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
+    WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
+    WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object'
+    WHEN 'ARRAY' THEN 'an array' WHEN 'NULL' THEN 'null' ELSE lower(json_type(v)) END;
+CREATE OR REPLACE TEMP MACRO gl_present(v) AS v IS NOT NULL AND json_type(v) <> 'NULL';
+"""
+
+CLASSIFY_SQL = f"""
+CREATE OR REPLACE TEMP TABLE chunk_classified AS
+WITH lines AS (
+    SELECT source_line, rtrim(line, chr(13)) AS line, pre_reason, pre_message, raw_text, raw_base64
+    FROM chunk_input
+), parsed AS (
+    SELECT *,
+        CASE WHEN pre_reason IS NULL AND trim(line, ' ' || chr(9) || chr(13)) <> '' THEN json_valid(line) END AS is_json
+    FROM lines
+), typed AS (
+    SELECT *, CASE WHEN is_json THEN json_type(line) END AS doc_type FROM parsed
+), fields AS (
+    SELECT *,
+        CASE WHEN doc_type = 'OBJECT' THEN json_extract(line, {_PATHS}) END AS f
+    FROM typed
+), named AS (
+    SELECT source_line, line, pre_reason, pre_message, raw_text, raw_base64, is_json, doc_type,
+        f[1] AS j_type, f[2] AS j_group_id, f[3] AS j_user_id, f[4] AS j_anonymous_id,
+        f[5] AS j_message_id, f[6] AS j_traits, f[7] AS j_timestamp, f[8] AS j_original_timestamp,
+        f[9] AS j_sent_at, f[10] AS j_received_at, f[11] AS j_context, f[12] AS j_integrations
+    FROM fields
+), checked AS (
+    SELECT *,
+        CASE
+            WHEN pre_reason IS NOT NULL THEN pre_reason
+            WHEN is_json IS NULL THEN 'empty_line'
+            WHEN NOT is_json THEN 'invalid_json'
+            WHEN doc_type <> 'OBJECT' THEN 'not_an_object'
+            WHEN j_type IS NULL OR json_type(j_type) <> 'VARCHAR'
+                 OR lower(trim(j_type ->> '$')) <> 'group' THEN 'wrong_type'
+            WHEN NOT gl_present(j_group_id) THEN 'missing_group_id'
+            WHEN NOT gl_is_id_type(j_group_id) OR trim(gl_id(j_group_id)) = '' THEN 'invalid_group_id'
+            WHEN gl_present(j_user_id) AND NOT gl_is_id_type(j_user_id) THEN 'invalid_user_id'
+            WHEN gl_present(j_anonymous_id) AND NOT gl_is_id_type(j_anonymous_id) THEN 'invalid_anonymous_id'
+            WHEN gl_present(j_message_id) AND NOT gl_is_id_type(j_message_id) THEN 'invalid_message_id'
+            WHEN gl_present(j_traits) AND json_type(j_traits) <> 'OBJECT' THEN 'invalid_traits'
+            WHEN gl_ts_bad(j_timestamp) OR gl_ts_bad(j_original_timestamp)
+                 OR gl_ts_bad(j_sent_at) OR gl_ts_bad(j_received_at) THEN 'invalid_timestamp'
+        END AS reason
+    FROM named
+)
+SELECT
+    source_line, reason,
+    CASE
+        WHEN reason IS NULL THEN NULL
+        WHEN pre_message IS NOT NULL THEN pre_message
+        WHEN reason = 'wrong_type' THEN
+            CASE WHEN j_type IS NULL THEN 'type is missing'
+                 ELSE 'type is ' || j_type::VARCHAR || ', expected "group"' END
+        WHEN reason = 'not_an_object' THEN 'the line is ' || gl_kind(line) || ', expected an object'
+        WHEN reason = 'invalid_group_id' THEN 'groupId is ' || CASE WHEN gl_is_id_type(j_group_id)
+            THEN 'blank: ' || j_group_id::VARCHAR ELSE gl_kind(j_group_id) END
+        WHEN reason = 'invalid_user_id' THEN 'userId is ' || gl_kind(j_user_id)
+        WHEN reason = 'invalid_anonymous_id' THEN 'anonymousId is ' || gl_kind(j_anonymous_id)
+        WHEN reason = 'invalid_message_id' THEN 'messageId is ' || gl_kind(j_message_id)
+        WHEN reason = 'invalid_traits' THEN 'traits is ' || gl_kind(j_traits) || ', expected an object'
+        WHEN reason = 'invalid_timestamp' THEN 'cannot parse ' || concat_ws(', ',
+            CASE WHEN gl_ts_bad(j_timestamp) THEN 'timestamp ' || j_timestamp::VARCHAR END,
+            CASE WHEN gl_ts_bad(j_original_timestamp) THEN 'originalTimestamp ' || j_original_timestamp::VARCHAR END,
+            CASE WHEN gl_ts_bad(j_sent_at) THEN 'sentAt ' || j_sent_at::VARCHAR END,
+            CASE WHEN gl_ts_bad(j_received_at) THEN 'receivedAt ' || j_received_at::VARCHAR END)
+        ELSE {_DEFAULT_MESSAGE_CASE}
+    END AS message,
+    coalesce(raw_text, line) AS raw_line,
+    raw_base64,
+    CASE WHEN doc_type = 'OBJECT' AND gl_is_id_type(j_message_id) AND trim(gl_id(j_message_id)) <> ''
+         THEN gl_id(j_message_id)
+         WHEN reason IS NULL THEN md5(line) END AS message_id,
+    NOT coalesce(doc_type = 'OBJECT' AND gl_is_id_type(j_message_id) AND trim(gl_id(j_message_id)) <> '', false)
+        AS message_id_derived,
+    CASE WHEN reason IS NULL THEN j_type ->> '$' END AS event_type,
+    CASE WHEN reason IS NULL THEN gl_id(j_group_id) END AS group_id,
+    CASE WHEN reason IS NULL AND gl_present(j_user_id) AND trim(gl_id(j_user_id)) <> '' THEN gl_id(j_user_id) END AS user_id,
+    CASE WHEN reason IS NULL AND gl_present(j_anonymous_id) AND trim(gl_id(j_anonymous_id)) <> '' THEN gl_id(j_anonymous_id) END AS anonymous_id,
+    CASE WHEN reason IS NULL THEN gl_ts(j_timestamp) END AS "timestamp",
+    CASE WHEN reason IS NULL THEN gl_ts(j_original_timestamp) END AS original_timestamp,
+    CASE WHEN reason IS NULL THEN gl_ts(j_sent_at) END AS sent_at,
+    CASE WHEN reason IS NULL THEN gl_ts(j_received_at) END AS received_at,
+    CASE WHEN reason IS NULL THEN
+        CASE WHEN gl_present(j_traits) THEN j_traits ELSE '{{}}' END END::JSON AS traits,
+    CASE WHEN reason IS NULL AND gl_present(j_context) THEN j_context END::JSON AS context,
+    CASE WHEN reason IS NULL AND gl_present(j_integrations) THEN j_integrations END::JSON AS integrations,
+    CASE WHEN reason IS NULL THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}')::VARCHAR, '{{}}') END::JSON AS extra
+FROM checked
+"""
+
+# Accepted rows get their event time (SPEC §1) and are split into new events and duplicates.
+EVENTS_SQL = """
+CREATE OR REPLACE TEMP TABLE chunk_events AS
+SELECT
+    message_id, message_id_derived, event_type, group_id, user_id, anonymous_id,
+    CASE
+        WHEN "timestamp" IS NOT NULL THEN "timestamp"
+        WHEN original_timestamp IS NOT NULL AND sent_at IS NOT NULL AND received_at IS NOT NULL
+            THEN received_at - (sent_at - original_timestamp)
+        ELSE coalesce(original_timestamp, received_at, sent_at, $loaded_at::TIMESTAMPTZ)
+    END AS event_at,
+    CASE
+        WHEN "timestamp" IS NOT NULL THEN 'timestamp'
+        WHEN original_timestamp IS NOT NULL AND sent_at IS NOT NULL AND received_at IS NOT NULL THEN 'skew_corrected'
+        WHEN original_timestamp IS NOT NULL THEN 'original_timestamp'
+        WHEN received_at IS NOT NULL THEN 'received_at'
+        WHEN sent_at IS NOT NULL THEN 'sent_at'
+        ELSE 'loaded_at'
+    END AS event_at_source,
+    "timestamp", original_timestamp, sent_at, received_at,
+    $loaded_at::TIMESTAMPTZ AS loaded_at,
+    $batch_id::BIGINT AS batch_id,
+    $source_file::VARCHAR AS source_file,
+    source_line, traits, context, integrations, extra,
+    row_number() OVER (PARTITION BY message_id ORDER BY source_line) > 1
+        OR message_id IN (SELECT message_id FROM raw.group_events) AS is_duplicate
+FROM chunk_classified
+WHERE reason IS NULL
+"""

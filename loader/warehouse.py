@@ -1,0 +1,91 @@
+"""The DuckDB warehouse: connecting, creating the raw schema, and the writer lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from loader.errors import GrouplakeError, WarehouseBusy
+from loader.schema import DDL
+
+DEFAULT_LOCK_WAIT_SECONDS = 300.0
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+@contextlib.contextmanager
+def warehouse_lock(warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+                   on_wait=None) -> Iterator[None]:
+    """Hold the exclusive writer lock of ``warehouse`` (a ``.lock`` file beside it).
+
+    Loads and dbt builds take it, so two writers never interleave. Waits up to
+    ``wait_seconds`` (calling ``on_wait(holder)`` once), then raises WarehouseBusy.
+    The lock is an OS file lock: it is released when the process dies, even on SIGKILL.
+    """
+    path = lock_path(Path(warehouse))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _read_holder(path)
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"warehouse is busy: {warehouse} is locked by another grouplake process"
+                        f"{f' ({holder})' if holder else ''}; gave up after {wait_seconds:g}s "
+                        "(use --wait to wait longer)") from None
+                if on_wait and not told:
+                    on_wait(holder)
+                    told = True
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}".encode())
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _read_holder(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+def connect(warehouse: Path, read_only: bool = False,
+            memory_limit: str | None = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating it and the raw schema when writable), UTC session."""
+    warehouse = Path(warehouse)
+    if read_only and not warehouse.exists():
+        raise GrouplakeError(f"no warehouse at {warehouse}: run `grouplake load` first")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    config: dict[str, str | int] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    try:
+        con = duckdb.connect(str(warehouse), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusy(
+                f"warehouse is busy: {warehouse} is open in another process "
+                "(close the other DuckDB session and try again)") from None
+        raise GrouplakeError(f"cannot open warehouse {warehouse}: {exc}") from None
+    con.execute("SET TimeZone = 'UTC'")  # after connect: the ICU extension must be loaded first
+    if not read_only:
+        con.execute(DDL)
+    return con
