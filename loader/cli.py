@@ -1,0 +1,244 @@
+"""`grouplake`: a thin command line over the library (loader.load, loader.dbt_runner, ...)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                           TransferSpeedColumn)
+from rich.table import Table
+
+from loader.config import LAKE_ENV, WAREHOUSE_ENV, Paths
+from loader.errors import GrouplakeError
+from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Land Segment-spec Group calls into a Parquet lake and DuckDB, and build the dbt marts.")
+out = Console()
+err = Console(stderr=True)
+
+WarehouseOpt = typer.Option(None, "--warehouse", "-w", envvar=WAREHOUSE_ENV,
+                            help="DuckDB warehouse file [default: data/warehouse.duckdb]")
+LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
+                       help="Parquet lake folder [default: data/lake]")
+WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
+                       help="Seconds to wait for another grouplake writer before giving up.")
+
+
+def _fail(exc: BaseException) -> None:
+    code = getattr(exc, "exit_code", 1)
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code)
+
+
+class _RichProgress:
+    """Progress bar per file on stderr (only drawn on a terminal) and a line per finished file."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                            TransferSpeedColumn(), TimeRemainingColumn(), console=err, transient=True,
+                            disable=not err.is_terminal)
+        self.task = None
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.__exit__(*exc)
+
+    def start_file(self, path: Path, size: int) -> None:
+        self.task = self.bar.add_task(path.name, total=size or None)
+
+    def advance(self, nbytes: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, nbytes)
+
+    def end_file(self, result) -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+            self.task = None
+        style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
+        line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
+                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}")
+        if result.status == "skipped":
+            line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
+        if result.error:
+            line += f" — {result.error}"
+        err.print(line, highlight=False)
+
+    def waiting_for_lock(self, holder: str) -> None:
+        err.print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...")
+
+
+def _print_load_report(report) -> None:
+    table = Table(title="grouplake load", show_footer=True, title_justify="left")
+    table.add_column("file", footer="total", overflow="fold")
+    table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
+                                      f"{report.failed_files} failed")
+    for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
+                      ("duplicates", "duplicates")):
+        table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
+    cwd = Path.cwd()
+    for f in report.files:
+        p = Path(f.path)
+        name = str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
+        table.add_row(name, f.status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
+    out.print(table)
+    rate = report.read / report.seconds if report.seconds else 0
+    out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
+              f"read = loaded + rejected + duplicates: "
+              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,}")
+    reasons: dict[str, int] = {}
+    for f in report.files:
+        for k, v in f.rejects_by_reason.items():
+            reasons[k] = reasons.get(k, 0) + v
+    if reasons:
+        out.print("rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+                  + "  (see `grouplake rejects`)")
+    for f in report.files:
+        if f.status == "failed":
+            err.print(f"[bold red]failed:[/] {f.path}: {f.error}")
+
+
+def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int):
+    from loader.load import load_paths
+
+    with _RichProgress() as progress:
+        return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
+                          chunk_bytes=chunk_mb << 20, progress=progress)
+
+
+@app.command()
+def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
+         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+         wait: float = WaitOpt,
+         chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB.")):
+    """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
+    try:
+        report = _do_load(paths, warehouse, lake, wait, chunk_mb)
+    except GrouplakeError as exc:
+        _fail(exc)
+    _print_load_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+           limit: int = typer.Option(20, help="How many ledger rows to show.")):
+    """Show the load ledger and row counts of the raw tables, the lake and the marts."""
+    from loader.status import ledger_rows, table_counts
+
+    paths = Paths.resolve(warehouse, lake)
+    try:
+        rows = ledger_rows(paths.warehouse, limit)
+        counts = table_counts(paths.warehouse, paths.lake)
+    except GrouplakeError as exc:
+        _fail(exc)
+    table = Table(title=f"load ledger (last {limit})", title_justify="left")
+    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "finished"):
+        table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "duplicates") else "left")
+    for r in rows:
+        table.add_row(str(r["batch_id"]), r["file_path"], r["status"] + (f" ({r['error']})" if r["error"] else ""),
+                      f"{r['read_count']:,}", f"{r['loaded_count']:,}", f"{r['rejected_count']:,}",
+                      f"{r['duplicate_count']:,}", f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
+    out.print(table)
+    counts_table = Table(title="row counts", title_justify="left")
+    counts_table.add_column("table")
+    counts_table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        counts_table.add_row(name, f"{n:,}")
+    out.print(counts_table)
+
+
+@app.command()
+def rejects(warehouse: Optional[Path] = WarehouseOpt,
+            reason: Optional[str] = typer.Option(None, help="Only this reason code."),
+            file: Optional[str] = typer.Option(None, "--file", help="Only source files whose path contains this."),
+            include_resolved: bool = typer.Option(False, "--all", help="Include rejects already resolved by a later load."),
+            limit: int = typer.Option(50, help="How many rows to list."),
+            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
+    """List rejected lines with their reason, or export them for fixing and re-loading."""
+    from loader.rejects import count_rejects, export_rejects, list_rejects
+
+    paths = Paths.resolve(warehouse, None)
+    try:
+        if export:
+            n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
+                               include_resolved=include_resolved)
+            out.print(f"wrote {n:,} rejected lines to {export}")
+            return
+        summary = count_rejects(paths.warehouse)
+        rows = list_rejects(paths.warehouse, reason=reason, source_file=file,
+                            include_resolved=include_resolved, limit=limit)
+    except GrouplakeError as exc:
+        _fail(exc)
+    out.print("rejects by reason (open / resolved): " +
+              (", ".join(f"{r} {o:,}/{s:,}" for r, o, s in summary) or "none"))
+    table = Table(title_justify="left")
+    for col in ("batch", "file", "line", "reason", "message", "raw line"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        raw = r["raw_line"] or ""
+        table.add_row(str(r["batch_id"]), Path(r["source_file"]).name, str(r["source_line"]), r["reason"],
+                      r["message"], raw if len(raw) <= 120 else raw[:117] + "...")
+    if rows:
+        out.print(table)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt):
+    """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
+    from loader.dbt_runner import build as dbt_build
+
+    paths = Paths.resolve(warehouse, None)
+    try:
+        code = dbt_build(paths.warehouse, list(ctx.args))
+    except GrouplakeError as exc:
+        _fail(exc)
+    if code != 0:
+        err.print(f"[bold red]dbt build failed[/] (exit code {code})")
+        raise typer.Exit(code)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(ctx: typer.Context,
+        paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+    """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
+    from loader.dbt_runner import build as dbt_build
+    from loader.summary import print_summary
+
+    resolved = Paths.resolve(warehouse, lake)
+    try:
+        report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64)
+        _print_load_report(report)
+        if not report.ok:
+            raise typer.Exit(1)
+        out.rule("dbt build")
+        code = dbt_build(resolved.warehouse, list(ctx.args))
+        if code != 0:
+            err.print(f"[bold red]dbt build failed[/] (exit code {code})")
+            raise typer.Exit(code)
+        out.rule("summary")
+        print_summary(resolved.warehouse, out)
+    except GrouplakeError as exc:
+        _fail(exc)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing of the unfinished batch was committed")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Reading and exporting rejected lines so they can be fixed and loaded again."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from loader.warehouse import connect
+
+
+def _where(reason: str | None, source_file: str | None, include_resolved: bool) -> tuple[str, list]:
+    clauses, params = [], []
+    if not include_resolved:
+        clauses.append("resolved_at IS NULL")
+    if reason:
+        clauses.append("reason = ?")
+        params.append(reason)
+    if source_file:
+        clauses.append("source_file LIKE ?")
+        params.append(f"%{source_file}%")
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_rejects(warehouse: Path, *, reason: str | None = None, source_file: str | None = None,
+                 include_resolved: bool = False, limit: int = 50) -> list[dict]:
+    con = connect(warehouse, read_only=True)
+    try:
+        where, params = _where(reason, source_file, include_resolved)
+        cur = con.execute(
+            f"""SELECT batch_id, source_file, source_line, reason, message, raw_line, resolved_at
+                FROM raw.group_event_rejects {where}
+                ORDER BY batch_id, source_file, source_line LIMIT {int(limit)}""", params)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
+    """(reason, open, resolved) counts."""
+    con = connect(warehouse, read_only=True)
+    try:
+        return con.execute("""
+            SELECT reason, count(*) FILTER (resolved_at IS NULL), count(*) FILTER (resolved_at IS NOT NULL)
+            FROM raw.group_event_rejects GROUP BY reason ORDER BY 2 DESC, 1""").fetchall()
+    finally:
+        con.close()
+
+
+def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
+                   source_file: str | None = None, include_resolved: bool = False) -> int:
+    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count."""
+    con = connect(warehouse, read_only=True)
+    n = 0
+    try:
+        where, params = _where(reason, source_file, include_resolved)
+        cur = con.execute(
+            f"""SELECT raw_line, raw_line_base64 FROM raw.group_event_rejects {where}
+                ORDER BY batch_id, source_file, source_line""", params)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "wb") as f:
+            while rows := cur.fetchmany(10_000):
+                for raw_line, raw_b64 in rows:
+                    data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
+                    f.write(data + b"\n")
+                    n += 1
+    finally:
+        con.close()
+    return n

@@ -1,0 +1,43 @@
+"""What the warehouse holds: ledger rows and table counts, for `grouplake status`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loader.lake import events_glob
+from loader.warehouse import connect
+
+
+def ledger_rows(warehouse: Path, limit: int = 20) -> list[dict]:
+    con = connect(warehouse, read_only=True)
+    try:
+        cur = con.execute(f"""
+            SELECT batch_id, file_path, status, read_count, loaded_count, rejected_count,
+                   duplicate_count, finished_at, error
+            FROM raw.load_ledger ORDER BY batch_id DESC LIMIT {int(limit)}""")
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()][::-1]
+    finally:
+        con.close()
+
+
+def table_counts(warehouse: Path, lake: Path) -> dict[str, int]:
+    con = connect(warehouse, read_only=True)
+    try:
+        counts = {}
+        for table in ("raw.group_events", "raw.group_event_rejects", "raw.load_ledger"):
+            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        counts["open rejects"] = con.execute(
+            "SELECT count(*) FROM raw.group_event_rejects WHERE resolved_at IS NULL").fetchone()[0]
+        for mart in ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history"):
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+                [mart]).fetchone()[0]
+            if exists:
+                counts[mart] = con.execute(f'SELECT count(*) FROM main."{mart}"').fetchone()[0]
+        if Path(lake, "group_events").exists() and any(Path(lake, "group_events").rglob("*.parquet")):
+            counts["lake parquet rows"] = con.execute(
+                f"SELECT count(*) FROM read_parquet('{events_glob(lake)}', hive_partitioning = true)").fetchone()[0]
+        return counts
+    finally:
+        con.close()
