@@ -106,22 +106,25 @@ def _print_load_report(report) -> None:
             err.print(f"[bold red]failed:[/] {f.path}: {f.error}")
 
 
-def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int):
+def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int,
+             chunk_bytes: Optional[int] = None):
     from loader.load import load_paths
 
     with _RichProgress() as progress:
         return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
-                          chunk_bytes=chunk_mb << 20, progress=progress)
+                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
 
 
 @app.command()
 def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
          warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
          wait: float = WaitOpt,
-         chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB.")):
+         chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB."),
+         chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
+                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
     try:
-        report = _do_load(paths, warehouse, lake, wait, chunk_mb)
+        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes)
     except GrouplakeError as exc:
         _fail(exc)
     _print_load_report(report)

@@ -121,9 +121,10 @@ def _chunks(stream: BinaryIO, counter: _CountingReader, chunk_bytes: int, progre
     overflowing = False    # the current line is longer than MAX_KEPT_LINE_BYTES
     first_block = True
     reported = 0
+    block_bytes = max(1, min(BLOCK_BYTES, chunk_bytes))  # a small chunk size gives small chunks
     while True:
         try:
-            block = stream.read(BLOCK_BYTES)
+            block = stream.read(block_bytes)
         except (EOFError, OSError, zlib.error) as exc:
             error = _describe_read_error(exc)
             if carry_len:
