@@ -124,7 +124,9 @@ def _chunks(stream: BinaryIO, counter: _CountingReader, chunk_bytes: int, progre
     block_bytes = max(1, min(BLOCK_BYTES, chunk_bytes))  # a small chunk size gives small chunks
     while True:
         try:
-            block = stream.read(block_bytes)
+            # read1: a truncated .gz raises on the call that hits the end, so keep calls small
+            # enough that everything decompressed before the damage has already been returned.
+            block = stream.read1(block_bytes)
         except (EOFError, OSError, zlib.error) as exc:
             error = _describe_read_error(exc)
             if carry_len:
