@@ -1,0 +1,150 @@
+{#
+  JSON handling behind adapter.dispatch, so the models hold no engine-specific JSON SQL.
+
+  Conventions used by the models:
+  - a "JSON value" is a column of type json_data_type(): DuckDB's JSON type, a JSON text
+    string elsewhere. It is always serialised compactly by the engine (no whitespace),
+    so equal values compare equal as text.
+  - json_value_type() returns one of: object, array, string, number, boolean, null.
+
+  duckdb__ implementations are the tested ones. spark__ and trino__ are best-effort
+  translations for running the same models on those engines over the Parquet lake.
+#}
+
+{# ---- the SQL type of a JSON column ------------------------------------------------ #}
+{% macro json_data_type() %}{{ return(adapter.dispatch('json_data_type', 'grouplake')()) }}{% endmacro %}
+{% macro default__json_data_type() %}{{ return(dbt.type_string()) }}{% endmacro %}
+{% macro duckdb__json_data_type() %}{{ return('json') }}{% endmacro %}
+
+
+{# ---- text -> JSON value (no validation) -------------------------------------------- #}
+{% macro as_json(expr) %}{{ return(adapter.dispatch('as_json', 'grouplake')(expr)) }}{% endmacro %}
+{% macro default__as_json(expr) %}{{ expr }}{% endmacro %}
+{% macro duckdb__as_json(expr) %}cast({{ expr }} as json){% endmacro %}
+
+
+{# ---- JSON value -> its text ---------------------------------------------------------- #}
+{% macro json_to_text(expr) %}{{ return(adapter.dispatch('json_to_text', 'grouplake')(expr)) }}{% endmacro %}
+{% macro default__json_to_text(expr) %}{{ expr }}{% endmacro %}
+{% macro duckdb__json_to_text(expr) %}cast({{ expr }} as varchar){% endmacro %}
+
+
+{#
+  ---- json_each: one row per member of a JSON object ----------------------------------
+  Renders a FROM-clause fragment to put right after a table alias:
+      from events e {{ json_each_join('e.traits', 'j') }}
+  and exposes j.key (original member name) and j.value (JSON value of the member).
+  Non-object inputs give no rows on DuckDB (callers only pass objects anyway).
+#}
+{% macro json_each_join(json_expr, alias) %}{{ return(adapter.dispatch('json_each_join', 'grouplake')(json_expr, alias)) }}{% endmacro %}
+
+{% macro default__json_each_join(json_expr, alias) %}
+    cross join lateral json_each({{ json_expr }}) as {{ alias }}
+{% endmacro %}
+
+{% macro duckdb__json_each_join(json_expr, alias) %}
+    cross join json_each({{ json_expr }}) as {{ alias }}
+{% endmacro %}
+
+{% macro spark__json_each_join(json_expr, alias) %}
+    {#- Spark keeps nested values as their raw JSON text in a map<string,string>;
+        string members lose their quotes, so json_value_type() is approximate on Spark. -#}
+    lateral view explode(from_json({{ json_expr }}, 'map<string,string>')) {{ alias }} as key, value
+{% endmacro %}
+
+{% macro trino__json_each_join(json_expr, alias) %}
+    cross join unnest(map_entries(cast(json_parse({{ json_expr }}) as map(varchar, json))))
+        as {{ alias }}_raw (key, json_member)
+    cross join (select {{ alias }}_raw.key as key, json_format({{ alias }}_raw.json_member) as value) as {{ alias }}
+{% endmacro %}
+
+
+{# ---- the JSON type of a JSON value: object|array|string|number|boolean|null ------------ #}
+{% macro json_value_type(expr) %}{{ return(adapter.dispatch('json_value_type', 'grouplake')(expr)) }}{% endmacro %}
+
+{% macro default__json_value_type(expr) -%}
+    {#- from the first character of the compact JSON text -#}
+    case
+        when {{ expr }} is null then null
+        when {{ expr }} = 'null' then 'null'
+        when {{ expr }} in ('true', 'false') then 'boolean'
+        when substr({{ expr }}, 1, 1) = '{' then 'object'
+        when substr({{ expr }}, 1, 1) = '[' then 'array'
+        when substr({{ expr }}, 1, 1) = '"' then 'string'
+        else 'number'
+    end
+{%- endmacro %}
+
+{% macro duckdb__json_value_type(expr) -%}
+    case json_type({{ expr }})
+        when 'OBJECT' then 'object'
+        when 'ARRAY' then 'array'
+        when 'VARCHAR' then 'string'
+        when 'BOOLEAN' then 'boolean'
+        when 'NULL' then 'null'
+        when 'BIGINT' then 'number'
+        when 'UBIGINT' then 'number'
+        when 'HUGEINT' then 'number'
+        when 'DOUBLE' then 'number'
+    end
+{%- endmacro %}
+
+
+{#
+  ---- scalar JSON value -> text -----------------------------------------------------------
+  strings unquoted, numbers and booleans as written, JSON null -> SQL NULL,
+  arrays and objects -> their JSON text.
+#}
+{% macro json_scalar_text(expr) %}{{ return(adapter.dispatch('json_scalar_text', 'grouplake')(expr)) }}{% endmacro %}
+
+{% macro default__json_scalar_text(expr) -%}
+    case
+        when {{ expr }} = 'null' then null
+        when substr({{ expr }}, 1, 1) = '"' then get_json_object({{ expr }}, '$')
+        else {{ expr }}
+    end
+{%- endmacro %}
+
+{% macro duckdb__json_scalar_text(expr) -%}
+    json_extract_string({{ expr }}, '$')
+{%- endmacro %}
+
+{% macro trino__json_scalar_text(expr) -%}
+    coalesce(json_extract_scalar(json_parse({{ expr }}), '$'),
+             case when {{ expr }} <> 'null' then {{ expr }} end)
+{%- endmacro %}
+
+
+{# ---- member of a JSON object as text (json_extract_scalar(json, '$.key')) -------------- #}
+{% macro json_extract_scalar(json_expr, key) %}{{ return(adapter.dispatch('json_extract_scalar', 'grouplake')(json_expr, key)) }}{% endmacro %}
+{% macro default__json_extract_scalar(json_expr, key) %}get_json_object({{ json_expr }}, '$.{{ key }}'){% endmacro %}
+{% macro duckdb__json_extract_scalar(json_expr, key) %}json_extract_string({{ json_expr }}, '$.{{ key }}'){% endmacro %}
+{% macro trino__json_extract_scalar(json_expr, key) %}json_extract_scalar(json_parse({{ json_expr }}), '$.{{ key }}'){% endmacro %}
+
+
+{#
+  ---- aggregate (key, JSON value) pairs into one JSON object, keys sorted ----------------
+  Used as an aggregate function: select group_id, {{ json_object_agg('k', 'v') }} ... group by group_id
+#}
+{% macro json_object_agg(key_expr, value_expr) %}{{ return(adapter.dispatch('json_object_agg', 'grouplake')(key_expr, value_expr)) }}{% endmacro %}
+
+{% macro default__json_object_agg(key_expr, value_expr) -%}
+    json_objectagg({{ key_expr }} value {{ value_expr }} format json)
+{%- endmacro %}
+
+{% macro duckdb__json_object_agg(key_expr, value_expr) -%}
+    to_json(map_from_entries(list(struct_pack(k := {{ key_expr }}, v := {{ value_expr }}) order by {{ key_expr }})))
+{%- endmacro %}
+
+{% macro spark__json_object_agg(key_expr, value_expr) -%}
+    {#- values become JSON strings holding JSON text (Spark has no JSON type) -#}
+    to_json(map_from_entries(array_sort(collect_list(struct({{ key_expr }}, {{ value_expr }})))))
+{%- endmacro %}
+
+{% macro trino__json_object_agg(key_expr, value_expr) -%}
+    json_format(cast(map_agg({{ key_expr }}, json_parse({{ value_expr }})) as json))
+{%- endmacro %}
+
+
+{# ---- an empty JSON object ------------------------------------------------------------- #}
+{% macro json_empty_object() %}{{ as_json("'{}'") }}{% endmacro %}

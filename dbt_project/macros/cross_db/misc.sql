@@ -1,0 +1,34 @@
+{# ---- cast that yields NULL instead of failing ------------------------------------------ #}
+{% macro try_cast(expr, type) %}{{ return(adapter.dispatch('try_cast', 'grouplake')(expr, type)) }}{% endmacro %}
+{% macro default__try_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
+{% macro duckdb__try_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
+{% macro postgres__try_cast(expr, type) %}cast({{ expr }} as {{ type }}){% endmacro %}
+
+
+{# ---- NULL-safe inequality ---------------------------------------------------------------- #}
+{% macro is_distinct_from(a, b) %}{{ return(adapter.dispatch('is_distinct_from', 'grouplake')(a, b)) }}{% endmacro %}
+{% macro default__is_distinct_from(a, b) %}({{ a }} is distinct from {{ b }}){% endmacro %}
+{% macro spark__is_distinct_from(a, b) %}(not ({{ a }} <=> {{ b }})){% endmacro %}
+
+
+{#
+  ---- last-write-wins order (SPEC §4) -------------------------------------------------------
+  Writes are ordered by event_at, then received_at (a missing received_at first), then load
+  order: batch_id, source_line. (batch_id, source_line) is unique per event, so the order is total.
+#}
+{% macro lww_order_by(alias=none) -%}
+    {%- set p = (alias ~ '.') if alias else '' -%}
+    {{ p }}event_at, {{ p }}received_at nulls first, {{ p }}batch_id, {{ p }}source_line
+{%- endmacro %}
+
+{# true when write `a` comes strictly before write `b` in last-write-wins order #}
+{% macro lww_precedes(a, b) -%}
+    ({{ a }}.event_at < {{ b }}.event_at
+     or ({{ a }}.event_at = {{ b }}.event_at and (
+            ({{ a }}.received_at is null and {{ b }}.received_at is not null)
+         or {{ a }}.received_at < {{ b }}.received_at
+         or (({{ a }}.received_at = {{ b }}.received_at
+              or ({{ a }}.received_at is null and {{ b }}.received_at is null))
+             and ({{ a }}.batch_id < {{ b }}.batch_id
+                  or ({{ a }}.batch_id = {{ b }}.batch_id and {{ a }}.source_line < {{ b }}.source_line))))))
+{%- endmacro %}

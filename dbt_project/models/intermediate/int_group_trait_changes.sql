@@ -1,0 +1,95 @@
+{#
+  Every write that can change a trait, one row per (event, canonical trait key), ready for
+  last-write-wins: the explicit writes of int_group_trait_writes, plus the writes implied by
+  clearing a parent object.
+
+  A null at a parent key (`"address": null`) is a write of null to `address` itself and a
+  clear of every leaf under `address.` that the group had written *before* that event (in
+  last-write-wins order): each such leaf gets a null write at the clearing event's position.
+  Leaves first written after the clear are not touched. When the same event both clears a
+  parent and writes a leaf under it (`{"address": null, "Address": {"city": "Oslo"}}`), the
+  explicit leaf write wins.
+#}
+
+with writes as (
+
+    select * from {{ ref('int_group_trait_writes') }}
+
+),
+
+parent_clears as (
+
+    select * from writes where value_type = 'null'
+
+),
+
+cleared_leaves as (
+
+    -- leaves under a cleared prefix that were written earlier in the group's history
+    select distinct
+        c.message_id,
+        c.group_id,
+        w.trait_key,
+        c.original_key,
+        c.event_at,
+        c.received_at,
+        c.batch_id,
+        c.source_line
+    from parent_clears as c
+    inner join writes as w
+        on w.group_id = c.group_id
+        and substr(w.trait_key, 1, length(c.trait_key) + 1) = {{ dbt.concat(['c.trait_key', "'.'"]) }}
+        and {{ grouplake.lww_precedes('w', 'c') }}
+
+),
+
+all_writes as (
+
+    select
+        message_id, group_id, trait_key, original_key, value, value_text, value_type,
+        case when value_type = 'null' then 'null' else 'value' end as write_kind,
+        1 as write_priority,
+        event_at, received_at, batch_id, source_line
+    from writes
+
+    union all
+
+    select
+        message_id, group_id, trait_key, original_key,
+        cast(null as {{ grouplake.json_data_type() }}) as value,
+        cast(null as {{ dbt.type_string() }}) as value_text,
+        'null' as value_type,
+        'parent_cleared' as write_kind,
+        2 as write_priority,
+        event_at, received_at, batch_id, source_line
+    from cleared_leaves
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by message_id, trait_key
+            order by write_priority, original_key desc
+        ) as write_rank
+    from all_writes
+
+)
+
+select
+    message_id,
+    group_id,
+    trait_key,
+    original_key,
+    value,
+    value_text,
+    value_type,
+    write_kind,
+    event_at,
+    received_at,
+    batch_id,
+    source_line
+from ranked
+where write_rank = 1

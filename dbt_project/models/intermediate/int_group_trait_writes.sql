@@ -1,0 +1,96 @@
+{#
+  Trait writes: one row per (event, canonical trait key) for every key the event *contains*,
+  explicit nulls included. Nested objects are split leaf by leaf
+  (`{"address": {"postalCode": "75001"}}` -> `address.postal_code`); arrays and scalars are
+  leaves, replaced whole. An empty object writes nothing (there is no leaf in it). Objects
+  deeper than var('grouplake_trait_max_depth') levels are kept whole as one leaf.
+
+  Same canonical key twice in one event (`{"Plan": "a", "plan": "b"}`): the write whose
+  original key path is greatest in binary string order wins (here `plan`: lower case and `_`
+  sort after upper case, so the already-canonical spelling wins). This rule does not depend
+  on JSON member order, so it is the same on every engine.
+
+  Purely per event, so it is built incrementally: a run adds the events of new batches.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set max_depth = var('grouplake_trait_max_depth', 4) | int %}
+
+with events as (
+
+    select message_id, group_id, event_at, received_at, batch_id, source_line, traits
+    from {{ ref('stg_group_events') }}
+    {% if is_incremental() %}
+    where batch_id > (select coalesce(max(batch_id), -1) from {{ this }})
+    {% endif %}
+
+),
+
+{% for depth in range(1, max_depth + 1) %}
+level_{{ depth }} as (
+
+    select
+        p.message_id, p.group_id, p.event_at, p.received_at, p.batch_id, p.source_line,
+        {% if depth == 1 -%}
+        {{ grouplake.canonical_trait_key('j.key') }} as trait_key,
+        j.key as original_key,
+        {%- else -%}
+        {{ dbt.concat(['p.trait_key', "'.'", grouplake.canonical_trait_key('j.key')]) }} as trait_key,
+        {{ dbt.concat(['p.original_key', "'.'", 'j.key']) }} as original_key,
+        {%- endif %}
+        j.value as value,
+        {{ grouplake.json_value_type('j.value') }} as value_type,
+        {{ depth }} as depth
+    from {% if depth == 1 %}events{% else %}objects_{{ depth - 1 }}{% endif %} as p
+    {{ grouplake.json_each_join('p.traits' if depth == 1 else 'p.value', 'j') }}
+
+),
+
+{% if depth < max_depth %}
+objects_{{ depth }} as (
+    select * from level_{{ depth }} where value_type = 'object'
+),
+{% endif %}
+{% endfor %}
+
+leaves as (
+    {% for depth in range(1, max_depth + 1) %}
+    select * from level_{{ depth }}
+    {% if depth < max_depth %}where value_type <> 'object'{% endif %}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by message_id, trait_key
+            order by original_key desc
+        ) as key_rank
+    from leaves
+
+)
+
+select
+    message_id,
+    group_id,
+    trait_key,
+    original_key,
+    case when value_type <> 'null' then value end                           as value,
+    case when value_type <> 'null' then {{ grouplake.json_scalar_text('value') }} end as value_text,
+    value_type,
+    depth,
+    event_at,
+    received_at,
+    batch_id,
+    source_line
+from ranked
+where key_rank = 1

@@ -1,0 +1,95 @@
+{#
+  One row per group: typed columns for the reserved Segment group traits (SPEC §4), all
+  current non-null traits as one JSON object, and activity counts.
+
+  Typed columns take the trait's current value when it fits the type and are null otherwise
+  (the value stays in `traits`): text columns take strings, numbers and booleans as text;
+  `employees` is an integer when the value is an integral number or a string holding an
+  integer; `created_at` is a timestamp from an ISO-8601 string or unix seconds/milliseconds
+  (number or numeric string).
+#}
+
+{%- set text_traits = [
+    'name', 'industry', 'plan', 'website', 'email', 'phone', 'avatar', 'description',
+] -%}
+{%- set address_traits = ['city', 'country', 'postal_code', 'state', 'street'] -%}
+
+with events as (
+
+    select
+        group_id,
+        min(event_at) as first_seen_at,
+        max(event_at) as last_seen_at,
+        count(*) as event_count
+    from {{ ref('stg_group_events') }}
+    group by group_id
+
+),
+
+latest as (
+
+    select * from {{ ref('group_traits_latest') }}
+
+),
+
+typed as (
+
+    select
+        group_id,
+        {% for t in text_traits %}
+        max(case when trait_key = '{{ t }}' and value_type in ('string', 'number', 'boolean')
+                 then value_text end) as {{ t }},
+        {% endfor %}
+        max(case when trait_key = 'employees'
+                 then {{ grouplake.trait_to_integer('value_text', 'value_type') }} end) as employees,
+        max(case when trait_key = 'created_at'
+                 then {{ grouplake.trait_to_timestamp('value_text', 'value_type') }} end) as created_at,
+        {% for t in address_traits %}
+        max(case when trait_key = 'address.{{ t }}' and value_type in ('string', 'number', 'boolean')
+                 then value_text end) as address_{{ t }},
+        {% endfor %}
+        count(*) as trait_count
+    from latest
+    group by group_id
+
+),
+
+trait_objects as (
+
+    select
+        group_id,
+        {{ grouplake.json_object_agg('trait_key', 'value') }} as traits
+    from latest
+    where not is_null
+    group by group_id
+
+),
+
+members as (
+
+    select group_id, count(*) as member_count
+    from {{ ref('user_group_memberships') }}
+    group by group_id
+
+)
+
+select
+    e.group_id,
+    {% for t in text_traits %}
+    t.{{ t }},
+    {% endfor %}
+    t.employees,
+    t.created_at,
+    {% for t in address_traits %}
+    t.address_{{ t }},
+    {% endfor %}
+    coalesce(o.traits, {{ grouplake.json_empty_object() }}) as traits,
+    coalesce(t.trait_count, 0) as trait_count,
+    e.first_seen_at,
+    e.last_seen_at,
+    e.event_count,
+    coalesce(m.member_count, 0) as member_count
+from events as e
+left join typed as t on e.group_id = t.group_id
+left join trait_objects as o on e.group_id = o.group_id
+left join members as m on e.group_id = m.group_id

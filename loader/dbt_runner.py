@@ -1,0 +1,71 @@
+"""Run `dbt build` on the shipped dbt project against a warehouse, for `grouplake build` / `run`.
+
+    from loader.dbt_runner import build
+    exit_code = build(Path("data/warehouse.duckdb"), ["--select", "groups"])
+
+dbt runs in a child process (``python -m dbt.cli.main``) with the project's own
+``profiles.yml`` (``dbt_project/profiles.yml``, no ``~/.dbt`` needed) and
+``GROUPLAKE_WAREHOUSE`` set to the warehouse path. The loader's warehouse lock is held
+while it runs, so a concurrent ``grouplake load`` waits for the build to finish (and a
+build waits for a running load).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+from loader.config import DBT_PROJECT_DIR, WAREHOUSE_ENV
+from loader.errors import GrouplakeError
+from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
+
+
+def dbt_command(command: str, dbt_args: list[str] | None = None,
+                project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    """The argv of one dbt invocation on the shipped project (``command`` e.g. "build", "docs")."""
+    return [sys.executable, "-m", "dbt.cli.main", *command.split(),
+            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            *(dbt_args or [])]
+
+
+def dbt_env(warehouse: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env[WAREHOUSE_ENV] = str(Path(warehouse).absolute())
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def _default_on_wait(holder: str) -> None:
+    print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...",
+          file=sys.stderr, flush=True)
+
+
+def run_dbt(warehouse: Path, command: str, dbt_args: list[str] | None = None, *,
+            wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+            on_wait: Optional[Callable[[str], None]] = _default_on_wait) -> int:
+    """Run any dbt command on the shipped project under the warehouse lock; returns dbt's exit code."""
+    warehouse = Path(warehouse).absolute()
+    if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
+        raise GrouplakeError(f"dbt project not found at {DBT_PROJECT_DIR}")
+    with warehouse_lock(warehouse, wait_seconds=wait_seconds, on_wait=on_wait):
+        # make sure the raw schema exists, so a build on a fresh warehouse works (empty marts)
+        connect(warehouse).close()
+        try:
+            proc = subprocess.run(dbt_command(command, dbt_args), env=dbt_env(warehouse),
+                                  cwd=str(DBT_PROJECT_DIR))
+        except OSError as exc:
+            raise GrouplakeError(f"cannot start dbt: {exc}") from None
+    return proc.returncode
+
+
+def build(warehouse: Path, dbt_args: list[str], *, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+          on_wait: Optional[Callable[[str], None]] = _default_on_wait) -> int:
+    """`dbt build` (models, data tests, unit tests) on ``warehouse``; extra ``dbt_args`` go to dbt.
+
+    Returns dbt's exit code (0 ok, 1 a model or test failed, 2 dbt itself failed).
+    Raises WarehouseBusy when another writer holds the warehouse longer than ``wait_seconds``.
+    """
+    return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait)
