@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,7 +68,8 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     if pc.any(pc.match_substring(binary, "\x00")).as_py():
         suspects.update(pc.indices_nonzero(pc.match_substring(binary, "\x00")).to_pylist())
     if text is not None:
-        nan_like = pc.match_substring_regex(text, "NaN|Infinity")
+        # NaN/Infinity tokens and trailing commas: DuckDB's JSON parser accepts them, JSON does not
+        nan_like = pc.match_substring_regex(text, r"NaN|Infinity|,\s*[\]}]")
         if pc.any(nan_like).as_py():
             suspects.update(pc.indices_nonzero(nan_like).to_pylist())
     suspects.update(chunk.oversized)
@@ -122,8 +124,26 @@ def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: in
         json.loads(data, parse_constant=_refuse_constant)
     except _NonFiniteNumber as exc:
         return "invalid_json", f"{exc} is not valid JSON (only finite numbers are)", False
-    except ValueError:
-        pass  # plain invalid JSON, or a string containing "NaN": DuckDB decides
+    except json.JSONDecodeError as exc:
+        # strict JSON says no (e.g. a trailing comma, which DuckDB's parser would let through)
+        return "invalid_json", f"the line is not valid JSON: {exc.msg}", False
+    except (RecursionError, ValueError):
+        # too deeply nested for Python's parser, or an integer over Python's digit limit
+        return _scan_lenient_tokens(data)
+    return None
+
+
+# a JSON string, a non-finite number token, or a trailing comma (tokens inside strings are skipped)
+_LENIENT_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)|(,\s*[\]}])')
+
+
+def _scan_lenient_tokens(data: bytes):
+    """Non-recursive check for what DuckDB accepts but JSON forbids, for very deeply nested lines."""
+    for m in _LENIENT_TOKEN.finditer(data):
+        if m.group(1):
+            return "invalid_json", f"{m.group(1).decode()} is not valid JSON (only finite numbers are)", False
+        if m.group(2):
+            return "invalid_json", "the line is not valid JSON: trailing comma", False
     return None
 
 
@@ -171,7 +191,8 @@ CREATE OR REPLACE TEMP MACRO gl_unix(x) AS
 CREATE OR REPLACE TEMP MACRO gl_ts(v) AS CASE
     WHEN v IS NULL OR json_type(v) = 'NULL' THEN NULL
     WHEN json_type(v) = 'VARCHAR' THEN coalesce(
-        try_cast(v ->> '$' AS TIMESTAMPTZ),
+        -- only date-like text: DuckDB would also read 'epoch' and 'infinity'
+        CASE WHEN regexp_matches(v ->> '$', '^\s*[+-]?[0-9]') THEN try_cast(v ->> '$' AS TIMESTAMPTZ) END,
         CASE WHEN regexp_full_match(trim(v ->> '$'), '-?[0-9]+(\.[0-9]+)?')
              THEN gl_unix(try_cast(trim(v ->> '$') AS DOUBLE)) END)
     WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(v::DOUBLE)
