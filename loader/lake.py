@@ -3,9 +3,10 @@
 Layout::
 
     <lake>/group_events/received_date=YYYY-MM-DD/part-<batch>-<n>.parquet   readers see these
-    <lake>/_staging/batch_<batch>/...                                      work in progress
+    <lake>/_staging/batch_<batch>/group_events/...                         work in progress
+    <lake>/_staging/batch_<batch>/_rejects/chunk-<n>.parquet               rejects, until commit
 
-A batch writes its files under ``_staging`` (a folder Spark, Hive and Trino skip because of
+A batch writes its files chunk by chunk under ``_staging`` (a folder Spark, Hive and Trino skip because of
 the leading underscore, and outside ``group_events/`` for globs), commits its DuckDB
 transaction with the list of files in the ledger, and only then renames each file into
 place (an atomic rename on one file system). ``recover`` finishes that step after a crash
@@ -24,6 +25,7 @@ from loader.faults import crash_point
 
 EVENTS_DATASET = "group_events"
 STAGING = "_staging"
+REJECTS = "_rejects"
 PARTITION_COLUMN = "received_date"
 
 
@@ -35,30 +37,66 @@ def staging_dir(lake: Path, batch_id: int) -> Path:
     return Path(lake) / STAGING / f"batch_{batch_id}"
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, lake: Path, batch_id: int) -> list[str]:
-    """Write the batch's rows of raw.group_events to staging; return final paths relative to the lake."""
+def start_batch(lake: Path, batch_id: int) -> Path:
+    """An empty staging folder for the batch (left-overs of an earlier attempt are removed)."""
     stage = staging_dir(lake, batch_id)
     if stage.exists():
         shutil.rmtree(stage)
-    stage.parent.mkdir(parents=True, exist_ok=True)
+    stage.mkdir(parents=True)
+    return stage
+
+
+def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: Path, batch_id: int, chunk_no: int,
+                       relation: str) -> None:
+    """Append one chunk's new events (``relation``) to the batch's staged, partitioned files."""
+    stage = staging_dir(lake, batch_id)
     con.execute(f"""
         COPY (
             SELECT *, CAST(timezone('UTC', coalesce(received_at, loaded_at)) AS DATE) AS {PARTITION_COLUMN}
-            FROM raw.group_events WHERE batch_id = {int(batch_id)}
-        ) TO '{_sql_path(stage)}' (
-            FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION_COLUMN}),
-            FILENAME_PATTERN 'part-{int(batch_id):08d}-{{i}}', ROW_GROUP_SIZE 122880
-        )""")
+            FROM {relation}
+        ) TO '{_sql_path(stage / EVENTS_DATASET)}' (
+            FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION_COLUMN}), OVERWRITE_OR_IGNORE true,
+            FILENAME_PATTERN 'part-{int(batch_id):08d}-{int(chunk_no):06d}-{{i}}', ROW_GROUP_SIZE 122880
+        )""").fetchall()
     crash_point("after_parquet_write")
-    return sorted(str(p.relative_to(stage)).replace(os.sep, "/")
-                  for p in stage.rglob("*.parquet"))
+
+
+def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: Path, batch_id: int, chunk_no: int,
+                        relation: str) -> None:
+    """Stage one chunk's reject rows; they go to raw.group_event_rejects at commit, never to the lake."""
+    path = staging_dir(lake, batch_id) / REJECTS / f"chunk-{int(chunk_no):06d}.parquet"
+    path.parent.mkdir(exist_ok=True)
+    con.execute(f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
+
+
+def staged_events_glob(lake: Path, batch_id: int) -> str | None:
+    """Glob of the batch's staged event files, or None when the batch has none yet."""
+    root = staging_dir(lake, batch_id) / EVENTS_DATASET
+    if not root.exists() or not any(root.rglob("*.parquet")):
+        return None
+    return _sql_path(root / "**" / "*.parquet")
+
+
+def staged_rejects_glob(lake: Path, batch_id: int) -> str | None:
+    root = staging_dir(lake, batch_id) / REJECTS
+    if not root.exists() or not any(root.glob("*.parquet")):
+        return None
+    return _sql_path(root / "*.parquet")
+
+
+def staged_event_files(lake: Path, batch_id: int) -> list[str]:
+    """The batch's event files, as paths relative to the dataset (``received_date=.../part-...``)."""
+    root = staging_dir(lake, batch_id) / EVENTS_DATASET
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)).replace(os.sep, "/") for p in root.rglob("*.parquet"))
 
 
 def publish(lake: Path, batch_id: int, files: list[str]) -> None:
     """Move a committed batch's staged files into the dataset. Safe to run again after a crash."""
     stage = staging_dir(lake, batch_id)
     for rel in files:
-        src = stage / rel
+        src = stage / EVENTS_DATASET / rel
         dst = Path(lake) / EVENTS_DATASET / rel
         if src.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)

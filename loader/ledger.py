@@ -30,13 +30,13 @@ class LedgerRow:
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchone()[0]
+    return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchall()[0][0]
 
 
 def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
     row = con.execute(
         "SELECT min(batch_id) FROM raw.load_ledger WHERE content_hash = ? AND status = 'loaded'",
-        [content_hash]).fetchone()
+        [content_hash]).fetchall()[0]
     return row[0] if row else None
 
 

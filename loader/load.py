@@ -139,19 +139,27 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
     result.batch_id = batch_id
     if progress:
         progress.start_file(path, result.size)
-    con.begin()
+    in_transaction = False
     try:
-        _load_lines(con, path, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress)
+        # 1. stream the file chunk by chunk into staged Parquet (memory bounded by the chunk) ...
+        lake_files.start_batch(lake, batch_id)
+        _stage_lines(con, path, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress)
+        files = lake_files.staged_event_files(lake, batch_id)
+        # 2. ... then land the staged rows in one transaction: all of the file, or nothing.
+        con.begin()
+        in_transaction = True
+        _insert_staged(con, lake, batch_id)
         _resolve_rejects(con, batch_id)
-        files = lake_files.write_batch(con, lake, batch_id)
         result.status = "loaded"
         ledger.record(con, ledger.LedgerRow(
             batch_id, str(path), result.size, content_hash, started_at, _now(), result.read,
             result.loaded, result.rejected, result.duplicates, "loaded", None, files))
         crash_point("before_commit")
         con.commit()
+        in_transaction = False
     except (OSError, duckdb.Error) as exc:
-        con.rollback()
+        if in_transaction:
+            con.rollback()
         lake_files.discard(lake, batch_id)
         result.status = "failed"
         result.error = _describe(exc, path)
@@ -167,49 +175,72 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
     return result
 
 
-def _load_lines(con, path: Path, batch_id: int, loaded_at: datetime, result: FileResult,
-                chunk_bytes: int, max_line_bytes: int, progress: Progress | None) -> None:
+def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime, result: FileResult,
+                 chunk_bytes: int, max_line_bytes: int, progress: Progress | None) -> None:
+    """Validate each chunk and write its new events and its rejects to the batch's staging folder.
+
+    Nothing here touches the warehouse tables: a crash leaves only staging files, which the
+    next run deletes. Duplicates are found against committed events and the events already
+    staged for this file (a scan of their message_id column, so memory does not grow).
+    """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
     advance = progress.advance if progress else None
-    for chunk in iter_chunks(path, chunk_bytes=chunk_bytes, progress=advance):
+    for chunk_no, chunk in enumerate(iter_chunks(path, chunk_bytes=chunk_bytes, progress=advance)):
         if chunk.lines:
             table = prepare_chunk(chunk, max_line_bytes)
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL)
             con.unregister("chunk_input")
-            con.execute(EVENTS_SQL, params)
-            con.execute("INSERT INTO raw.group_events SELECT * EXCLUDE (is_duplicate) "
-                        "FROM chunk_events WHERE NOT is_duplicate ORDER BY source_line")
+            staged = lake_files.staged_events_glob(lake, batch_id)
+            seen = (f"SELECT message_id FROM read_parquet('{staged}', hive_partitioning = false)"
+                    if staged else "SELECT NULL::VARCHAR AS message_id WHERE false")
+            con.execute(EVENTS_SQL.replace("{staged_message_ids}", seen), params)
+            lake_files.write_chunk_events(con, lake, batch_id, chunk_no,
+                                          "(SELECT * EXCLUDE (is_duplicate) FROM chunk_events "
+                                          "WHERE NOT is_duplicate ORDER BY source_line)")
             con.execute("""
-                INSERT INTO raw.group_event_rejects (batch_id, source_file, source_line, reason, message,
-                    message_id, raw_line, raw_line_base64, rejected_at)
-                SELECT $batch_id, $source_file, source_line, reason, message, message_id, raw_line,
-                       raw_base64, $loaded_at::TIMESTAMPTZ
+                CREATE OR REPLACE TEMP TABLE chunk_rejects AS
+                SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file, source_line,
+                       reason, message, message_id, raw_line, raw_base64 AS raw_line_base64,
+                       $loaded_at::TIMESTAMPTZ AS rejected_at
                 FROM chunk_classified WHERE reason IS NOT NULL ORDER BY source_line""", params)
             n_dup, n_new = con.execute(
                 "SELECT count(*) FILTER (is_duplicate), count(*) FILTER (NOT is_duplicate) FROM chunk_events"
-            ).fetchone()
-            for reason, n in con.execute(
-                    "SELECT reason, count(*) FROM chunk_classified WHERE reason IS NOT NULL GROUP BY reason"
-            ).fetchall():
+            ).fetchall()[0]
+            for reason, n in con.execute("SELECT reason, count(*) FROM chunk_rejects GROUP BY reason").fetchall():
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
                 result.rejected += n
             result.read += len(chunk.lines)
             result.loaded += n_new
             result.duplicates += n_dup
+            if result.rejects_by_reason:
+                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, "chunk_rejects")
         if chunk.read_error:
             line_no = chunk.first_line + len(chunk.lines)
             con.execute("""
-                INSERT INTO raw.group_event_rejects (batch_id, source_file, source_line, reason, message,
-                    raw_line, rejected_at)
-                VALUES ($batch_id, $source_file, $line_no, 'unreadable_input', $message, '',
-                        $loaded_at::TIMESTAMPTZ)""",
+                CREATE OR REPLACE TEMP TABLE chunk_rejects AS
+                SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
+                       $line_no::BIGINT AS source_line, 'unreadable_input' AS reason, $message AS message,
+                       NULL::VARCHAR AS message_id, '' AS raw_line, NULL::VARCHAR AS raw_line_base64,
+                       $loaded_at::TIMESTAMPTZ AS rejected_at""",
                 {**params, "line_no": line_no,
                  "message": f"{chunk.read_error}; nothing after line {line_no - 1} could be read"})
+            lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no + 1_000_000, "chunk_rejects")
             result.read += 1
             result.rejected += 1
             result.rejects_by_reason["unreadable_input"] = result.rejects_by_reason.get("unreadable_input", 0) + 1
         crash_point("after_chunk")
+
+
+def _insert_staged(con, lake: Path, batch_id: int) -> None:
+    """Inside the batch transaction: copy the staged events and rejects into the raw tables."""
+    events = lake_files.staged_events_glob(lake, batch_id)
+    if events:
+        con.execute(f"INSERT INTO raw.group_events BY NAME "
+                    f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)").fetchall()
+    rejects = lake_files.staged_rejects_glob(lake, batch_id)
+    if rejects:
+        con.execute(f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')").fetchall()
 
 
 def _resolve_rejects(con, batch_id: int) -> None:

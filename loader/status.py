@@ -26,18 +26,18 @@ def table_counts(warehouse: Path, lake: Path) -> dict[str, int]:
     try:
         counts = {}
         for table in ("raw.group_events", "raw.group_event_rejects", "raw.load_ledger"):
-            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         counts["open rejects"] = con.execute(
-            "SELECT count(*) FROM raw.group_event_rejects WHERE resolved_at IS NULL").fetchone()[0]
+            "SELECT count(*) FROM raw.group_event_rejects WHERE resolved_at IS NULL").fetchall()[0][0]
         for mart in ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history"):
             exists = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-                [mart]).fetchone()[0]
+                [mart]).fetchall()[0][0]
             if exists:
-                counts[mart] = con.execute(f'SELECT count(*) FROM main."{mart}"').fetchone()[0]
+                counts[mart] = con.execute(f'SELECT count(*) FROM main."{mart}"').fetchall()[0][0]
         if Path(lake, "group_events").exists() and any(Path(lake, "group_events").rglob("*.parquet")):
             counts["lake parquet rows"] = con.execute(
-                f"SELECT count(*) FROM read_parquet('{events_glob(lake)}', hive_partitioning = true)").fetchone()[0]
+                f"SELECT count(*) FROM read_parquet('{events_glob(lake)}', hive_partitioning = true)").fetchall()[0][0]
         return counts
     finally:
         con.close()

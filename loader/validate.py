@@ -317,7 +317,13 @@ SELECT
     $source_file::VARCHAR AS source_file,
     source_line, traits, context, integrations, extra,
     row_number() OVER (PARTITION BY message_id ORDER BY source_line) > 1
-        OR message_id IN (SELECT message_id FROM raw.group_events) AS is_duplicate
+        -- already committed, or already staged for this file; the inner IN builds its hash
+        -- table on this chunk's ids, so memory does not grow with the warehouse or the file
+        OR message_id IN (SELECT e.message_id FROM raw.group_events e
+                          WHERE e.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
+        OR message_id IN (SELECT s.message_id FROM ({staged_message_ids}) s
+                          WHERE s.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
+        AS is_duplicate
 FROM chunk_classified
 WHERE reason IS NULL
 """
