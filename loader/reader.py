@@ -127,6 +127,8 @@ def _chunks(stream: BinaryIO, counter: _CountingReader, chunk_bytes: int, progre
             # read1: a truncated .gz raises on the call that hits the end, so keep calls small
             # enough that everything decompressed before the damage has already been returned.
             block = stream.read1(block_bytes)
+            if first_block and 0 < len(block) < len(UTF8_BOM) and UTF8_BOM.startswith(block):
+                block += stream.read(len(UTF8_BOM) - len(block))  # a short first read must not split a BOM
         except (EOFError, OSError, zlib.error) as exc:
             error = _describe_read_error(exc)
             if carry_len:
