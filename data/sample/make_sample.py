@@ -94,7 +94,7 @@ day2.append(ev("tyrell", t, {"address": None}, user=members["tyrell"][0]))  # cl
 dup = dict(day2[3]); day2.append(dup)  # duplicate messageId in the same file
 # day 3 file: late events (older than what is loaded) and bad lines
 late = []
-t = base + timedelta(hours=1)
+t = base - timedelta(days=1)  # older than everything else: it must not overwrite any trait
 late.append(ev("acme-1", t, {"plan": "trial", "employees": 3}, user=members["acme-1"][0]))  # late: must not overwrite
 late.append(ev("stark", base + timedelta(days=2), {"employees": 9500, "employees_note": "after acquisition"}, user=members["stark"][0]))
 late.append(day1[0])  # duplicate of an event loaded from another file
