@@ -23,12 +23,13 @@
 
 {#
   ---- a trait value -> timestamp (reserved trait `created_at`) ------------------------------
-  Same rules as the loader's event timestamps: an ISO-8601 string, or unix seconds, or unix
+  Parsed as a double (DuckDB, Spark and Trino all have it; a 32-bit float would shift unix
+  milliseconds by minutes). Same rules as the loader's event timestamps: an ISO-8601 string, or unix seconds, or unix
   milliseconds when the magnitude says so (>= 1e11 would be after year 5138 in seconds),
   as a JSON number or a numeric string. Anything else -> NULL.
 #}
 {% macro trait_to_timestamp(value_text, value_type) -%}
-    {%- set num = grouplake.try_cast('trim(' ~ value_text ~ ')', dbt.type_float()) -%}
+    {%- set num = grouplake.try_cast('trim(' ~ value_text ~ ')', 'double') -%}
     case
         when {{ value_type }} = 'number'
              or ({{ value_type }} = 'string'
@@ -49,7 +50,7 @@
   anything else ("50-100", "1,000", 12.5, true) -> NULL.
 #}
 {% macro trait_to_integer(value_text, value_type) -%}
-    {%- set num = grouplake.try_cast(value_text, dbt.type_float()) -%}
+    {%- set num = grouplake.try_cast(value_text, 'double') -%}
     case
         when {{ value_type }} = 'number' and {{ num }} = floor({{ num }}) and abs({{ num }}) < 9e18
             then cast({{ num }} as {{ dbt.type_bigint() }})
