@@ -273,7 +273,10 @@ SELECT
     raw_base64,
     CASE WHEN doc_type = 'OBJECT' AND gl_is_id_type(j_message_id) AND trim(gl_id(j_message_id)) <> ''
          THEN gl_id(j_message_id)
-         WHEN reason IS NULL THEN md5(line) END AS message_id,
+         WHEN reason IS NULL THEN md5(line)
+         -- a line that is not a JSON object: its messageId as text, so a fixed replay resolves it
+         WHEN doc_type IS DISTINCT FROM 'OBJECT' THEN nullif(trim(regexp_extract(
+             coalesce(raw_text, line), '"messageId"\\s*:\\s*"([^"\\\\]+)"', 1)), '') END AS message_id,
     NOT coalesce(doc_type = 'OBJECT' AND gl_is_id_type(j_message_id) AND trim(gl_id(j_message_id)) <> '', false)
         AS message_id_derived,
     CASE WHEN reason IS NULL THEN j_type ->> '$' END AS event_type,

@@ -55,7 +55,9 @@ def chunks_per_file(inputs) -> list[int]:
 
 def _assert_after_kill(wh: Path, lake: Path, point: str) -> None:
     """What a kill may leave: whole committed batches in raw; in the lake only committed rows."""
-    if not wh.exists():
+    if not wh.exists() or not _has_raw_schema(wh):
+        # killed before the warehouse's first commit (e.g. while creating it)
+        assert lake_files(lake) == [], f"lake files without a warehouse ({point})"
         return
     snap = assert_consistent(wh, lake, require_published=False)
     committed = {row[0]: row[5] for row in snap["ledger"]}  # rank -> loaded_count
@@ -66,6 +68,15 @@ def _assert_after_kill(wh: Path, lake: Path, point: str) -> None:
             # only a kill in the middle of the renames can leave part of a committed batch visible
             assert n == committed[rank], f"lake shows part of batch {rank} ({point})"
     assert Counter(snap["lake_rows"]) <= Counter(snap["events"]), "lake rows not in raw.group_events"
+
+
+def _has_raw_schema(wh: Path) -> bool:
+    con = connect_ro(wh)
+    try:
+        return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                           "AND table_name = 'load_ledger'").fetchone()[0] == 1
+    finally:
+        con.close()
 
 
 def crash_and_recover(inputs, tmp: Path, faults: list[str]) -> dict:
