@@ -52,52 +52,61 @@ CHUNK_SCHEMA = pa.schema([
 
 
 def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> pa.Table:
-    """Arrow table of the chunk's lines with byte-level rejects already decided."""
+    """Arrow table of the chunk's lines with byte-level rejects already decided.
+
+    Every check is vectorised over the whole chunk; only the few suspect lines it finds are
+    looked at one by one, and the text column stays in Arrow (no round trip through Python).
+    """
     n = len(chunk.lines)
     binary = pa.array(chunk.lines, pa.binary())
     source_line = pa.array(range(chunk.first_line, chunk.first_line + n), pa.int64())
+    suspects: set[int] = set(chunk.oversized)
     try:
         text = binary.cast(pa.string())
-        suspects: set[int] = set()
     except pa.ArrowInvalid:
-        text = None
-        suspects = set(range(n))  # find the invalid lines one by one (rare)
+        # Some line is not UTF-8: find which (only non-ASCII lines can be), blank them in the
+        # text column (they are rejected below) and treat every other line as usual.
+        not_utf8 = [i for i, data in enumerate(chunk.lines) if not data.isascii() and not _is_utf8(data)]
+        suspects.update(not_utf8)
+        patched = list(chunk.lines)
+        for i in not_utf8:
+            patched[i] = b""
+        text = pa.array(patched, pa.binary()).cast(pa.string())
     too_long = pc.greater(pc.binary_length(binary), max_line_bytes)
     if pc.any(too_long).as_py():
         suspects.update(pc.indices_nonzero(too_long).to_pylist())
-    if pc.any(pc.match_substring(binary, "\x00")).as_py():
-        suspects.update(pc.indices_nonzero(pc.match_substring(binary, "\x00")).to_pylist())
-    if text is not None:
-        # NaN/Infinity tokens and trailing commas: DuckDB's JSON parser accepts them, JSON does not
-        nan_like = pc.match_substring_regex(text, r"NaN|Infinity|,\s*[\]}]")
-        if pc.any(nan_like).as_py():
-            suspects.update(pc.indices_nonzero(nan_like).to_pylist())
-    suspects.update(chunk.oversized)
+    has_nul = pc.match_substring(binary, "\x00")
+    if pc.any(has_nul).as_py():
+        suspects.update(pc.indices_nonzero(has_nul).to_pylist())
+    # NaN/Infinity tokens and trailing commas: DuckDB's JSON parser accepts them, JSON does not
+    nan_like = pc.match_substring_regex(text, r"NaN|Infinity|,\s*[\]}]")
+    if pc.any(nan_like).as_py():
+        suspects.update(pc.indices_nonzero(nan_like).to_pylist())
 
-    if not suspects:
+    verdicts = {}
+    for i in suspects:
+        verdict = _byte_level_verdict(chunk.lines[i], chunk.oversized.get(i), max_line_bytes)
+        if verdict is not None:
+            verdicts[i] = verdict
+    if not verdicts:
         nulls = pa.nulls(n, pa.string())
         return pa.Table.from_arrays([source_line, text, nulls, nulls, nulls, nulls], schema=CHUNK_SCHEMA)
 
-    lines = text.to_pylist() if text is not None else [None] * n
+    rejected = [False] * n
     pre_reason: list[str | None] = [None] * n
     pre_message: list[str | None] = [None] * n
     raw_text: list[str | None] = [None] * n
     raw_base64: list[str | None] = [None] * n
-    for i in suspects:
+    for i, (reason, message, keep_bytes) in verdicts.items():
         data = chunk.lines[i]
-        verdict = _byte_level_verdict(data, chunk.oversized.get(i), max_line_bytes)
-        if verdict is None:
-            if lines[i] is None:
-                lines[i] = data.decode("utf-8")
-            continue
-        reason, message, keep_bytes = verdict
-        lines[i] = None
+        rejected[i] = True
         pre_reason[i], pre_message[i] = reason, message
         raw_text[i] = data.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
         if keep_bytes:
             raw_base64[i] = base64.b64encode(data).decode("ascii")
+    lines = pc.if_else(pa.array(rejected, pa.bool_()), pa.scalar(None, pa.string()), text)
     return pa.Table.from_arrays(
-        [source_line, pa.array(lines, pa.string()), pa.array(pre_reason, pa.string()),
+        [source_line, lines, pa.array(pre_reason, pa.string()),
          pa.array(pre_message, pa.string()), pa.array(raw_text, pa.string()),
          pa.array(raw_base64, pa.string())],
         schema=CHUNK_SCHEMA)

@@ -1,0 +1,1 @@
+"""Benchmark tooling: a seeded generator of realistic Group NDJSON and the benchmark runner."""
