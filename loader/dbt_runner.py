@@ -3,7 +3,7 @@
     from loader.dbt_runner import build
     exit_code = build(Path("data/warehouse.duckdb"), ["--select", "groups"])
 
-dbt runs in a child process (``python -m dbt.cli.main``) with the project's own
+dbt runs in a child process (dbt's own entry point, this interpreter) with the project's own
 ``profiles.yml`` (``dbt_project/profiles.yml``, no ``~/.dbt`` needed) and
 ``GROUPLAKE_WAREHOUSE`` set to the warehouse path. The loader's warehouse lock is held
 while it runs, so a concurrent ``grouplake load`` waits for the build to finish (and a
@@ -23,10 +23,14 @@ from loader.errors import GrouplakeError
 from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 
+# dbt's console entry point, run by this interpreter (no need for `dbt` on PATH)
+_DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.argv[0] = 'dbt'; sys.exit(cli())"
+
+
 def dbt_command(command: str, dbt_args: list[str] | None = None,
                 project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
     """The argv of one dbt invocation on the shipped project (``command`` e.g. "build", "docs")."""
-    return [sys.executable, "-m", "dbt.cli.main", *command.split(),
+    return [sys.executable, "-c", _DBT_MAIN, *command.split(),
             "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             *(dbt_args or [])]
 
