@@ -175,7 +175,8 @@ def hostile_files(draw):
     return data, valid
 
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+# HYPOTHESIS_EXAMPLES=500 for a deeper search than the default run
+FAST = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                        HealthCheck.data_too_large])
 
 
