@@ -59,6 +59,12 @@
 {% endmacro %}
 
 
+{# position of a json_each member in its document (tie-break for a key sent twice); 0 where unknown #}
+{% macro json_each_ordinal(alias) %}{{ return(adapter.dispatch('json_each_ordinal', 'grouplake')(alias)) }}{% endmacro %}
+{% macro default__json_each_ordinal(alias) %}0{% endmacro %}
+{% macro duckdb__json_each_ordinal(alias) %}{{ alias }}.id{% endmacro %}
+
+
 {# ---- the JSON type of a JSON value: object|array|string|number|boolean|null ------------ #}
 {% macro json_value_type(expr) %}{{ return(adapter.dispatch('json_value_type', 'grouplake')(expr)) }}{% endmacro %}
 

@@ -8,7 +8,8 @@
   Same canonical key twice in one event (`{"Plan": "a", "plan": "b"}`): the write whose
   original key path is greatest in binary string order wins (here `plan`: lower case and `_`
   sort after upper case, so the already-canonical spelling wins). This rule does not depend
-  on JSON member order, so it is the same on every engine.
+  on JSON member order, so it is the same on every engine. The very same key sent twice
+  (`{"plan": "a", "plan": "b"}`) keeps the last one, as JSON parsers do.
 
   Purely per event, so it is built incrementally: a run adds the events of new batches.
 #}
@@ -46,6 +47,7 @@ level_{{ depth }} as (
         {%- endif %}
         j.value as value,
         {{ grouplake.json_value_type('j.value') }} as value_type,
+        {{ grouplake.json_each_ordinal('j') }} as member_ordinal,
         {{ depth }} as depth
     from {% if depth == 1 %}events{% else %}objects_{{ depth - 1 }}{% endif %} as p
     {{ grouplake.json_each_join('p.traits' if depth == 1 else 'p.value', 'j') }}
@@ -73,7 +75,7 @@ ranked as (
         *,
         row_number() over (
             partition by message_id, trait_key
-            order by original_key desc
+            order by original_key desc, member_ordinal desc
         ) as key_rank
     from leaves
 
