@@ -11,6 +11,8 @@
   explicit leaf write wins.
 #}
 
+{%- set max_depth = var('grouplake_trait_max_depth', 4) | int %}
+
 with writes as (
 
     select * from {{ ref('int_group_trait_writes') }}
@@ -23,23 +25,47 @@ parent_clears as (
 
 ),
 
+leaf_ancestors as (
+
+    -- every nested leaf write once per parent path above it: address.geo.lat -> address, address.geo
+    -- (canonical key segments never contain `.`, so splitting on it is safe)
+    {% for k in range(1, max_depth) %}
+    select
+        group_id, trait_key, event_at, received_at, batch_id, source_line,
+        {% set parts = [] -%}
+        {%- for i in range(1, k + 1) -%}
+            {%- if not loop.first %}{% do parts.append("'.'") %}{% endif -%}
+            {%- do parts.append(dbt.split_part('trait_key', "'.'", i)) -%}
+        {%- endfor -%}
+        {{ dbt.concat(parts) if parts | length > 1 else parts[0] }} as ancestor_key
+    from writes
+    where depth > {{ k }}
+    {% if not loop.last %}union all{% endif %}
+    {% else %}
+    select group_id, trait_key, event_at, received_at, batch_id, source_line, trait_key as ancestor_key
+    from writes
+    where 1 = 0
+    {% endfor %}
+
+),
+
 cleared_leaves as (
 
-    -- leaves under a cleared prefix that were written earlier in the group's history
+    -- leaves under a cleared parent that were written earlier in the group's history
     select distinct
         c.message_id,
         c.group_id,
-        w.trait_key,
+        a.trait_key,
         c.original_key,
         c.event_at,
         c.received_at,
         c.batch_id,
         c.source_line
     from parent_clears as c
-    inner join writes as w
-        on w.group_id = c.group_id
-        and substr(w.trait_key, 1, length(c.trait_key) + 1) = {{ dbt.concat(['c.trait_key', "'.'"]) }}
-        and {{ grouplake.lww_precedes('w', 'c') }}
+    inner join leaf_ancestors as a
+        on a.group_id = c.group_id
+        and a.ancestor_key = c.trait_key
+        and {{ grouplake.lww_precedes('a', 'c') }}
 
 ),
 
