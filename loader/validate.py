@@ -215,27 +215,81 @@ CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
 CREATE OR REPLACE TEMP MACRO gl_present(v) AS v IS NOT NULL AND json_type(v) <> 'NULL';
 """
 
+# The classification parses each line a fixed number of times, whatever the number of rules:
+# json_valid once, then (objects only) one pass each for the field values, their JSON types and
+# their string values. Every derived value (ids, timestamps, presence) is computed once per
+# row in its own column and reused by the reason, the message and the output.
+_FIELD_COLS = ["type", "group_id", "user_id", "anonymous_id", "message_id", "traits", "timestamp",
+               "original_timestamp", "sent_at", "received_at", "context", "integrations"]
+
+
+def _per_field(template: str) -> str:
+    return ",\n        ".join(template.format(c=c, i=i + 1) for i, c in enumerate(_FIELD_COLS))
+
+
+def _id_expr(c: str) -> str:
+    """gl_id(j_<c>) with the field's JSON type and string value already extracted."""
+    return (f"CASE t_{c} WHEN 'VARCHAR' THEN s_{c} WHEN 'BIGINT' THEN j_{c}::VARCHAR "
+            f"WHEN 'UBIGINT' THEN j_{c}::VARCHAR WHEN 'DOUBLE' THEN CASE "
+            f"WHEN regexp_full_match(j_{c}::VARCHAR, '-?[0-9]+') THEN j_{c}::VARCHAR "
+            f"WHEN isfinite(j_{c}::DOUBLE) AND j_{c}::DOUBLE = floor(j_{c}::DOUBLE) AND abs(j_{c}::DOUBLE) < 1e38 "
+            f"THEN CAST(j_{c}::DOUBLE AS HUGEINT)::VARCHAR ELSE j_{c}::VARCHAR END END")
+
+
+def _ts_expr(c: str) -> str:
+    """gl_ts(j_<c>) with the field's JSON type and string value already extracted."""
+    return (f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
+            f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
+            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN try_cast(s_{c} AS TIMESTAMPTZ) END, "
+            f"CASE WHEN regexp_full_match(trim(s_{c}), '-?[0-9]+(\\.[0-9]+)?') "
+            f"THEN gl_unix(try_cast(trim(s_{c}) AS DOUBLE)) END) "
+            f"WHEN t_{c} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(j_{c}::DOUBLE) END")
+
+
+_TS = ["timestamp", "original_timestamp", "sent_at", "received_at"]
+_IDS = ["group_id", "user_id", "anonymous_id", "message_id"]
+# string values are only needed for the type, the ids and the timestamps (not the big objects)
+_STRING_COLS = ["type", *_IDS, *_TS]
+_STRING_PATHS = "[" + ", ".join(f"'$.{KNOWN_FIELDS[_FIELD_COLS.index(c)]}'" for c in _STRING_COLS) + "]"
+
 CLASSIFY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE chunk_classified AS
 WITH lines AS (
-    SELECT source_line, rtrim(line, chr(13)) AS line, pre_reason, pre_message, raw_text, raw_base64
+    SELECT source_line, pre_reason, pre_message, raw_text, raw_base64,
+        CASE WHEN ends_with(line, chr(13)) THEN rtrim(line, chr(13)) ELSE line END AS line
     FROM chunk_input
 ), parsed AS (
     SELECT *,
-        CASE WHEN pre_reason IS NULL AND trim(line, ' ' || chr(9) || chr(13)) <> '' THEN json_valid(line) END AS is_json
+        -- NULL: empty or whitespace-only (json_valid is false for those, so trim only runs on invalid lines)
+        CASE WHEN pre_reason IS NULL THEN CASE WHEN json_valid(line) THEN true
+             WHEN trim(line, ' ' || chr(9) || chr(13)) = '' THEN NULL ELSE false END END AS is_json
     FROM lines
 ), typed AS (
-    SELECT *, CASE WHEN is_json THEN json_type(line) END AS doc_type FROM parsed
+    -- valid JSON starting with '{{' is an object; json_type only for the rare other documents
+    SELECT *, CASE WHEN is_json THEN CASE WHEN starts_with(line, '{{') THEN 'OBJECT' ELSE json_type(line) END END
+        AS doc_type
+    FROM parsed
 ), fields AS (
     SELECT *,
-        CASE WHEN doc_type = 'OBJECT' THEN json_extract(line, {_PATHS}) END AS f
+        CASE WHEN doc_type = 'OBJECT' THEN json_extract(line, {_PATHS}) END AS f,
+        CASE WHEN doc_type = 'OBJECT' THEN json_type(line, {_PATHS}) END AS ft,
+        CASE WHEN doc_type = 'OBJECT' THEN json_extract_string(line, {_STRING_PATHS}) END AS fs
     FROM typed
 ), named AS (
     SELECT source_line, line, pre_reason, pre_message, raw_text, raw_base64, is_json, doc_type,
-        f[1] AS j_type, f[2] AS j_group_id, f[3] AS j_user_id, f[4] AS j_anonymous_id,
-        f[5] AS j_message_id, f[6] AS j_traits, f[7] AS j_timestamp, f[8] AS j_original_timestamp,
-        f[9] AS j_sent_at, f[10] AS j_received_at, f[11] AS j_context, f[12] AS j_integrations
+        {_per_field("f[{i}] AS j_{c}, ft[{i}] AS t_{c}")},
+        {", ".join(f"fs[{i + 1}] AS s_{c}" for i, c in enumerate(_STRING_COLS))}
     FROM fields
+), derived AS (
+    SELECT *,
+        {_per_field("coalesce(t_{c} <> 'NULL', false) AS p_{c}")},
+        {", ".join(f"t_{c} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') AS idt_{c}" for c in _IDS)},
+        {", ".join(f"{_id_expr(c)} AS id_{c}" for c in _IDS)},
+        {", ".join(f"{_ts_expr(c)} AS ts_{c}" for c in _TS)}
+    FROM named
+), flagged AS (
+    SELECT *, {", ".join(f"p_{c} AND ts_{c} IS NULL AS bad_{c}" for c in _TS)}
+    FROM derived
 ), checked AS (
     SELECT *,
         CASE
@@ -243,18 +297,17 @@ WITH lines AS (
             WHEN is_json IS NULL THEN 'empty_line'
             WHEN NOT is_json THEN 'invalid_json'
             WHEN doc_type <> 'OBJECT' THEN 'not_an_object'
-            WHEN j_type IS NULL OR json_type(j_type) <> 'VARCHAR'
-                 OR lower(trim(j_type ->> '$')) <> 'group' THEN 'wrong_type'
-            WHEN NOT gl_present(j_group_id) THEN 'missing_group_id'
-            WHEN NOT gl_is_id_type(j_group_id) OR trim(gl_id(j_group_id)) = '' THEN 'invalid_group_id'
-            WHEN gl_present(j_user_id) AND NOT gl_is_id_type(j_user_id) THEN 'invalid_user_id'
-            WHEN gl_present(j_anonymous_id) AND NOT gl_is_id_type(j_anonymous_id) THEN 'invalid_anonymous_id'
-            WHEN gl_present(j_message_id) AND NOT gl_is_id_type(j_message_id) THEN 'invalid_message_id'
-            WHEN gl_present(j_traits) AND json_type(j_traits) <> 'OBJECT' THEN 'invalid_traits'
-            WHEN gl_ts_bad(j_timestamp) OR gl_ts_bad(j_original_timestamp)
-                 OR gl_ts_bad(j_sent_at) OR gl_ts_bad(j_received_at) THEN 'invalid_timestamp'
-        END AS reason
-    FROM named
+            WHEN j_type IS NULL OR t_type <> 'VARCHAR' OR lower(trim(s_type)) <> 'group' THEN 'wrong_type'
+            WHEN NOT p_group_id THEN 'missing_group_id'
+            WHEN NOT idt_group_id OR trim(id_group_id) = '' THEN 'invalid_group_id'
+            WHEN p_user_id AND NOT idt_user_id THEN 'invalid_user_id'
+            WHEN p_anonymous_id AND NOT idt_anonymous_id THEN 'invalid_anonymous_id'
+            WHEN p_message_id AND NOT idt_message_id THEN 'invalid_message_id'
+            WHEN p_traits AND t_traits <> 'OBJECT' THEN 'invalid_traits'
+            WHEN bad_timestamp OR bad_original_timestamp OR bad_sent_at OR bad_received_at THEN 'invalid_timestamp'
+        END AS reason,
+        doc_type = 'OBJECT' AND idt_message_id AND trim(id_message_id) <> '' AS has_message_id
+    FROM flagged
 )
 SELECT
     source_line, reason,
@@ -265,42 +318,40 @@ SELECT
             CASE WHEN j_type IS NULL THEN 'type is missing'
                  ELSE 'type is ' || j_type::VARCHAR || ', expected "group"' END
         WHEN reason = 'not_an_object' THEN 'the line is ' || gl_kind(line) || ', expected an object'
-        WHEN reason = 'invalid_group_id' THEN 'groupId is ' || CASE WHEN gl_is_id_type(j_group_id)
+        WHEN reason = 'invalid_group_id' THEN 'groupId is ' || CASE WHEN idt_group_id
             THEN 'blank: ' || j_group_id::VARCHAR ELSE gl_kind(j_group_id) END
         WHEN reason = 'invalid_user_id' THEN 'userId is ' || gl_kind(j_user_id)
         WHEN reason = 'invalid_anonymous_id' THEN 'anonymousId is ' || gl_kind(j_anonymous_id)
         WHEN reason = 'invalid_message_id' THEN 'messageId is ' || gl_kind(j_message_id)
         WHEN reason = 'invalid_traits' THEN 'traits is ' || gl_kind(j_traits) || ', expected an object'
         WHEN reason = 'invalid_timestamp' THEN 'cannot parse ' || concat_ws(', ',
-            CASE WHEN gl_ts_bad(j_timestamp) THEN 'timestamp ' || j_timestamp::VARCHAR END,
-            CASE WHEN gl_ts_bad(j_original_timestamp) THEN 'originalTimestamp ' || j_original_timestamp::VARCHAR END,
-            CASE WHEN gl_ts_bad(j_sent_at) THEN 'sentAt ' || j_sent_at::VARCHAR END,
-            CASE WHEN gl_ts_bad(j_received_at) THEN 'receivedAt ' || j_received_at::VARCHAR END)
+            CASE WHEN bad_timestamp THEN 'timestamp ' || j_timestamp::VARCHAR END,
+            CASE WHEN bad_original_timestamp THEN 'originalTimestamp ' || j_original_timestamp::VARCHAR END,
+            CASE WHEN bad_sent_at THEN 'sentAt ' || j_sent_at::VARCHAR END,
+            CASE WHEN bad_received_at THEN 'receivedAt ' || j_received_at::VARCHAR END)
         ELSE {_DEFAULT_MESSAGE_CASE}
     END AS message,
     coalesce(raw_text, line) AS raw_line,
     raw_base64,
-    CASE WHEN doc_type = 'OBJECT' AND gl_is_id_type(j_message_id) AND trim(gl_id(j_message_id)) <> ''
-         THEN gl_id(j_message_id)
+    CASE WHEN has_message_id THEN id_message_id
          WHEN reason IS NULL THEN md5(line)
          -- a line that is not a JSON object: its messageId as text, so a fixed replay resolves it
          WHEN doc_type IS DISTINCT FROM 'OBJECT' THEN nullif(trim(regexp_extract(
              coalesce(raw_text, line), '"messageId"\\s*:\\s*"([^"\\\\]+)"', 1)), '') END AS message_id,
-    NOT coalesce(doc_type = 'OBJECT' AND gl_is_id_type(j_message_id) AND trim(gl_id(j_message_id)) <> '', false)
-        AS message_id_derived,
-    CASE WHEN reason IS NULL THEN j_type ->> '$' END AS event_type,
-    CASE WHEN reason IS NULL THEN gl_id(j_group_id) END AS group_id,
-    CASE WHEN reason IS NULL AND gl_present(j_user_id) AND trim(gl_id(j_user_id)) <> '' THEN gl_id(j_user_id) END AS user_id,
-    CASE WHEN reason IS NULL AND gl_present(j_anonymous_id) AND trim(gl_id(j_anonymous_id)) <> '' THEN gl_id(j_anonymous_id) END AS anonymous_id,
-    CASE WHEN reason IS NULL THEN gl_ts(j_timestamp) END AS "timestamp",
-    CASE WHEN reason IS NULL THEN gl_ts(j_original_timestamp) END AS original_timestamp,
-    CASE WHEN reason IS NULL THEN gl_ts(j_sent_at) END AS sent_at,
-    CASE WHEN reason IS NULL THEN gl_ts(j_received_at) END AS received_at,
+    NOT coalesce(has_message_id, false) AS message_id_derived,
+    CASE WHEN reason IS NULL THEN s_type END AS event_type,
+    CASE WHEN reason IS NULL THEN id_group_id END AS group_id,
+    CASE WHEN reason IS NULL AND p_user_id AND trim(id_user_id) <> '' THEN id_user_id END AS user_id,
+    CASE WHEN reason IS NULL AND p_anonymous_id AND trim(id_anonymous_id) <> '' THEN id_anonymous_id END AS anonymous_id,
+    CASE WHEN reason IS NULL THEN ts_timestamp END AS "timestamp",
+    CASE WHEN reason IS NULL THEN ts_original_timestamp END AS original_timestamp,
+    CASE WHEN reason IS NULL THEN ts_sent_at END AS sent_at,
+    CASE WHEN reason IS NULL THEN ts_received_at END AS received_at,
     CASE WHEN reason IS NULL THEN
-        CASE WHEN gl_present(j_traits) THEN j_traits ELSE '{{}}' END END::JSON AS traits,
-    CASE WHEN reason IS NULL AND gl_present(j_context) THEN j_context END::JSON AS context,
-    CASE WHEN reason IS NULL AND gl_present(j_integrations) THEN j_integrations END::JSON AS integrations,
-    CASE WHEN reason IS NULL THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}')::VARCHAR, '{{}}') END::JSON AS extra
+        CASE WHEN p_traits THEN j_traits ELSE '{{}}' END END::JSON AS traits,
+    CASE WHEN reason IS NULL AND p_context THEN j_context END::JSON AS context,
+    CASE WHEN reason IS NULL AND p_integrations THEN j_integrations END::JSON AS integrations,
+    CASE WHEN reason IS NULL THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON) END AS extra
 FROM checked
 """
 
