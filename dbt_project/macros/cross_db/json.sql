@@ -53,9 +53,10 @@
 {% endmacro %}
 
 {% macro trino__json_each_join(json_expr, alias) %}
-    cross join unnest(map_entries(cast(json_parse({{ json_expr }}) as map(varchar, json))))
-        as {{ alias }}_raw (key, json_member)
-    cross join (select {{ alias }}_raw.key as key, json_format({{ alias }}_raw.json_member) as value) as {{ alias }}
+    cross join unnest(cast(json_parse({{ json_expr }}) as map(varchar, json))) as {{ alias }}_raw (key, json_member)
+    cross join lateral (
+        select {{ alias }}_raw.key as key, json_format({{ alias }}_raw.json_member) as value
+    ) as {{ alias }}
 {% endmacro %}
 
 
@@ -71,8 +72,7 @@
 {% macro default__json_value_type(expr) -%}
     {#- from the first character of the compact JSON text -#}
     case
-        when {{ expr }} is null then null
-        when {{ expr }} = 'null' then 'null'
+        when {{ expr }} is null or {{ expr }} = 'null' then 'null'
         when {{ expr }} in ('true', 'false') then 'boolean'
         when substr({{ expr }}, 1, 1) = '{' then 'object'
         when substr({{ expr }}, 1, 1) = '[' then 'array'
