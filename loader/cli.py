@@ -218,6 +218,11 @@ def run(ctx: typer.Context,
     from loader.dbt_runner import build as dbt_build
     from loader.summary import print_summary
 
+    # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
+    first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
+    paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
+    if not paths:
+        _fail(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"))
     resolved = Paths.resolve(warehouse, lake)
     try:
         report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64)
@@ -225,7 +230,7 @@ def run(ctx: typer.Context,
         if not report.ok:
             raise typer.Exit(1)
         out.rule("dbt build")
-        code = dbt_build(resolved.warehouse, list(ctx.args))
+        code = dbt_build(resolved.warehouse, dbt_args)
         if code != 0:
             err.print(f"[bold red]dbt build failed[/] (exit code {code})")
             raise typer.Exit(code)

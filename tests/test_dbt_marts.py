@@ -73,7 +73,7 @@ def test_build_runs_models_data_tests_and_unit_tests(built):
     out = built.build_output
     assert "Completed successfully" in out
     assert "ERROR=0" in out and "WARN=0" in out
-    for model in ("stg_group_events", "int_group_trait_writes", "int_group_trait_changes", "groups",
+    for model in ("stg_grouplake__group_events", "int_group_trait_writes", "int_group_trait_changes", "groups",
                   "group_traits_latest", "user_group_memberships", "group_trait_history"):
         assert model in out
     assert "unit_test" in out or "::" in out  # unit tests ran as part of build
@@ -204,7 +204,7 @@ def test_user_group_memberships_exact_rows(built):
 
 def test_staging_dropped_the_duplicate(built):
     assert built.scalar("SELECT count(*) FROM raw.group_events") == 9
-    assert built.scalar("SELECT count(*) FROM staging.stg_group_events") == 9
+    assert built.scalar("SELECT count(*) FROM staging.stg_grouplake__group_events") == 9
     assert built.scalar("SELECT value_text FROM group_trait_history WHERE group_id = 'g1' "
                         "AND trait_key = 'name' AND change_seq = 1") == "Acme"
 

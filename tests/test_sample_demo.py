@@ -80,9 +80,11 @@ def test_numeric_user_id_and_every_event_is_counted_once(demo):
     assert demo.scalar("SELECT sum(event_count) FROM groups") == 336
 
 
-def test_running_the_demo_again_changes_nothing(demo):
+def test_running_the_demo_again_with_a_full_refresh_changes_nothing(demo):
     before = demo.query("SELECT * FROM group_trait_history ORDER BY ALL")
-    again = demo.cli("run", str(SAMPLE_DIR))
+    # extra options after the paths go to dbt
+    again = demo.cli("run", str(SAMPLE_DIR), "--full-refresh")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "0 loaded, 3 skipped" in again.stdout
+    assert "PASS=" in again.stdout and "ERROR=0" in again.stdout
     assert demo.query("SELECT * FROM group_trait_history ORDER BY ALL") == before

@@ -15,7 +15,7 @@ with linked as (
             partition by anonymous_id
             order by {{ grouplake.lww_order_by() }}
         ) as link_rank
-    from {{ ref('stg_group_events') }}
+    from {{ ref('stg_grouplake__group_events') }}
     where anonymous_id is not null
       and user_id is not null
 

@@ -21,7 +21,7 @@ with events as (
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         count(*) as event_count
-    from {{ ref('stg_group_events') }}
+    from {{ ref('stg_grouplake__group_events') }}
     group by group_id
 
 ),

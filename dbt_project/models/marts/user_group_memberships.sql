@@ -23,7 +23,7 @@
 with events as (
 
     select *
-    from {{ ref('stg_group_events') }}
+    from {{ ref('stg_grouplake__group_events') }}
     where user_id is not null or anonymous_id is not null
 
 ),

@@ -6,7 +6,7 @@
 #}
 with source as (
 
-    select * from {{ source('raw', 'group_events') }}
+    select * from {{ source('grouplake', 'group_events') }}
 
 ),
 
