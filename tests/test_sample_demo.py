@@ -88,3 +88,12 @@ def test_running_the_demo_again_with_a_full_refresh_changes_nothing(demo):
     assert "0 loaded, 3 skipped" in again.stdout
     assert "PASS=" in again.stdout and "ERROR=0" in again.stdout
     assert demo.query("SELECT * FROM group_trait_history ORDER BY ALL") == before
+
+
+def test_readme_example_queries_run_on_the_demo_warehouse(demo):
+    readme = (SAMPLE_DIR.parent.parent / "README.md").read_text()
+    block = readme.split("```sql", 1)[1].split("```", 1)[0]
+    queries = [q for q in block.split(";") if q.strip()]
+    assert len(queries) == 3
+    for q in queries:
+        assert demo.query(q), f"README query returned no rows:\n{q}"
