@@ -196,13 +196,13 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt):
+def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt):
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
     from loader.dbt_runner import build as dbt_build
 
     paths = Paths.resolve(warehouse, None)
     try:
-        code = dbt_build(paths.warehouse, list(ctx.args))
+        code = dbt_build(paths.warehouse, list(ctx.args), wait_seconds=wait)
     except GrouplakeError as exc:
         _fail(exc)
     if code != 0:
@@ -230,7 +230,7 @@ def run(ctx: typer.Context,
         if not report.ok:
             raise typer.Exit(1)
         out.rule("dbt build")
-        code = dbt_build(resolved.warehouse, dbt_args)
+        code = dbt_build(resolved.warehouse, dbt_args, wait_seconds=wait)
         if code != 0:
             err.print(f"[bold red]dbt build failed[/] (exit code {code})")
             raise typer.Exit(code)

@@ -79,6 +79,14 @@ def test_build_waits_for_the_warehouse_lock_and_works_on_a_fresh_warehouse(tmp_p
         assert wh.scalar(f"SELECT count(*) FROM main.{mart}") == 0
 
 
+def test_build_gives_up_with_a_clear_message_after_wait_seconds(tmp_path):
+    wh = Warehouse(tmp_path)
+    with warehouse_lock(wh.path, wait_seconds=1):
+        result = wh.cli("build", "--wait", "1")
+    assert result.returncode == 3
+    assert "warehouse is busy" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_docs_generate_documents_every_model_and_column(ran):
     from loader.dbt_runner import run_dbt
 
