@@ -229,6 +229,10 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             result.read += 1
             result.rejected += 1
             result.rejects_by_reason["unreadable_input"] = result.rejects_by_reason.get("unreadable_input", 0) + 1
+        # free this chunk's memory before the next one is read, not after
+        con.execute("DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_events; "
+                    "DROP TABLE IF EXISTS chunk_rejects").fetchall()
+        table = chunk = None
         crash_point("after_chunk")
 
 

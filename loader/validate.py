@@ -14,6 +14,7 @@ Reject reason codes are stable; they are the ``reason`` column of raw.group_even
 from __future__ import annotations
 
 import base64
+from bisect import bisect_right
 import json
 import re
 
@@ -75,13 +76,19 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     too_long = pc.greater(pc.binary_length(binary), max_line_bytes)
     if pc.any(too_long).as_py():
         suspects.update(pc.indices_nonzero(too_long).to_pylist())
-    has_nul = pc.match_substring(binary, "\x00")
-    if pc.any(has_nul).as_py():
-        suspects.update(pc.indices_nonzero(has_nul).to_pylist())
-    # NaN/Infinity tokens and trailing commas: DuckDB's JSON parser accepts them, JSON does not
-    nan_like = pc.match_substring_regex(text, r"NaN|Infinity|,\s*[\]}]")
-    if pc.any(nan_like).as_py():
-        suspects.update(pc.indices_nonzero(nan_like).to_pylist())
+    # NUL bytes, and NaN/Infinity tokens (DuckDB's JSON parser accepts them, JSON does not):
+    # plain substring searches over the chunk's bytes, mapped back to lines by their offsets.
+    if n:
+        data = binary.buffers()[2]
+        data = data.to_pybytes() if data is not None else b""
+        offsets = memoryview(binary.buffers()[1]).cast("i")[: n + 1]
+        for needle in (b"\x00", b"NaN", b"Infinity"):
+            suspects.update(_lines_containing(data, offsets, needle))
+        del data
+    # trailing commas, which DuckDB's JSON parser also accepts
+    trailing_comma = pc.match_substring_regex(binary, r",\s*[\]}]")
+    if pc.any(trailing_comma).as_py():
+        suspects.update(pc.indices_nonzero(trailing_comma).to_pylist())
 
     verdicts = {}
     for i in suspects:
@@ -90,7 +97,8 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
             verdicts[i] = verdict
     if not verdicts:
         nulls = pa.nulls(n, pa.string())
-        return pa.Table.from_arrays([source_line, text, nulls, nulls, nulls, nulls], schema=CHUNK_SCHEMA)
+        return _in_batches(pa.Table.from_arrays([source_line, text, nulls, nulls, nulls, nulls],
+                                                schema=CHUNK_SCHEMA))
 
     rejected = [False] * n
     pre_reason: list[str | None] = [None] * n
@@ -105,11 +113,38 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
         if keep_bytes:
             raw_base64[i] = base64.b64encode(data).decode("ascii")
     lines = pc.if_else(pa.array(rejected, pa.bool_()), pa.scalar(None, pa.string()), text)
-    return pa.Table.from_arrays(
+    return _in_batches(pa.Table.from_arrays(
         [source_line, lines, pa.array(pre_reason, pa.string()),
          pa.array(pre_message, pa.string()), pa.array(raw_text, pa.string()),
          pa.array(raw_base64, pa.string())],
-        schema=CHUNK_SCHEMA)
+        schema=CHUNK_SCHEMA))
+
+
+SCAN_BATCH_ROWS = 8192
+
+
+def _in_batches(table: pa.Table) -> pa.Table:
+    """The same table as record batches of SCAN_BATCH_ROWS rows (zero-copy slices).
+
+    DuckDB scans a registered Arrow table one record batch per task: a chunk handed over as
+    a single batch is classified by one thread, whatever the number of cores.
+    """
+    return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_BATCH_ROWS), schema=table.schema)
+
+
+def _lines_containing(data: bytes, offsets, needle: bytes) -> set[int]:
+    """Indices of the lines (``data[offsets[i]:offsets[i + 1]]``) that may contain ``needle``.
+
+    Lines are searched as one buffer, so a match may also straddle two lines: such a line is
+    a false suspect, which the one-by-one check clears.
+    """
+    found: set[int] = set()
+    pos = data.find(needle)
+    while pos != -1:
+        i = bisect_right(offsets, pos) - 1
+        found.add(i)
+        pos = data.find(needle, offsets[i + 1]) if i + 1 < len(offsets) else -1
+    return found
 
 
 def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: int):
