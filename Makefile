@@ -26,8 +26,9 @@ $(BIN)/.bench-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
+# The full benchmark of docs/benchmarks.md (about 15 minutes; data under bench/out/, ~3.5 GB)
 bench: $(BIN)/.bench-installed
-	$(BIN)/python -m bench.run --events 1000000
+	$(BIN)/python -m bench.run --events 1000000 --sizes 250000,1000000,4000000
 
 bench-smoke: $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run --events 20000 --smoke

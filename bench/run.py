@@ -53,6 +53,7 @@ class Measurement:
     events: int = 0              # lines of input this step processed
     bytes: int = 0               # bytes of input this step processed
     note: str = ""
+    load_avg: float = 0.0        # 1-minute load average of the machine when the step started
     skipped: str = ""            # reason, when the step did not run
     log: str = ""
 
@@ -88,7 +89,7 @@ def _tree_rss(proc) -> int:
 def measure(name: str, cmd: list[str], log_dir: Path, *, events: int = 0, nbytes: int = 0,
             env: dict | None = None, poll: float = 0.05) -> Measurement:
     """Run ``cmd`` as a child process; wall time and peak RSS of its process tree."""
-    m = Measurement(name, cmd, events=events, bytes=nbytes)
+    m = Measurement(name, cmd, events=events, bytes=nbytes, load_avg=round(os.getloadavg()[0], 2))
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / (name.replace(" ", "_").replace("/", "_").replace("+", "plus") + ".log")
     m.log = str(log_path)
@@ -313,14 +314,14 @@ def format_table(result: dict) -> str:
     raw = steps.get("duckdb read_json -> parquet", {})
     dlt = steps.get("dlt (duckdb destination)", {})
     full = steps.get("grouplake build --full-refresh", {})
-    head = ["step", "wall s", "events/s", "MB/s", "peak RSS MiB", "vs duckdb", "vs dlt"]
+    head = ["step", "wall s", "events/s", "MB/s", "peak RSS MiB", "vs duckdb", "vs dlt", "load avg"]
     rows = []
     for s in result["steps"]:
         if s["skipped"]:
-            rows.append([s["name"], "skipped", s["skipped"], "", "", "", ""])
+            rows.append([s["name"], "skipped", s["skipped"], "", "", "", "", ""])
             continue
         if not s["ok"]:
-            rows.append([s["name"], f"{s['seconds']:.1f}", f"FAILED (exit {s['exit_code']})", "", "", "", ""])
+            rows.append([s["name"], f"{s['seconds']:.1f}", f"FAILED (exit {s['exit_code']})", "", "", "", "", ""])
             continue
         vs_duck = vs_dlt = ""
         if s["name"].startswith("grouplake load") or s["name"].startswith("dlt"):
@@ -332,7 +333,7 @@ def format_table(result: dict) -> str:
             vs_duck = f"{s['seconds'] / full['seconds']:.0%} of full"
         rows.append([s["name"], f"{s['seconds']:.1f}", _fmt_rate(s["events_per_s"]),
                      f"{s['mb_per_s']:.1f}" if s["mb_per_s"] and s["bytes"] else "-",
-                     f"{s['peak_rss'] / 2**20:,.0f}", vs_duck, vs_dlt])
+                     f"{s['peak_rss'] / 2**20:,.0f}", vs_duck, vs_dlt, f"{s['load_avg']:.1f}"])
     return _markdown(head, rows)
 
 

@@ -29,6 +29,11 @@ from loader.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, EVENTS_SQL, M
                              REJECT_REASONS, prepare_chunk)
 from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
+# DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
+# (the Python bytes and their Arrow copy): with the default 64 MB chunks, a load stays under
+# 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
+LOAD_MEMORY_LIMIT = "512MB"
+
 
 @dataclass
 class FileResult:
@@ -86,7 +91,7 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     report = LoadReport()
     on_wait = progress.waiting_for_lock if progress else None
     with warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
-        con = connect(paths.warehouse)
+        con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT)
         try:
             con.execute(MACROS_SQL)
             recover(con, paths.lake)
@@ -186,8 +191,10 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
     advance = progress.advance if progress else None
     for chunk_no, chunk in enumerate(iter_chunks(path, chunk_bytes=chunk_bytes, progress=advance)):
-        if chunk.lines:
+        n_lines = len(chunk.lines)
+        if n_lines:
             table = prepare_chunk(chunk, max_line_bytes)
+            chunk.lines = []   # the Arrow table has them now: free the Python bytes early
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL)
             con.unregister("chunk_input")
@@ -210,13 +217,13 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             for reason, n in con.execute("SELECT reason, count(*) FROM chunk_rejects GROUP BY reason").fetchall():
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
                 result.rejected += n
-            result.read += len(chunk.lines)
+            result.read += n_lines
             result.loaded += n_new
             result.duplicates += n_dup
             if result.rejects_by_reason:
                 lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, "chunk_rejects")
         if chunk.read_error:
-            line_no = chunk.first_line + len(chunk.lines)
+            line_no = chunk.first_line + n_lines
             con.execute("""
                 CREATE OR REPLACE TEMP TABLE chunk_rejects AS
                 SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,

@@ -171,9 +171,12 @@ def _chunks(stream: BinaryIO, counter: _CountingReader, chunk_bytes: int, progre
                     carry = carry[:TRUNCATED_KEEP_BYTES]
                     overflowing = True
         if pending >= chunk_bytes:
-            yield Chunk(line_no, lines, oversized)
+            # keep no reference to the lines while the consumer works on them, so it can free them
+            full = Chunk(line_no, lines, oversized)
             line_no += len(lines)
             lines, oversized, pending = [], {}, 0
+            yield full
+            del full
     if carry_len:  # last line without a trailing newline
         lines.append(carry)
         if overflowing:

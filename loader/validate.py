@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from bisect import bisect_right
+from itertools import accumulate
 import json
 import re
 
@@ -77,14 +78,14 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     if pc.any(too_long).as_py():
         suspects.update(pc.indices_nonzero(too_long).to_pylist())
     # NUL bytes, and NaN/Infinity tokens (DuckDB's JSON parser accepts them, JSON does not):
-    # plain substring searches over the chunk's bytes, mapped back to lines by their offsets.
-    if n:
-        data = binary.buffers()[2]
-        data = data.to_pybytes() if data is not None else b""
-        offsets = memoryview(binary.buffers()[1]).cast("i")[: n + 1]
+    # plain substring searches over the lines' bytes, mapped back to lines by their offsets.
+    for start in range(0, n, SEARCH_LINES):
+        piece = chunk.lines[start:start + SEARCH_LINES]
+        data = b"".join(piece)   # a few MB at a time: no copy of the whole chunk
+        offsets = list(accumulate(map(len, piece), initial=0))
         for needle in (b"\x00", b"NaN", b"Infinity"):
-            suspects.update(_lines_containing(data, offsets, needle))
-        del data
+            suspects.update(start + i for i in _lines_containing(data, offsets, needle))
+        del data, piece
     # trailing commas, which DuckDB's JSON parser also accepts
     trailing_comma = pc.match_substring_regex(binary, r",\s*[\]}]")
     if pc.any(trailing_comma).as_py():
@@ -121,6 +122,7 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
 
 
 SCAN_BATCH_ROWS = 8192
+SEARCH_LINES = 8192
 
 
 def _in_batches(table: pa.Table) -> pa.Table:
