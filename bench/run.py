@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -249,9 +250,26 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
         step(measure("grouplake build (incremental +1%)", grouplake("build", "--warehouse", str(wh)),
                      logs, events=inc_manifest["expected"]["loaded"]))
 
+    for m in results:
+        if m.name.startswith("grouplake build") and m.ok:
+            m.note = "slowest: " + ", ".join(f"{name} {sec:.1f}s" for name, sec in slowest_dbt_nodes(m.log))
+            print(f"  {m.name}: {m.note}", flush=True)
     return {"events": events, "bytes": nbytes, "file": path.name, "manifest": manifest,
             "steps": [asdict(m) | {"ok": m.ok, "events_per_s": m.events_per_s, "mb_per_s": m.mb_per_s}
                       for m in results]}
+
+
+_DBT_NODE = re.compile(r"\d+ of \d+ (?:OK created|PASS|WARN|FAIL|ERROR)\s+(?:sql \w+ model )?(\S+).*? in ([0-9.]+)s\]")
+
+
+def slowest_dbt_nodes(log: str, n: int = 6) -> list[tuple[str, float]]:
+    """The n slowest models/tests of a dbt build log (from dbt's '... [OK in 12.34s]' lines)."""
+    try:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", Path(log).read_text(errors="replace"))
+    except OSError:
+        return []
+    nodes = [(m.group(1), float(m.group(2))) for m in _DBT_NODE.finditer(text)]
+    return sorted(nodes, key=lambda x: -x[1])[:n]
 
 
 def _day_after(manifest: dict) -> str:
@@ -324,10 +342,10 @@ def format_table(result: dict) -> str:
             rows.append([s["name"], f"{s['seconds']:.1f}", f"FAILED (exit {s['exit_code']})", "", "", "", "", ""])
             continue
         vs_duck = vs_dlt = ""
-        if s["name"].startswith("grouplake load") or s["name"].startswith("dlt"):
+        if s["name"] in ("grouplake load", "dlt (duckdb destination)"):  # same file as duckdb
             if raw.get("ok") and s["events_per_s"]:
                 vs_duck = f"{s['events_per_s'] / raw['events_per_s']:.0%}"
-            if dlt.get("ok") and s["events_per_s"] and not s["name"].startswith("dlt"):
+            if dlt.get("ok") and s["events_per_s"] and s["name"] == "grouplake load":
                 vs_dlt = f"{s['events_per_s'] / dlt['events_per_s']:.1f}x"
         if s["name"] == "grouplake build (incremental +1%)" and full.get("ok"):
             vs_duck = f"{s['seconds'] / full['seconds']:.0%} of full"
