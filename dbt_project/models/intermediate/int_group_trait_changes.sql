@@ -9,9 +9,11 @@
   Leaves first written after the clear are not touched. When the same event both clears a
   parent and writes a leaf under it (`{"address": null, "Address": {"city": "Oslo"}}`), the
   explicit leaf write wins.
-#}
 
-{%- set max_depth = var('grouplake_trait_max_depth', 4) | int %}
+  The SQL lives in the macro trait_changes_ctes (macros/trait_changes.sql): an incremental
+  run of group_trait_history applies it to the writes of the pairs it recomputes only,
+  instead of filtering this view (which would derive every change of every group first).
+#}
 
 with writes as (
 
@@ -19,103 +21,6 @@ with writes as (
 
 ),
 
-parent_clears as (
+{{ grouplake.trait_changes_ctes('writes', 'writes', 'changes') }}
 
-    select * from writes where value_type = 'null'
-
-),
-
-leaf_ancestors as (
-
-    -- every nested leaf write once per parent path above it: address.geo.lat -> address, address.geo
-    -- (canonical key segments never contain `.`, so splitting on it is safe)
-    {% for k in range(1, max_depth) %}
-    select
-        group_id, trait_key, event_at, received_at, batch_id, source_line,
-        {% set parts = [] -%}
-        {%- for i in range(1, k + 1) -%}
-            {%- if not loop.first %}{% do parts.append("'.'") %}{% endif -%}
-            {%- do parts.append(dbt.split_part('trait_key', "'.'", i)) -%}
-        {%- endfor -%}
-        {{ dbt.concat(parts) if parts | length > 1 else parts[0] }} as ancestor_key
-    from writes
-    where depth > {{ k }}
-    {% if not loop.last %}union all{% endif %}
-    {% else %}
-    select group_id, trait_key, event_at, received_at, batch_id, source_line, trait_key as ancestor_key
-    from writes
-    where 1 = 0
-    {% endfor %}
-
-),
-
-cleared_leaves as (
-
-    -- leaves under a cleared parent that were written earlier in the group's history
-    select distinct
-        c.message_id,
-        c.group_id,
-        a.trait_key,
-        c.original_key,
-        c.event_at,
-        c.received_at,
-        c.batch_id,
-        c.source_line
-    from parent_clears as c
-    inner join leaf_ancestors as a
-        on a.group_id = c.group_id
-        and a.ancestor_key = c.trait_key
-        and {{ grouplake.lww_precedes('a', 'c') }}
-
-),
-
-all_writes as (
-
-    select
-        message_id, group_id, trait_key, original_key, value, value_text, value_type,
-        case when value_type = 'null' then 'null' else 'value' end as write_kind,
-        1 as write_priority,
-        event_at, received_at, batch_id, source_line
-    from writes
-
-    union all
-
-    select
-        message_id, group_id, trait_key, original_key,
-        cast(null as {{ grouplake.json_data_type() }}) as value,
-        cast(null as {{ dbt.type_string() }}) as value_text,
-        'null' as value_type,
-        'parent_cleared' as write_kind,
-        2 as write_priority,
-        event_at, received_at, batch_id, source_line
-    from cleared_leaves
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by message_id, trait_key
-            order by write_priority, original_key desc
-        ) as write_rank
-    from all_writes
-
-)
-
-select
-    message_id,
-    group_id,
-    trait_key,
-    original_key,
-    value,
-    value_text,
-    value_type,
-    write_kind,
-    event_at,
-    received_at,
-    batch_id,
-    source_line
-from ranked
-where write_rank = 1
+select * from changes

@@ -8,8 +8,11 @@
 
   Incremental (delete+insert on group_id, trait_key): a run recomputes the whole history of
   every (group, trait) pair that received a write from a batch newer than the newest batch
-  already folded into this table, so late-arriving older events land in the right place and
-  the result equals a full refresh.
+  already folded into this table (or a leaf under a key such a batch set to null), so
+  late-arriving older events land in the right place and the result equals a full refresh.
+  The pairs are found in int_group_trait_writes first, and only their writes (plus their
+  groups' null writes) go through the parent-clear derivation of int_group_trait_changes
+  (macro trait_changes_ctes) and the windows below.
 #}
 {{
     config(
@@ -20,34 +23,75 @@
     )
 }}
 
-with changes as (
+{#- the incremental branch reads the writes table directly (see below) -#}
+-- depends_on: {{ ref('int_group_trait_writes') }}
 
-    select * from {{ ref('int_group_trait_changes') }}
+{% if is_incremental() %}
+with writes as (
+
+    select * from {{ ref('int_group_trait_writes') }}
 
 ),
 
-{% if is_incremental() %}
-touched as (
+new_writes as (
 
-    select distinct group_id, trait_key
-    from changes
+    select group_id, trait_key, value_type
+    from writes
     where batch_id > (select coalesce(max(last_batch_id), -1) from {{ this }})
 
 ),
 
-scoped as (
+new_null_writes as (
 
-    select c.*
-    from changes as c
-    inner join touched as t
-        on c.group_id = t.group_id
-        and c.trait_key = t.trait_key
+    select distinct group_id, trait_key
+    from new_writes
+    where value_type = 'null'
 
 ),
-{% else %}
-scoped as (
 
-    select * from changes
+touched as (
+
+    -- the pairs a new batch wrote to ...
+    select group_id, trait_key
+    from new_writes
+
+    union
+
+    -- ... and the leaves under a key a new batch set to null (it may clear them)
+    select w.group_id, w.trait_key
+    from writes as w
+    inner join new_null_writes as n
+        on w.group_id = n.group_id
+        and substr(w.trait_key, 1, {{ dbt.length('n.trait_key') }} + 1) = {{ dbt.concat(['n.trait_key', "'.'"]) }}
+
+),
+
+scoped_writes as (
+
+    -- every write of the touched pairs, filtered before any join or window
+    select w.*
+    from writes as w
+    inner join touched as t
+        on w.group_id = t.group_id
+        and w.trait_key = t.trait_key
+
+),
+
+scoped_null_writes as (
+
+    -- the null writes that can clear those leaves: the touched groups' nulls
+    select w.*
+    from writes as w
+    where w.value_type = 'null'
+      and w.group_id in (select group_id from touched)
+
+),
+
+{{ grouplake.trait_changes_ctes('scoped_writes', 'scoped_null_writes', 'scoped') }},
+{% else %}
+with scoped as (
+
+    select * from {{ ref('int_group_trait_changes') }}
 
 ),
 {% endif %}
