@@ -6,7 +6,8 @@
   not a change: it is folded into the change it repeats (write_count, last_written_at).
   valid_to is the next change's valid_from; the current value has valid_to = null.
 
-  Incremental (delete+insert on group_id, trait_key): a run recomputes the whole history of
+  Incremental (delete+insert on group_id, trait_key, with the keys made distinct before the
+  delete: macros/incremental_delete_insert_by_keys.sql): a run recomputes the whole history of
   every (group, trait) pair that received a write from a batch newer than the newest batch
   already folded into this table (or a leaf under a key such a batch set to null), so
   late-arriving older events land in the right place and the result equals a full refresh.
@@ -17,7 +18,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_by_keys',
         unique_key=['group_id', 'trait_key'],
         on_schema_change='fail',
     )
