@@ -56,7 +56,7 @@ def run_dbt(warehouse: Path, command: str, dbt_args: list[str] | None = None, *,
         raise GrouplakeError(f"dbt project not found at {DBT_PROJECT_DIR}")
     with warehouse_lock(warehouse, wait_seconds=wait_seconds, on_wait=on_wait):
         # make sure the raw schema exists, so a build on a fresh warehouse works (empty marts)
-        connect(warehouse).close()
+        connect(warehouse, busy_wait_seconds=wait_seconds).close()
         try:
             proc = subprocess.run(dbt_command(command, dbt_args), env=dbt_env(warehouse),
                                   cwd=str(DBT_PROJECT_DIR))

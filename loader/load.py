@@ -91,7 +91,8 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     report = LoadReport()
     on_wait = progress.waiting_for_lock if progress else None
     with warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
-        con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT)
+        # readers (status, rejects, an analyst's shell) may hold the file for a moment
+        con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
             con.execute(MACROS_SQL)
             recover(con, paths.lake)

@@ -66,8 +66,14 @@ def _read_holder(path: Path) -> str:
 
 
 def connect(warehouse: Path, read_only: bool = False,
-            memory_limit: str | None = "1GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (creating it and the raw schema when writable), UTC session."""
+            memory_limit: str | None = "1GB", threads: int | None = None,
+            busy_wait_seconds: float = 10.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating it and the raw schema when writable), UTC session.
+
+    DuckDB lets one process write a file, or several read it. When another process has the
+    file open (a `grouplake status` while a load starts, an analyst's DuckDB shell), keep
+    trying for ``busy_wait_seconds`` before reporting the warehouse as busy.
+    """
     warehouse = Path(warehouse)
     if read_only and not warehouse.exists():
         raise GrouplakeError(f"no warehouse at {warehouse}: run `grouplake load` first")
@@ -77,14 +83,22 @@ def connect(warehouse: Path, read_only: bool = False,
         config["memory_limit"] = memory_limit
     if threads:
         config["threads"] = threads
-    try:
-        con = duckdb.connect(str(warehouse), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise WarehouseBusy(
-                f"warehouse is busy: {warehouse} is open in another process "
-                "(close the other DuckDB session and try again)") from None
-        raise GrouplakeError(f"cannot open warehouse {warehouse}: {exc}") from None
+    deadline = time.monotonic() + busy_wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(warehouse), read_only=read_only, config=config)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise GrouplakeError(f"cannot open warehouse {warehouse}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse is busy: {warehouse} is open in another process "
+                    f"(gave up after {busy_wait_seconds:g}s; close the other DuckDB session "
+                    "and try again)") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
     con.execute("SET TimeZone = 'UTC'")  # after connect: the ICU extension must be loaded first
     if not read_only:
         con.execute(DDL)
