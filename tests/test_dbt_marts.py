@@ -6,7 +6,6 @@ One hand-written scenario, loaded in two batches (the second one late and partly
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import pytest

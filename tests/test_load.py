@@ -9,7 +9,6 @@ import sys
 import textwrap
 from datetime import datetime, timezone
 
-import pytest
 
 from conftest import REPO_ROOT, SAMPLE_DIR, group_call
 

@@ -6,7 +6,6 @@ in the marts an analyst would query.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import pytest
