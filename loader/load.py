@@ -215,13 +215,15 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             n_dup, n_new = con.execute(
                 "SELECT count(*) FILTER (is_duplicate), count(*) FILTER (NOT is_duplicate) FROM chunk_events"
             ).fetchall()[0]
+            chunk_rejected = 0
             for reason, n in con.execute("SELECT reason, count(*) FROM chunk_rejects GROUP BY reason").fetchall():
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
-                result.rejected += n
+                chunk_rejected += n
             result.read += n_lines
             result.loaded += n_new
+            result.rejected += chunk_rejected
             result.duplicates += n_dup
-            if result.rejects_by_reason:
+            if chunk_rejected:  # only chunks with rejects get a staged rejects file
                 lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, "chunk_rejects")
         if chunk.read_error:
             line_no = chunk.first_line + n_lines
@@ -233,6 +235,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                        $loaded_at::TIMESTAMPTZ AS rejected_at""",
                 {**params, "line_no": line_no,
                  "message": f"{chunk.read_error}; nothing after line {line_no - 1} could be read"})
+            # a file name of its own: this chunk's line rejects may already be staged under chunk_no
             lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no + 1_000_000, "chunk_rejects")
             result.read += 1
             result.rejected += 1
