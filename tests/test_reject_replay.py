@@ -56,6 +56,15 @@ def fix_line(line: bytes) -> bytes:
             return json.dumps(fix(d)).encode()
     return line
 
+def export_and_fix(wh, tmp):
+    """Export the open rejects with the CLI and write the repaired lines to a file to load."""
+    out = tmp / "replay" / "rejects.ndjson"
+    assert cli("rejects", "--export", str(out), wh=wh).returncode == 0
+    fixed = tmp / "replay" / "fixed.ndjson"
+    fixed.write_bytes(b"".join(fix_line(line) + b"\n" for line in out.read_bytes().split(b"\n")[:-1]))
+    return fixed
+
+
 
 @pytest.fixture
 def loaded(tmp_path):
@@ -89,10 +98,7 @@ def test_export_keeps_exact_bytes(loaded):
 
 def test_fixed_rejects_load_exactly_once_and_are_resolved(loaded):
     wh, lake, tmp = loaded
-    out = tmp / "replay" / "rejects.ndjson"
-    assert cli("rejects", "--export", str(out), wh=wh).returncode == 0
-    fixed = tmp / "replay" / "fixed.ndjson"
-    fixed.write_bytes(b"".join(fix_line(line) + b"\n" for line in out.read_bytes().split(b"\n")[:-1]))
+    fixed = export_and_fix(wh, tmp)
     run = run_load([fixed], wh, lake)
     assert run.returncode == 0, run.stderr
     replay_batch = q(wh, "SELECT max(batch_id) FROM raw.load_ledger WHERE status = 'loaded'")[0][0]
@@ -145,10 +151,7 @@ def test_rejects_resolved_when_fix_arrives_in_a_normal_later_file(loaded):
 def test_partially_fixed_replay_is_atomic_under_kill(loaded):
     """A replay killed before commit resolves nothing; the rerun resolves everything once."""
     wh, lake, tmp = loaded
-    out = tmp / "replay" / "rejects.ndjson"
-    assert cli("rejects", "--export", str(out), wh=wh).returncode == 0
-    fixed = tmp / "replay" / "fixed.ndjson"
-    fixed.write_bytes(b"".join(fix_line(line) + b"\n" for line in out.read_bytes().split(b"\n")[:-1]))
+    fixed = export_and_fix(wh, tmp)
     killed = run_load([fixed], wh, lake, fault="before_commit:1")
     assert killed.killed
     assert q(wh, "SELECT count(*) FROM raw.group_event_rejects WHERE resolved_at IS NOT NULL") == [(0,)]
