@@ -13,10 +13,11 @@ ledger row, plus the Parquet files that are published when (and only when) it co
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 import duckdb
 
@@ -191,11 +192,9 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
     advance = progress.advance if progress else None
-    for chunk_no, chunk in enumerate(iter_chunks(path, chunk_bytes=chunk_bytes, progress=advance)):
-        n_lines = len(chunk.lines)
+    for chunk_no, (chunk, n_lines, table) in enumerate(
+            _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)):
         if n_lines:
-            table = prepare_chunk(chunk, max_line_bytes)
-            chunk.lines = []   # the Arrow table has them now: free the Python bytes early
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL)
             con.unregister("chunk_input")
@@ -245,6 +244,41 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                     "DROP TABLE IF EXISTS chunk_rejects").fetchall()
         table = chunk = None
         crash_point("after_chunk")
+
+
+def _prepared_chunks(path: Path, chunk_bytes: int, max_line_bytes: int, advance) -> Iterator[tuple]:
+    """(chunk, number of lines, Arrow table of the lines) for each chunk of the file, in order.
+
+    Reading and the byte-level checks of chunk k+1 run in a helper thread while the caller has
+    DuckDB work on chunk k (DuckDB releases the GIL), so the Python part of a load mostly hides
+    behind the SQL part. One chunk is prepared ahead, no more: memory stays bounded by the
+    chunk size. An error in the helper thread (an unreadable file) is raised here, in order.
+    """
+    chunks = iter_chunks(path, chunk_bytes=chunk_bytes, progress=advance)
+
+    def prepare_next():
+        chunk = next(chunks, None)
+        if chunk is None:
+            return None
+        n_lines = len(chunk.lines)
+        table = prepare_chunk(chunk, max_line_bytes) if n_lines else None
+        chunk.lines = []   # the Arrow table has them now: free the Python bytes early
+        return chunk, n_lines, table
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouplake-read") as pool:
+        try:
+            ahead = pool.submit(prepare_next)
+            while True:
+                item = ahead.result()
+                if item is None:
+                    return
+                ahead = pool.submit(prepare_next)
+                yield item
+                item = None
+        finally:
+            ahead.cancel()
+            wait([ahead])
+            chunks.close()
 
 
 def _insert_staged(con, lake: Path, batch_id: int) -> None:

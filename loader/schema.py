@@ -24,10 +24,13 @@ GROUP_EVENTS_COLUMNS = """
     batch_id            BIGINT NOT NULL,    -- increases with every load: the load order
     source_file         VARCHAR NOT NULL,
     source_line         BIGINT NOT NULL,    -- 1-based line number in the source file
-    traits              JSON NOT NULL,      -- the traits object as sent ({} when missing or null)
-    context             JSON,
-    integrations        JSON,
-    extra               JSON                -- every other top-level field, so the call can be rebuilt
+    -- The JSON columns hold most of the bytes. DuckDB's automatic choice for strings (dictionary /
+    -- FSST per segment) took longer to write than zstd and stored them 2x larger (1M events: 114
+    -- vs 48 MiB for traits + context), so these four are zstd; the rest stays automatic.
+    traits              JSON NOT NULL USING COMPRESSION zstd,  -- the traits object as sent ({} when missing or null)
+    context             JSON USING COMPRESSION zstd,
+    integrations        JSON USING COMPRESSION zstd,
+    extra               JSON USING COMPRESSION zstd            -- every other top-level field, so the call can be rebuilt
 """
 
 DDL = f"""

@@ -214,6 +214,7 @@ KNOWN_FIELDS = ["type", "groupId", "userId", "anonymousId", "messageId", "traits
                 "originalTimestamp", "sentAt", "receivedAt", "context", "integrations"]
 _REMOVE_KNOWN_PATCH = json.dumps({k: None for k in KNOWN_FIELDS})
 _PATHS = "[" + ", ".join(f"'$.{k}'" for k in KNOWN_FIELDS) + "]"
+_KNOWN_LIST = "[" + ", ".join(f"'{k}'" for k in KNOWN_FIELDS) + "]"
 _DEFAULT_MESSAGE_CASE = "CASE reason " + " ".join(
     "WHEN '{}' THEN '{}'".format(code, text.replace("'", "''")) for code, text in REJECT_REASONS.items()
 ) + " END"
@@ -287,7 +288,14 @@ _TS = ["timestamp", "original_timestamp", "sent_at", "received_at"]
 _IDS = ["group_id", "user_id", "anonymous_id", "message_id"]
 # string values are only needed for the type, the ids and the timestamps (not the big objects)
 _STRING_COLS = ["type", *_IDS, *_TS]
-_STRING_PATHS = "[" + ", ".join(f"'$.{KNOWN_FIELDS[_FIELD_COLS.index(c)]}'" for c in _STRING_COLS) + "]"
+_OBJECT_COLS = ["traits", "context", "integrations"]
+
+
+def _type_expr(c: str) -> str:
+    """t_<c>: the JSON type of the field (NULL when the key is absent)."""
+    if c in _OBJECT_COLS:
+        return f"CASE WHEN starts_with(j_{c}, '{{') THEN 'OBJECT' ELSE json_type(j_{c}) END AS t_{c}"
+    return f"json_type(j_{c}) AS t_{c}"
 
 CLASSIFY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE chunk_classified AS
@@ -307,23 +315,28 @@ WITH lines AS (
         AS doc_type
     FROM parsed
 ), fields AS (
-    SELECT *,
-        CASE WHEN doc_type = 'OBJECT' THEN json_extract(line, {_PATHS}) END AS f,
-        CASE WHEN doc_type = 'OBJECT' THEN json_type(line, {_PATHS}) END AS ft,
-        CASE WHEN doc_type = 'OBJECT' THEN json_extract_string(line, {_STRING_PATHS}) END AS fs
+    -- one parse of the line extracts every known field as a (re-serialised) JSON value
+    SELECT *, CASE WHEN doc_type = 'OBJECT' THEN json_extract(line, {_PATHS}) END AS f
     FROM typed
 ), named AS (
     SELECT source_line, line, pre_reason, pre_message, raw_text, raw_base64, is_json, doc_type,
-        {_per_field("f[{i}] AS j_{c}, ft[{i}] AS t_{c}")},
-        {", ".join(f"fs[{i + 1}] AS s_{c}" for i, c in enumerate(_STRING_COLS))}
+        {_per_field("f[{i}] AS j_{c}")}
     FROM fields
+), field_types AS (
+    -- JSON types and string values from the small extracted values, not from the whole line;
+    -- the big objects only need to be told apart from other values (their first byte)
+    SELECT *, {", ".join(_type_expr(c) for c in _FIELD_COLS)}
+    FROM named
+), field_strings AS (
+    SELECT *, {", ".join(f"CASE WHEN t_{c} = 'VARCHAR' THEN j_{c} ->> '$' END AS s_{c}" for c in _STRING_COLS)}
+    FROM field_types
 ), derived AS (
     SELECT *,
         {_per_field("coalesce(t_{c} <> 'NULL', false) AS p_{c}")},
         {", ".join(f"t_{c} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') AS idt_{c}" for c in _IDS)},
         {", ".join(f"{_id_expr(c)} AS id_{c}" for c in _IDS)},
         {", ".join(f"{_ts_expr(c)} AS ts_{c}" for c in _TS)}
-    FROM named
+    FROM field_strings
 ), flagged AS (
     SELECT *, {", ".join(f"p_{c} AND ts_{c} IS NULL AS bad_{c}" for c in _TS)}
     FROM derived
@@ -368,7 +381,8 @@ SELECT
             CASE WHEN bad_received_at THEN 'receivedAt ' || j_received_at::VARCHAR END)
         ELSE {_DEFAULT_MESSAGE_CASE}
     END AS message,
-    coalesce(raw_text, line) AS raw_line,
+    -- the text is only kept for rejects (events keep their fields, not the line)
+    CASE WHEN reason IS NOT NULL THEN coalesce(raw_text, line) END AS raw_line,
     raw_base64,
     CASE WHEN has_message_id THEN id_message_id
          WHEN reason IS NULL THEN md5(line)
@@ -385,10 +399,12 @@ SELECT
     CASE WHEN reason IS NULL THEN ts_sent_at END AS sent_at,
     CASE WHEN reason IS NULL THEN ts_received_at END AS received_at,
     CASE WHEN reason IS NULL THEN
-        CASE WHEN p_traits THEN j_traits ELSE '{{}}' END END::JSON AS traits,
-    CASE WHEN reason IS NULL AND p_context THEN j_context END::JSON AS context,
-    CASE WHEN reason IS NULL AND p_integrations THEN j_integrations END::JSON AS integrations,
-    CASE WHEN reason IS NULL THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON) END AS extra
+        CASE WHEN p_traits THEN j_traits ELSE '{{}}'::JSON END END AS traits,
+    CASE WHEN reason IS NULL AND p_context THEN j_context END AS context,
+    CASE WHEN reason IS NULL AND p_integrations THEN j_integrations END AS integrations,
+    -- the rest of the call: only lines with a key outside the known fields need the (costly) patch
+    CASE WHEN reason IS NULL AND NOT list_has_all({_KNOWN_LIST}, json_keys(line))
+         THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON) END AS extra
 FROM checked
 """
 
