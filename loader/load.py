@@ -26,8 +26,8 @@ from loader import ledger
 from loader.config import Paths
 from loader.faults import crash_point
 from loader.reader import DEFAULT_CHUNK_BYTES, discover_files, file_sha256, file_size, iter_chunks
-from loader.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, EVENTS_SQL, MACROS_SQL,
-                             REJECT_REASONS, prepare_chunk)
+from loader.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, DUPLICATES_SQL, MACROS_SQL,
+                             NEW_EVENTS_RELATION, REJECT_REASONS, REJECTS_RELATION, prepare_chunk)
 from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
@@ -196,34 +196,26 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)):
         if n_lines:
             con.register("chunk_input", table)
-            con.execute(CLASSIFY_SQL)
+            con.execute(CLASSIFY_SQL, params)
             con.unregister("chunk_input")
             staged = lake_files.staged_events_glob(lake, batch_id)
             seen = (f"SELECT message_id FROM read_parquet('{staged}', hive_partitioning = false)"
                     if staged else "SELECT NULL::VARCHAR AS message_id WHERE false")
-            con.execute(EVENTS_SQL.replace("{staged_message_ids}", seen), params)
-            lake_files.write_chunk_events(con, lake, batch_id, chunk_no,
-                                          "(SELECT * EXCLUDE (is_duplicate) FROM chunk_events "
-                                          "WHERE NOT is_duplicate ORDER BY source_line)")
-            con.execute("""
-                CREATE OR REPLACE TEMP TABLE chunk_rejects AS
-                SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file, source_line,
-                       reason, message, message_id, raw_line, raw_base64 AS raw_line_base64,
-                       $loaded_at::TIMESTAMPTZ AS rejected_at
-                FROM chunk_classified WHERE reason IS NOT NULL ORDER BY source_line""", params)
-            n_dup, n_new = con.execute(
-                "SELECT count(*) FILTER (is_duplicate), count(*) FILTER (NOT is_duplicate) FROM chunk_events"
-            ).fetchall()[0]
-            chunk_rejected = 0
-            for reason, n in con.execute("SELECT reason, count(*) FROM chunk_rejects GROUP BY reason").fetchall():
+            con.execute(DUPLICATES_SQL.replace("{staged_message_ids}", seen))
+            lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
+            rejects_by_reason = dict(con.execute(
+                "SELECT coalesce(reason, ''), count(*) FROM chunk_classified GROUP BY ALL").fetchall())
+            n_accepted = rejects_by_reason.pop("", 0)
+            n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
+            for reason, n in rejects_by_reason.items():
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
-                chunk_rejected += n
+            chunk_rejected = sum(rejects_by_reason.values())
             result.read += n_lines
-            result.loaded += n_new
+            result.loaded += n_accepted - n_dup
             result.rejected += chunk_rejected
             result.duplicates += n_dup
             if chunk_rejected:  # only chunks with rejects get a staged rejects file
-                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, "chunk_rejects")
+                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, REJECTS_RELATION)
         if chunk.read_error:
             line_no = chunk.first_line + n_lines
             con.execute("""
@@ -240,7 +232,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             result.rejected += 1
             result.rejects_by_reason["unreadable_input"] = result.rejects_by_reason.get("unreadable_input", 0) + 1
         # free this chunk's memory before the next one is read, not after
-        con.execute("DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_events; "
+        con.execute("DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_duplicates; "
                     "DROP TABLE IF EXISTS chunk_rejects").fetchall()
         table = chunk = None
         crash_point("after_chunk")

@@ -394,6 +394,22 @@ SELECT
     CASE WHEN reason IS NULL THEN id_group_id END AS group_id,
     CASE WHEN reason IS NULL AND p_user_id AND trim(id_user_id) <> '' THEN id_user_id END AS user_id,
     CASE WHEN reason IS NULL AND p_anonymous_id AND trim(id_anonymous_id) <> '' THEN id_anonymous_id END AS anonymous_id,
+    -- SPEC §1 event time of accepted lines
+    CASE WHEN reason IS NULL THEN CASE
+        WHEN ts_timestamp IS NOT NULL THEN ts_timestamp
+        WHEN ts_original_timestamp IS NOT NULL AND ts_sent_at IS NOT NULL AND ts_received_at IS NOT NULL
+            THEN ts_received_at - (ts_sent_at - ts_original_timestamp)
+        ELSE coalesce(ts_original_timestamp, ts_received_at, ts_sent_at, $loaded_at::TIMESTAMPTZ)
+    END END AS event_at,
+    CASE WHEN reason IS NULL THEN CASE
+        WHEN ts_timestamp IS NOT NULL THEN 'timestamp'
+        WHEN ts_original_timestamp IS NOT NULL AND ts_sent_at IS NOT NULL AND ts_received_at IS NOT NULL
+            THEN 'skew_corrected'
+        WHEN ts_original_timestamp IS NOT NULL THEN 'original_timestamp'
+        WHEN ts_received_at IS NOT NULL THEN 'received_at'
+        WHEN ts_sent_at IS NOT NULL THEN 'sent_at'
+        ELSE 'loaded_at'
+    END END AS event_at_source,
     CASE WHEN reason IS NULL THEN ts_timestamp END AS "timestamp",
     CASE WHEN reason IS NULL THEN ts_original_timestamp END AS original_timestamp,
     CASE WHEN reason IS NULL THEN ts_sent_at END AS sent_at,
@@ -404,42 +420,49 @@ SELECT
     CASE WHEN reason IS NULL AND p_integrations THEN j_integrations END AS integrations,
     -- the rest of the call: only lines with a key outside the known fields need the (costly) patch
     CASE WHEN reason IS NULL AND NOT list_has_all({_KNOWN_LIST}, json_keys(line))
-         THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON) END AS extra
+         THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON) END AS extra,
+    $loaded_at::TIMESTAMPTZ AS loaded_at,
+    $batch_id::BIGINT AS batch_id,
+    $source_file::VARCHAR AS source_file
 FROM checked
 """
 
-# Accepted rows get their event time (SPEC §1) and are split into new events and duplicates.
-EVENTS_SQL = """
-CREATE OR REPLACE TEMP TABLE chunk_events AS
+# The chunk's accepted lines that are duplicates: of an earlier line of the chunk, of a committed
+# event, or of an event already staged for this file. Only two narrow columns are looked at; the
+# inner INs build their hash tables on this chunk's ids, so memory does not grow with the
+# warehouse or the file.
+DUPLICATES_SQL = """
+CREATE OR REPLACE TEMP TABLE chunk_duplicates AS
+SELECT source_line
+FROM (
+    SELECT source_line, message_id,
+        row_number() OVER (PARTITION BY message_id ORDER BY source_line) AS nth
+    FROM chunk_classified
+    WHERE reason IS NULL
+)
+WHERE nth > 1
+   OR message_id IN (SELECT e.message_id FROM raw.group_events e
+                     WHERE e.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
+   OR message_id IN (SELECT s.message_id FROM ({staged_message_ids}) s
+                     WHERE s.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
+"""
+
+# The new events of the chunk, in the columns of raw.group_events (and of the lake files).
+NEW_EVENTS_RELATION = """(
 SELECT
     message_id, message_id_derived, event_type, group_id, user_id, anonymous_id,
-    CASE
-        WHEN "timestamp" IS NOT NULL THEN "timestamp"
-        WHEN original_timestamp IS NOT NULL AND sent_at IS NOT NULL AND received_at IS NOT NULL
-            THEN received_at - (sent_at - original_timestamp)
-        ELSE coalesce(original_timestamp, received_at, sent_at, $loaded_at::TIMESTAMPTZ)
-    END AS event_at,
-    CASE
-        WHEN "timestamp" IS NOT NULL THEN 'timestamp'
-        WHEN original_timestamp IS NOT NULL AND sent_at IS NOT NULL AND received_at IS NOT NULL THEN 'skew_corrected'
-        WHEN original_timestamp IS NOT NULL THEN 'original_timestamp'
-        WHEN received_at IS NOT NULL THEN 'received_at'
-        WHEN sent_at IS NOT NULL THEN 'sent_at'
-        ELSE 'loaded_at'
-    END AS event_at_source,
-    "timestamp", original_timestamp, sent_at, received_at,
-    $loaded_at::TIMESTAMPTZ AS loaded_at,
-    $batch_id::BIGINT AS batch_id,
-    $source_file::VARCHAR AS source_file,
-    source_line, traits, context, integrations, extra,
-    row_number() OVER (PARTITION BY message_id ORDER BY source_line) > 1
-        -- already committed, or already staged for this file; the inner IN builds its hash
-        -- table on this chunk's ids, so memory does not grow with the warehouse or the file
-        OR message_id IN (SELECT e.message_id FROM raw.group_events e
-                          WHERE e.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
-        OR message_id IN (SELECT s.message_id FROM ({staged_message_ids}) s
-                          WHERE s.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
-        AS is_duplicate
+    event_at, event_at_source, "timestamp", original_timestamp, sent_at, received_at,
+    loaded_at, batch_id, source_file, source_line, traits, context, integrations, extra
 FROM chunk_classified
-WHERE reason IS NULL
-"""
+WHERE reason IS NULL AND source_line NOT IN (SELECT source_line FROM chunk_duplicates)
+ORDER BY source_line
+)"""
+
+# The chunk's rejects, in the columns of raw.group_event_rejects.
+REJECTS_RELATION = """(
+SELECT batch_id, source_file, source_line, reason, message, message_id, raw_line,
+       raw_base64 AS raw_line_base64, loaded_at AS rejected_at
+FROM chunk_classified
+WHERE reason IS NOT NULL
+ORDER BY source_line
+)"""
