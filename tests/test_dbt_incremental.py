@@ -102,8 +102,8 @@ def run(tmp_path_factory):
 
 def test_runs_after_the_first_were_incremental(run):
     _, _, compiled, _ = run
-    assert "touched" not in compiled[0]  # first build: a full build
-    assert all("touched" in sql and "delete from" in sql.lower() for sql in compiled[1:])
+    assert "cutoffs" not in compiled[0]  # first build: a full build
+    assert all("cutoffs" in sql and "delete from" in sql.lower() for sql in compiled[1:])
 
 
 @pytest.mark.parametrize("table", list(TABLES))

@@ -3,8 +3,51 @@
   An anonymous id seen on any Group call that also carries a userId belongs to that user.
   If one anonymous id was seen with several users, the earliest such call (last-write-wins
   order: event_at, received_at, batch_id, source_line) decides; user_count tells how many.
+
+  A table, built incrementally (delete+insert on anonymous_id): a run recomputes every
+  anonymous id seen with a userId in a batch newer than the newest one it holds
+  (last_batch_id), from all of that id's calls, so the result equals a full refresh.
 #}
-with linked as (
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert_by_keys',
+        unique_key='anonymous_id',
+        on_schema_change='fail',
+    )
+}}
+
+with events as (
+
+    select anonymous_id, user_id, event_at, received_at, batch_id, source_line, message_id
+    from {{ ref('stg_grouplake__group_events') }}
+    where anonymous_id is not null
+      and user_id is not null
+
+),
+
+{% if is_incremental() %}
+linked_events as (
+
+    -- every linking call of the anonymous ids a new batch linked
+    select *
+    from events
+    where anonymous_id in (
+        select anonymous_id
+        from events
+        where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+    )
+
+),
+{% else %}
+linked_events as (
+
+    select * from events
+
+),
+{% endif %}
+
+linked as (
 
     select
         anonymous_id,
@@ -15,16 +58,17 @@ with linked as (
             partition by anonymous_id
             order by {{ grouplake.lww_order_by() }}
         ) as link_rank
-    from {{ ref('stg_grouplake__group_events') }}
-    where anonymous_id is not null
-      and user_id is not null
+    from linked_events
 
 ),
 
-user_counts as (
+per_anonymous_id as (
 
-    select anonymous_id, count(distinct user_id) as user_count
-    from linked
+    select
+        anonymous_id,
+        count(distinct user_id) as user_count,
+        max(batch_id) as last_batch_id
+    from linked_events
     group by anonymous_id
 
 )
@@ -34,8 +78,9 @@ select
     l.user_id,
     l.event_at as first_linked_at,
     l.message_id as first_linked_message_id,
-    c.user_count
+    c.user_count,
+    c.last_batch_id
 from linked as l
-inner join user_counts as c
+inner join per_anonymous_id as c
     on l.anonymous_id = c.anonymous_id
 where l.link_rank = 1

@@ -28,7 +28,7 @@ with events as (
     select message_id, group_id, event_at, received_at, batch_id, source_line, traits
     from {{ ref('stg_grouplake__group_events') }}
     {% if is_incremental() %}
-    where batch_id > (select coalesce(max(batch_id), -1) from {{ this }})
+    where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
     {% endif %}
 
 ),

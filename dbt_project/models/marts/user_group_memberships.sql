@@ -7,14 +7,14 @@
   a userId gives an anonymous member (member_type = 'anonymous', user_id null). Calls with
   neither id are trait-only updates and create no membership.
 
-  Incremental (delete+insert on group_id): a run recomputes every group that got a call in a
-  new batch, and every group where an anonymous id appears whose stitching a new batch may
-  have changed, so the result equals a full refresh.
+  Incremental (delete+insert on group_id, strategy delete_insert_by_keys): a run recomputes
+  every group that got a call in a new batch, and every group where an anonymous id appears
+  whose stitching a new batch may have changed, so the result equals a full refresh.
 #}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='delete_insert_by_keys',
         unique_key='group_id',
         on_schema_change='fail',
     )
@@ -33,7 +33,7 @@ new_events as (
 
     select *
     from events
-    where batch_id > (select coalesce(max(last_batch_id), -1) from {{ this }})
+    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
 
 ),
 
