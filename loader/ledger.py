@@ -33,6 +33,12 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchall()[0][0]
 
 
+def loaded_file_of_size(con: duckdb.DuckDBPyConnection, size: int) -> bool:
+    """True when a file of exactly ``size`` bytes was loaded before (it may be the same file)."""
+    return con.execute("SELECT count(*) > 0 FROM raw.load_ledger WHERE file_size = ? AND status = 'loaded'",
+                       [size]).fetchall()[0][0]
+
+
 def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
     row = con.execute(
         "SELECT min(batch_id) FROM raw.load_ledger WHERE content_hash = ? AND status = 'loaded'",

@@ -132,16 +132,26 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
     started_at = _now()
     try:
         result.size = file_size(path)
-        content_hash = file_sha256(path)
+        # The content hash decides whether the file was loaded before. Only a file the size of an
+        # already loaded one can be: hash those first; hash any other file alongside its load.
+        early_hash = file_sha256(path) if ledger.loaded_file_of_size(con, result.size) else None
     except OSError as exc:
         result.error = f"cannot read {path}: {exc.strerror or exc}"
         _record_failure(con, result, None, started_at)
         return result
-    if ledger.loaded_batch_for_hash(con, content_hash) is not None:
+    if early_hash is not None and ledger.loaded_batch_for_hash(con, early_hash) is not None:
         result.status = "skipped"
         result.seconds = time.monotonic() - t0
         return result
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouplake-hash") as hasher:
+        hashing = hasher.submit(file_sha256, path) if early_hash is None else None
+        return _load_new_file(con, path, lake, result, started_at, t0, early_hash, hashing,
+                              chunk_bytes, max_line_bytes, progress)
 
+
+def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: datetime, t0: float,
+                   content_hash: str | None, hashing, chunk_bytes: int, max_line_bytes: int,
+                   progress: Progress | None) -> FileResult:
     batch_id = ledger.next_batch_id(con)
     result.batch_id = batch_id
     if progress:
@@ -153,6 +163,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
         _stage_lines(con, path, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress)
         files = lake_files.staged_event_files(lake, batch_id)
         # 2. ... then land the staged rows in one transaction: all of the file, or nothing.
+        if hashing is not None:
+            content_hash = hashing.result()
         con.begin()
         in_transaction = True
         _insert_staged(con, lake, batch_id)
@@ -168,6 +180,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
+        if content_hash is None and hashing is not None and hashing.done() and not hashing.exception():
+            content_hash = hashing.result()
         result.status = "failed"
         result.error = _describe(exc, path)
         result.read = result.loaded = result.rejected = result.duplicates = 0
