@@ -170,3 +170,175 @@ def test_repeats_late_leaf_and_earlier_link(run):
     assert members(s4, "g3") == [("user", "u8", "1")]
     assert members(s4, "g4") == [("user", "u9", "1")]  # e8 carries userId u9 itself
     assert members(s4, "g5") == [("anonymous", "a7", "1")]
+
+
+# ---- partial recompute of group_trait_history ---------------------------------------------
+# An incremental run recomputes a (group, trait) only from its anchor: the last existing change
+# before the earliest new one. The first batch builds a history for group p1; the second brings
+# one case each: a late write splitting a run of repeats (an old one, and the current one), a
+# late repeat of the anchor's value,
+# a late write before the first one (no anchor), a late null parent between leaf writes, and
+# writes after everything (pure appends, one a repeat of the current value).
+
+def at(day, hour=0) -> str:
+    return f"2024-03-{day:02d}T{hour:02d}:00:00Z"
+
+
+PARTIAL_BATCHES = [
+    [
+        call("a1", "p1", at(1), {"plan": "trial", "address": {"city": "Nice"}, "industry": "agri"}, user_id="u1"),
+        call("a2", "p1", at(2), {"plan": "free", "name": "A", "address": {"city": "Paris"}, "region": "eu"}),
+        call("a3", "p1", at(3), {"plan": "free", "seats": 1, "region": "us"}),
+        call("a4", "p1", at(4), {"plan": "free", "name": "B", "tier": "x", "industry": "tech"}),
+        call("a5", "p1", at(5), {"tier": "y", "seats": 2, "address": {"city": "Lyon"}}),
+        call("a6", "p1", at(6), {"plan": "pro", "tier": "z", "address": {"zip": "75001"}}),
+        call("a7", "p1", at(7), {"plan": "pro", "industry": "tech"}),
+        call("a8", "p1", at(9), {"plan": "basic"}),
+        call("a9", "p2", at(1), {"plan": "free"}),  # a group the second batch does not touch
+    ],
+    [
+        call("b1", "p1", at(3, 12), {"plan": "enterprise"}),   # inside the run free(a2, a3, a4)
+        call("b2", "p1", at(3, 6), {"name": "A"}),             # a repeat of the anchor A(a2)
+        call("b3", "p1", at(1, 12), {"tier": "w"}),            # before tier's first write
+        call("b4", "p1", at(4, 12), {"address": None}),        # between Paris(a2) and Lyon(a5)
+        call("b5", "p1", at(10), {"region": "apac", "seats": 2}),  # after everything
+        call("b6", "p1", at(5), {"industry": "retail"}),       # inside the current run tech(a4, a7)
+    ],
+]
+
+KEPT = " (kept)"
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory):
+    """(incremental snapshot, full-refresh snapshot, snapshot of the tagged copy).
+
+    Before the incremental build, a copy of the warehouse gets every history row tagged (its
+    original_key suffixed with KEPT): after the build, the tagged rows are the ones the run kept.
+    """
+    import shutil
+
+    import duckdb
+
+    wh = Warehouse(tmp_path_factory.mktemp("dbt_partial"))
+    dbt_args = ["--target-path", str(wh.root / "dbt" / "target"), "--log-path", str(wh.root / "dbt" / "logs"),
+                "--exclude", "test_type:unit"]
+
+    def build(w: Warehouse, *extra: str) -> None:
+        res = w.cli("build", *dbt_args, *extra)
+        assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
+
+    def copy(w: Warehouse, name: str) -> Warehouse:
+        other = Warehouse(tmp_path_factory.mktemp(name))
+        shutil.copy(w.path, other.path)
+        return other
+
+    for i, batch in enumerate(PARTIAL_BATCHES, start=1):
+        res = wh.cli("load", str(wh.write(f"partial{i}.ndjson", batch)))
+        assert res.returncode == 0, res.stdout + res.stderr
+        if i == 1:
+            build(wh)
+    tagged = copy(wh, "dbt_partial_tagged")
+    con = duckdb.connect(str(tagged.path))
+    try:
+        con.execute(f"UPDATE group_trait_history SET original_key = original_key || '{KEPT}'")
+    finally:
+        con.close()
+    build(wh)
+    build(tagged)
+    full = copy(wh, "dbt_partial_full")
+    build(full, "--full-refresh")
+    return snapshot(wh), snapshot(full), snapshot(tagged)
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_partial_recompute_equals_full_refresh(partial, table):
+    inc, full, _ = partial
+    assert inc[table] == full[table]
+
+
+def test_late_write_splits_a_run_of_repeats(partial):
+    inc, _, _ = partial
+    assert history(inc, "p1", "plan") == [("1", "trial", "value", "2024-03-01", "a1", "1"),
+                                          ("2", "free", "value", "2024-03-02", "a2", "2"),
+                                          ("3", "enterprise", "value", "2024-03-03", "b1", "1"),
+                                          ("4", "free", "value", "2024-03-04", "a4", "1"),
+                                          ("5", "pro", "value", "2024-03-06", "a6", "2"),
+                                          ("6", "basic", "value", "2024-03-09", "a8", "1")]
+
+
+def test_late_write_splits_the_current_run(partial):
+    inc, _, _ = partial
+    assert history(inc, "p1", "industry") == [("1", "agri", "value", "2024-03-01", "a1", "1"),
+                                              ("2", "tech", "value", "2024-03-04", "a4", "1"),
+                                              ("3", "retail", "value", "2024-03-05", "b6", "1"),
+                                              ("4", "tech", "value", "2024-03-07", "a7", "1")]
+
+
+def test_late_repeat_of_the_anchor_is_folded(partial):
+    inc, _, _ = partial
+    assert history(inc, "p1", "name") == [("1", "A", "value", "2024-03-02", "a2", "2"),
+                                          ("2", "B", "value", "2024-03-04", "a4", "1")]
+    name = {d["change_seq"]: d for d in map(dict, inc["group_trait_history"])
+            if d["group_id"] == "p1" and d["trait_key"] == "name"}
+    assert name["1"]["last_written_at"].startswith("2024-03-03 06:00:00")
+    assert name["1"]["valid_to"].startswith("2024-03-04 00:00:00")
+
+
+def test_late_write_before_the_first_one(partial):
+    inc, _, _ = partial
+    assert history(inc, "p1", "tier") == [("1", "w", "value", "2024-03-01", "b3", "1"),
+                                          ("2", "x", "value", "2024-03-04", "a4", "1"),
+                                          ("3", "y", "value", "2024-03-05", "a5", "1"),
+                                          ("4", "z", "value", "2024-03-06", "a6", "1")]
+
+
+def test_late_null_parent_between_leaf_writes(partial):
+    inc, _, _ = partial
+    assert history(inc, "p1", "address.city") == [("1", "Nice", "value", "2024-03-01", "a1", "1"),
+                                                  ("2", "Paris", "value", "2024-03-02", "a2", "1"),
+                                                  ("3", None, "parent_cleared", "2024-03-04", "b4", "1"),
+                                                  ("4", "Lyon", "value", "2024-03-05", "a5", "1")]
+    # first written after the null: not cleared
+    assert history(inc, "p1", "address.zip") == [("1", "75001", "value", "2024-03-06", "a6", "1")]
+    assert history(inc, "p1", "address") == [("1", None, "null", "2024-03-04", "b4", "1")]
+
+
+def test_writes_after_everything_are_appended(partial):
+    inc, _, _ = partial
+    assert history(inc, "p1", "region") == [("1", "eu", "value", "2024-03-02", "a2", "1"),
+                                            ("2", "us", "value", "2024-03-03", "a3", "1"),
+                                            ("3", "apac", "value", "2024-03-10", "b5", "1")]
+    # a repeat of the current value is folded into it
+    assert history(inc, "p1", "seats") == [("1", "1", "value", "2024-03-03", "a3", "1"),
+                                           ("2", "2", "value", "2024-03-05", "a5", "2")]
+    seats = [dict(d) for d in inc["group_trait_history"] if dict(d)["trait_key"] == "seats"]
+    assert seats[1]["last_written_at"].startswith("2024-03-10") and seats[1]["last_batch_id"] == "2"
+    assert seats[1]["is_current"] == "true" and seats[1]["valid_to"] is None
+    latest = {(d["group_id"], d["trait_key"]): d for d in map(dict, inc["group_traits_latest"])}
+    assert latest[("p1", "region")]["value_text"] == "apac" and latest[("p1", "region")]["change_count"] == "3"
+    assert latest[("p1", "plan")]["change_count"] == "6"
+
+
+def test_only_the_rows_from_the_anchor_on_were_replaced(partial):
+    _, _, tagged = partial
+    kept = sorted((d["group_id"], d["trait_key"], d["change_seq"])
+                  for d in map(dict, tagged["group_trait_history"]) if d["original_key"].endswith(KEPT))
+    assert kept == [
+        ("p1", "address.city", "1"),  # Nice: before the anchor Paris
+        ("p1", "address.zip", "1"),   # the null came before its first write: not recomputed
+        ("p1", "industry", "1"),      # agri: before the anchor tech
+        ("p1", "plan", "1"),          # trial: before the anchor free
+        # appends: the current row is carried over as it was (only its run and valid_to are
+        # recomputed), the rows before it are kept
+        ("p1", "region", "1"), ("p1", "region", "2"),
+        ("p1", "seats", "1"), ("p1", "seats", "2"),
+        ("p2", "plan", "1"),          # a group with no new write
+    ]
+    # the others were replaced: 5 of plan, 2 of name, 4 of tier, 3 of address.city, 3 of
+    # industry, 1 of address (new), 1 of region (the new change)
+    replaced = [d for d in map(dict, tagged["group_trait_history"]) if not d["original_key"].endswith(KEPT)]
+    assert len(replaced) == 5 + 2 + 4 + 3 + 3 + 1 + 1
+    region = [d for d in map(dict, tagged["group_trait_history"]) if d["trait_key"] == "region"]
+    assert [(d["value_text"], d["valid_to"] and d["valid_to"][:10]) for d in region] == [
+        ("eu", "2024-03-03"), ("us", "2024-03-10"), ("apac", None)]

@@ -1,19 +1,54 @@
 {#
   The current value of every trait of every group: one row per (group_id, trait_key).
   Cleared traits are kept, with value null and is_null = true.
+
+  Incremental (delete+insert on group_id, trait_key, strategy delete_insert_by_keys): a run
+  replaces the traits whose history has a row folding in a batch newer than the newest one
+  this table holds (last_batch_id). Every (group, trait) that group_trait_history recomputed
+  has one (its earliest new change is folded into some row), so the result equals a full
+  refresh.
 #}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert_by_keys',
+        unique_key=['group_id', 'trait_key'],
+        on_schema_change='fail',
+    )
+}}
+
+with history as (
+
+    select * from {{ ref('group_trait_history') }}
+
+){% if is_incremental() %},
+
+changed as (
+
+    select distinct group_id, trait_key
+    from history
+    where last_batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+
+){% endif %}
+
 select
-    group_id,
-    trait_key,
-    original_key,
-    value,
-    value_text,
-    value_type,
-    is_null,
-    valid_from as updated_at,
-    message_id,
-    last_written_at,
-    change_seq as change_count,
-    write_kind
-from {{ ref('group_trait_history') }}
-where is_current
+    h.group_id,
+    h.trait_key,
+    h.original_key,
+    h.value,
+    h.value_text,
+    h.value_type,
+    h.is_null,
+    h.valid_from as updated_at,
+    h.message_id,
+    h.last_written_at,
+    h.change_seq as change_count,
+    h.write_kind,
+    h.last_batch_id
+from history as h
+{% if is_incremental() %}
+inner join changed as c
+    on h.group_id = c.group_id
+    and h.trait_key = c.trait_key
+{% endif %}
+where h.is_current

@@ -7,21 +7,64 @@
   `employees` is an integer when the value is an integral number or a string holding an
   integer; `created_at` is a timestamp from an ISO-8601 string or unix seconds/milliseconds
   (number or numeric string).
+
+  Incremental (delete+insert on group_id, strategy delete_insert_by_keys): a run rebuilds the
+  groups with a call in a batch newer than the newest one it holds (last_batch_id) - only
+  they can have new traits - and the groups whose memberships such a call may have changed
+  (macro groups_touched_by_new_calls), so the result equals a full refresh.
 #}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete_insert_by_keys',
+        unique_key='group_id',
+        on_schema_change='fail',
+    )
+}}
 
 {%- set text_traits = [
     'name', 'industry', 'plan', 'website', 'email', 'phone', 'avatar', 'description',
 ] -%}
 {%- set address_traits = ['city', 'country', 'postal_code', 'state', 'street'] -%}
 
-with events as (
+with all_events as (
+
+    select group_id, user_id, anonymous_id, event_at, batch_id
+    from {{ ref('stg_grouplake__group_events') }}
+
+),
+
+{% if is_incremental() %}
+new_events as (
+
+    select group_id, anonymous_id, user_id
+    from all_events
+    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+
+),
+
+scope as (
+
+    select distinct group_id
+    from (
+        {{ grouplake.groups_touched_by_new_calls('all_events', 'new_events') }}
+    ) as touched
+
+),
+{% endif %}
+
+events as (
 
     select
         group_id,
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
-        count(*) as event_count
-    from {{ ref('stg_grouplake__group_events') }}
+        count(*) as event_count,
+        max(batch_id) as last_batch_id
+    from all_events
+    {% if is_incremental() %}
+    where group_id in (select group_id from scope)
+    {% endif %}
     group by group_id
 
 ),
@@ -29,9 +72,11 @@ with events as (
 latest as (
 
     select * from {{ ref('group_traits_latest') }}
+    {% if is_incremental() %}
+    where group_id in (select group_id from scope)
+    {% endif %}
 
 ),
-
 typed as (
 
     select
@@ -69,6 +114,9 @@ members as (
 
     select group_id, count(*) as member_count
     from {{ ref('user_group_memberships') }}
+    {% if is_incremental() %}
+    where group_id in (select group_id from scope)
+    {% endif %}
     group by group_id
 
 )
@@ -88,7 +136,8 @@ select
     e.first_seen_at,
     e.last_seen_at,
     e.event_count,
-    coalesce(m.member_count, 0) as member_count
+    coalesce(m.member_count, 0) as member_count,
+    e.last_batch_id
 from events as e
 left join typed as t on e.group_id = t.group_id
 left join trait_objects as o on e.group_id = o.group_id

@@ -22,7 +22,7 @@
 
 with events as (
 
-    select *
+    select group_id, user_id, anonymous_id, event_at, received_at, batch_id, source_line
     from {{ ref('stg_grouplake__group_events') }}
     where user_id is not null or anonymous_id is not null
 
@@ -39,16 +39,7 @@ new_events as (
 
 affected_groups as (
 
-    select group_id from new_events
-
-    union
-
-    -- groups holding calls of an anonymous id that a new call linked to a user
-    select e.group_id
-    from events as e
-    inner join new_events as n
-        on e.anonymous_id = n.anonymous_id
-    where n.user_id is not null
+    {{ grouplake.groups_touched_by_new_calls('events', 'new_events') }}
 
 ),
 
