@@ -33,3 +33,13 @@
              and ({{ a }}.batch_id < {{ b }}.batch_id
                   or ({{ a }}.batch_id = {{ b }}.batch_id and {{ a }}.source_line < {{ b }}.source_line)))))), false)
 {%- endmacro %}
+
+
+{#
+  ---- a fast non-cryptographic hash of several columns, or none -----------------------------
+  Equal values (NULLs included) give equal hashes. Renders nothing where there is no cheap
+  one; callers then work on the values themselves.
+#}
+{% macro combination_hash(columns) %}{{ return(adapter.dispatch('combination_hash', 'grouplake')(columns)) }}{% endmacro %}
+{% macro default__combination_hash(columns) %}{{ return('') }}{% endmacro %}
+{% macro duckdb__combination_hash(columns) %}{{ return('hash(' ~ (columns | join(', ')) ~ ')') }}{% endmacro %}

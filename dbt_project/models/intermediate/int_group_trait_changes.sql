@@ -7,8 +7,9 @@
   documented with the SQL, in the macro below.
 
   The SQL lives in the macro trait_changes_ctes (macros/trait_changes.sql): an incremental
-  run of group_trait_history applies it to the writes of the pairs it recomputes only,
-  instead of filtering this view (which would derive every change of every group first).
+  run of group_trait_history applies it to the new writes and to the writes of the few pairs
+  it re-reads, instead of filtering this view (which would derive every change of every
+  group first).
 #}
 
 with writes as (
