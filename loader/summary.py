@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
@@ -96,12 +97,15 @@ def print_summary(warehouse: Path, console: Console) -> None:
             ORDER BY member_count DESC, event_count DESC, group_id
             LIMIT 5""").fetchall()
         if sample:
-            table = Table(title="groups (most members first)", title_justify="left")
+            table = Table(title="groups (most members first, times in UTC)", title_justify="left",
+                          box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
             for col in ("group", "name", "plan", "employees", "members", "calls", "last seen"):
                 table.add_column(col, justify="right" if col in ("employees", "members", "calls") else "left",
-                                 overflow="fold")
-            for row in sample:
-                table.add_row(*(_fmt(v) for v in row))
+                                 no_wrap=True, overflow="ellipsis")
+            for *row, last_seen in sample:
+                # minutes are enough here, and keep the table inside an 80-column terminal
+                table.add_row(*(_fmt(v) for v in row),
+                              last_seen.strftime("%Y-%m-%d %H:%M") if isinstance(last_seen, datetime) else _fmt(last_seen))
             console.print(table)
 
         example = con.execute("""
