@@ -291,8 +291,14 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
     """Inside the batch transaction: copy the staged events and rejects into the raw tables."""
     events = lake_files.staged_events_glob(lake, batch_id)
     if events:
-        con.execute(f"INSERT INTO raw.group_events BY NAME "
-                    f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)").fetchall()
+        # Row order in the table is not part of the contract (readers order by batch_id,
+        # source_line); without it DuckDB inserts on both cores: 3.0 s -> 1.9 s for 1M events.
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            con.execute(f"INSERT INTO raw.group_events BY NAME "
+                        f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)").fetchall()
+        finally:
+            con.execute("RESET preserve_insertion_order")
     rejects = lake_files.staged_rejects_glob(lake, batch_id)
     if rejects:
         con.execute(f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')").fetchall()
