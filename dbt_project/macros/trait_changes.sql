@@ -31,18 +31,8 @@
 {{ result_cte }}__leaf_firsts as (
 
     -- the first write of every nested leaf (only nested leaves have a parent to clear them)
-    select group_id, trait_key, depth, event_at, received_at, batch_id, source_line
-    from (
-        select
-            group_id, trait_key, depth, event_at, received_at, batch_id, source_line,
-            row_number() over (
-                partition by group_id, trait_key
-                order by {{ grouplake.lww_order_by() }}
-            ) as leaf_write_rank
-        from {{ writes }}
-        where depth > 1
-    ) as ranked_leaf_writes
-    where leaf_write_rank = 1
+    {{ grouplake.first_per_pair_in_lww_order(
+        writes, 'group_id, trait_key, depth, event_at, received_at, batch_id, source_line', where='depth > 1') }}
 
 ),
 {%- set leaf_firsts = result_cte ~ '__leaf_firsts' %}

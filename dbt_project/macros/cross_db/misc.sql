@@ -21,6 +21,27 @@
     {{ p }}event_at, {{ p }}received_at nulls first, {{ p }}batch_id, {{ p }}source_line
 {%- endmacro %}
 
+{#
+  The first row of each (group_id, trait_key) of `relation` in last-write-wins order, with
+  `columns` (which must include group_id, trait_key and the columns of lww_order_by).
+#}
+{% macro first_per_pair_in_lww_order(relation, columns, where=none) -%}
+    select {{ columns }}
+    from (
+        select
+            {{ columns }},
+            row_number() over (
+                partition by group_id, trait_key
+                order by {{ grouplake.lww_order_by() }}
+            ) as lww_rank
+        from {{ relation }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+    ) as ranked_by_lww
+    where lww_rank = 1
+{%- endmacro %}
+
 {# true when write `a` comes strictly before write `b` in last-write-wins order, else false
    (never null, so `not lww_precedes(...)` is safe with missing received_at) #}
 {% macro lww_precedes(a, b) -%}

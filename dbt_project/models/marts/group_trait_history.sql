@@ -52,17 +52,8 @@ with new_writes as (
 
 new_write_firsts as (
 
-    select group_id, trait_key, depth, event_at, received_at, batch_id, source_line
-    from (
-        select
-            group_id, trait_key, depth, event_at, received_at, batch_id, source_line,
-            row_number() over (
-                partition by group_id, trait_key
-                order by {{ grouplake.lww_order_by() }}
-            ) as new_write_rank
-        from new_writes
-    ) as ranked_new_writes
-    where new_write_rank = 1
+    {{ grouplake.first_per_pair_in_lww_order(
+        'new_writes', 'group_id, trait_key, depth, event_at, received_at, batch_id, source_line') }}
 
 ),
 
@@ -110,17 +101,8 @@ pair_firsts as (
 cutoffs as (
 
     -- per pair, its earliest new change
-    select group_id, trait_key, event_at, received_at, batch_id, source_line
-    from (
-        select
-            group_id, trait_key, event_at, received_at, batch_id, source_line,
-            row_number() over (
-                partition by group_id, trait_key
-                order by {{ grouplake.lww_order_by() }}
-            ) as cutoff_rank
-        from new_changes
-    ) as ranked_new_changes
-    where cutoff_rank = 1
+    {{ grouplake.first_per_pair_in_lww_order(
+        'new_changes', 'group_id, trait_key, event_at, received_at, batch_id, source_line') }}
 
 ),
 
