@@ -219,42 +219,19 @@ _DEFAULT_MESSAGE_CASE = "CASE reason " + " ".join(
 ) + " END"
 
 MACROS_SQL = r"""
--- JSON value -> id string: strings as sent (trimmed empty = invalid), numbers as decimal strings
-CREATE OR REPLACE TEMP MACRO gl_id(v) AS CASE json_type(v)
-    WHEN 'VARCHAR' THEN v ->> '$'
-    WHEN 'BIGINT' THEN v::VARCHAR
-    WHEN 'UBIGINT' THEN v::VARCHAR
-    WHEN 'DOUBLE' THEN CASE
-        WHEN regexp_full_match(v::VARCHAR, '-?[0-9]+') THEN v::VARCHAR
-        WHEN isfinite(v::DOUBLE) AND v::DOUBLE = floor(v::DOUBLE) AND abs(v::DOUBLE) < 1e38
-            THEN CAST(v::DOUBLE AS HUGEINT)::VARCHAR
-        ELSE v::VARCHAR END
-    END;
-CREATE OR REPLACE TEMP MACRO gl_is_id_type(v) AS json_type(v) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE');
 -- unix seconds, or milliseconds when the magnitude says so (>= 1e11 is after year 5138 in seconds)
 CREATE OR REPLACE TEMP MACRO gl_unix(x) AS
     try(to_timestamp(CASE WHEN abs(x) >= 1e11 THEN x / 1000.0 ELSE x END));
-CREATE OR REPLACE TEMP MACRO gl_ts(v) AS CASE
-    WHEN v IS NULL OR json_type(v) = 'NULL' THEN NULL
-    WHEN json_type(v) = 'VARCHAR' THEN coalesce(
-        -- only date-like text: DuckDB would also read 'epoch' and 'infinity'
-        CASE WHEN regexp_matches(v ->> '$', '^\s*[+-]?[0-9]') THEN try_cast(v ->> '$' AS TIMESTAMPTZ) END,
-        CASE WHEN regexp_full_match(trim(v ->> '$'), '-?[0-9]+(\.[0-9]+)?')
-             THEN gl_unix(try_cast(trim(v ->> '$') AS DOUBLE)) END)
-    WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(v::DOUBLE)
-    END;
--- true when a present, non-null timestamp value does not parse
-CREATE OR REPLACE TEMP MACRO gl_ts_bad(v) AS v IS NOT NULL AND json_type(v) <> 'NULL' AND gl_ts(v) IS NULL;
 CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
     WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
     WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object'
     WHEN 'ARRAY' THEN 'an array' WHEN 'NULL' THEN 'null' ELSE lower(json_type(v)) END;
-CREATE OR REPLACE TEMP MACRO gl_present(v) AS v IS NOT NULL AND json_type(v) <> 'NULL';
 """
 
-# The classification parses each line a fixed number of times, whatever the number of rules:
-# json_valid once, then (objects only) one pass each for the field values, their JSON types and
-# their string values. Every derived value (ids, timestamps, presence) is computed once per
+# The classification parses each whole line a fixed number of times, whatever the number of
+# rules: json_valid, then (objects only) one json_extract of the known fields and one json_keys
+# (json_merge_patch only for the few lines with other fields). Types and string values come from
+# the small extracted values. Every derived value (ids, timestamps, presence) is computed once per
 # row in its own column and reused by the reason, the message and the output.
 _FIELD_COLS = ["type", "group_id", "user_id", "anonymous_id", "message_id", "traits", "timestamp",
                "original_timestamp", "sent_at", "received_at", "context", "integrations"]
@@ -265,7 +242,8 @@ def _per_field(template: str) -> str:
 
 
 def _id_expr(c: str) -> str:
-    """gl_id(j_<c>) with the field's JSON type and string value already extracted."""
+    """The id string of field <c>: strings as sent, numbers as decimal strings (integral
+    doubles without the `.0`), from its extracted JSON value, type and string value."""
     return (f"CASE t_{c} WHEN 'VARCHAR' THEN s_{c} WHEN 'BIGINT' THEN j_{c}::VARCHAR "
             f"WHEN 'UBIGINT' THEN j_{c}::VARCHAR WHEN 'DOUBLE' THEN CASE "
             f"WHEN regexp_full_match(j_{c}::VARCHAR, '-?[0-9]+') THEN j_{c}::VARCHAR "
@@ -274,7 +252,9 @@ def _id_expr(c: str) -> str:
 
 
 def _ts_expr(c: str) -> str:
-    """gl_ts(j_<c>) with the field's JSON type and string value already extracted."""
+    """The timestamp of field <c>: ISO-8601 text, or unix seconds / milliseconds as a number or
+    numeric text (NULL when absent, null, or unparseable). Only date-like text is cast: DuckDB
+    would also read 'epoch' and 'infinity'."""
     return (f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
             f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
             f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN try_cast(s_{c} AS TIMESTAMPTZ) END, "
@@ -295,6 +275,7 @@ def _type_expr(c: str) -> str:
     if c in _OBJECT_COLS:
         return f"CASE WHEN starts_with(j_{c}, '{{') THEN 'OBJECT' ELSE json_type(j_{c}) END AS t_{c}"
     return f"json_type(j_{c}) AS t_{c}"
+
 
 CLASSIFY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE chunk_classified AS
