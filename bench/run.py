@@ -182,7 +182,7 @@ def _have(module: str) -> bool:
 
 
 def grouplake(*args: str) -> list[str]:
-    return [PY, "-m", "loader.cli", *args]
+    return [PY, "-m", "grouplake.cli", *args]
 
 
 def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: set[str]) -> dict:
@@ -232,9 +232,9 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
         why = "--smoke" if smoke else "--skip"
         for name in ("grouplake build --full-refresh", "grouplake load +1%", "grouplake build (incremental +1%)"):
             step(Measurement(name, [], skipped=why))
-    elif not _have("loader.dbt_runner"):
+    elif not _have("grouplake.dbt_runner"):
         for name in ("grouplake build --full-refresh", "grouplake load +1%", "grouplake build (incremental +1%)"):
-            step(Measurement(name, [], skipped="loader.dbt_runner not available yet"))
+            step(Measurement(name, [], skipped="grouplake.dbt_runner not available yet"))
     elif not load.ok:
         for name in ("grouplake build --full-refresh", "grouplake load +1%", "grouplake build (incremental +1%)"):
             step(Measurement(name, [], skipped="the load failed"))

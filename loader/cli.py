@@ -1,4 +1,4 @@
-"""`grouplake`: a thin command line over the library (loader.load, loader.dbt_runner, ...)."""
+"""`grouplake`: a thin command line over the library (grouplake.load, grouplake.dbt_runner, ...)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, Time
                            TransferSpeedColumn)
 from rich.table import Table
 
-from loader.config import LAKE_ENV, WAREHOUSE_ENV, Paths
-from loader.errors import GrouplakeError
-from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS
+from grouplake.config import LAKE_ENV, WAREHOUSE_ENV, Paths
+from grouplake.errors import GrouplakeError
+from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Land Segment-spec Group calls into a Parquet lake and DuckDB, and build the dbt marts.")
@@ -107,7 +107,7 @@ def _print_load_report(report) -> None:
 
 def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int,
              chunk_bytes: Optional[int] = None):
-    from loader.load import load_paths
+    from grouplake.load import load_paths
 
     with _RichProgress() as progress:
         return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
@@ -135,7 +135,7 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
 def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
            limit: int = typer.Option(20, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from loader.status import ledger_rows, table_counts
+    from grouplake.status import ledger_rows, table_counts
 
     paths = Paths.resolve(warehouse, lake)
     try:
@@ -167,7 +167,7 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             limit: int = typer.Option(50, help="How many rows to list."),
             export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
-    from loader.rejects import count_rejects, export_rejects, list_rejects
+    from grouplake.rejects import count_rejects, export_rejects, list_rejects
 
     paths = Paths.resolve(warehouse, None)
     try:
@@ -197,7 +197,7 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt):
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
-    from loader.dbt_runner import build as dbt_build
+    from grouplake.dbt_runner import build as dbt_build
 
     paths = Paths.resolve(warehouse, None)
     try:
@@ -214,8 +214,8 @@ def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
-    from loader.dbt_runner import build as dbt_build
-    from loader.summary import print_summary
+    from grouplake.dbt_runner import build as dbt_build
+    from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
     first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))

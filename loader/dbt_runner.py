@@ -1,6 +1,6 @@
 """Run `dbt build` on the shipped dbt project against a warehouse, for `grouplake build` / `run`.
 
-    from loader.dbt_runner import build
+    from grouplake.dbt_runner import build
     exit_code = build(Path("data/warehouse.duckdb"), ["--select", "groups"])
 
 dbt runs in a child process (dbt's own entry point, this interpreter) with the project's own
@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from loader.config import DBT_PROJECT_DIR, WAREHOUSE_ENV
-from loader.errors import GrouplakeError
-from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
+from grouplake.config import DBT_PROJECT_DIR, WAREHOUSE_ENV
+from grouplake.errors import GrouplakeError
+from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 
 # dbt's console entry point, run by this interpreter (no need for `dbt` on PATH)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from loader.faults import crash_point
+from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
 STAGING = "_staging"

@@ -2,7 +2,7 @@
 
 This is the library API behind ``grouplake load``::
 
-    from loader.load import load_paths
+    from grouplake.load import load_paths
     report = load_paths(["data/sample"], warehouse="data/warehouse.duckdb", lake="data/lake")
     print(report.loaded, report.rejected)
 
@@ -21,14 +21,14 @@ from typing import Iterator, Protocol
 
 import duckdb
 
-from loader import lake as lake_files
-from loader import ledger
-from loader.config import Paths
-from loader.faults import crash_point
-from loader.reader import DEFAULT_CHUNK_BYTES, discover_files, file_sha256, file_size, iter_chunks
-from loader.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, DUPLICATES_SQL, MACROS_SQL,
+from grouplake import lake as lake_files
+from grouplake import ledger
+from grouplake.config import Paths
+from grouplake.faults import crash_point
+from grouplake.reader import DEFAULT_CHUNK_BYTES, discover_files, file_sha256, file_size, iter_chunks
+from grouplake.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, DUPLICATES_SQL, MACROS_SQL,
                              NEW_EVENTS_RELATION, REJECT_REASONS, REJECTS_RELATION, prepare_chunk)
-from loader.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
+from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
 # (the Python bytes and their Arrow copy): with the default 64 MB chunks, a load stays under

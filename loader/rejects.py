@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from loader.warehouse import connect
+from grouplake.warehouse import connect
 
 
 def _where(reason: str | None, source_file: str | None, include_resolved: bool) -> tuple[str, list]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loader.lake import events_glob
-from loader.warehouse import connect
+from grouplake.lake import events_glob
+from grouplake.warehouse import connect
 
 
 def ledger_rows(warehouse: Path, limit: int = 20) -> list[dict]:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from loader.warehouse import connect
+from grouplake.warehouse import connect
 
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 

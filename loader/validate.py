@@ -22,7 +22,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from loader.reader import Chunk
+from grouplake.reader import Chunk
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20  # Segment caps a call at 32 KB; we accept up to 1 MiB
 

@@ -11,8 +11,8 @@ from typing import Iterator
 
 import duckdb
 
-from loader.errors import GrouplakeError, WarehouseBusy
-from loader.schema import DDL
+from grouplake.errors import GrouplakeError, WarehouseBusy
+from grouplake.schema import DDL
 
 DEFAULT_LOCK_WAIT_SECONDS = 300.0
 

@@ -14,7 +14,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
-GROUPLAKE = [sys.executable, "-m", "loader.cli"]
+GROUPLAKE = [sys.executable, "-m", "grouplake.cli"]
 
 
 class Warehouse:
@@ -40,7 +40,7 @@ class Warehouse:
         return path
 
     def load(self, *inputs, **kwargs):
-        from loader.load import load_paths
+        from grouplake.load import load_paths
         return load_paths([str(p) for p in inputs], warehouse=self.path, lake=self.lake, **kwargs)
 
     def cli(self, *args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

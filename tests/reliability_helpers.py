@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-GROUPLAKE = [sys.executable, "-m", "loader.cli"]
+GROUPLAKE = [sys.executable, "-m", "grouplake.cli"]
 
 # Small chunks, so a few hundred lines per file make several chunks (and several
 # `after_chunk` crash points per file).

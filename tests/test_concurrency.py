@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.warehouse import warehouse_lock
+from grouplake.warehouse import warehouse_lock
 from reliability_helpers import (GROUPLAKE, REPO_ROOT, assert_consistent, cli_env, connect_ro,
                                  run_load, start_load, write_inputs)
 
@@ -163,8 +163,8 @@ def _count(wh: Path) -> int:
 
 def test_build_started_during_a_load(inputs, clean, tmp_path):
     """`grouplake build` while a load runs: it waits / says busy / builds; the load is unharmed."""
-    if importlib.util.find_spec("loader.dbt_runner") is None:
-        pytest.skip("loader.dbt_runner (grouplake build) is not in the project yet")
+    if importlib.util.find_spec("grouplake.dbt_runner") is None:
+        pytest.skip("grouplake.dbt_runner (grouplake build) is not in the project yet")
     wh, lake = tmp_path / "wh.duckdb", tmp_path / "lake"
     assert run_load(inputs[:1], wh, lake).returncode == 0
     proc = start_load(inputs, wh, lake, chunk_bytes=2000)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from loader.reader import iter_chunks
+from grouplake.reader import iter_chunks
 from reliability_helpers import (SMALL_CHUNK_BYTES, assert_consistent, connect_ro, kill_after,
                                  lake_files, run_load, snapshot, staging_files, start_load,
                                  write_inputs)

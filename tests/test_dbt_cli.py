@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import GROUPLAKE, REPO_ROOT, Warehouse
-from loader.warehouse import warehouse_lock
+from grouplake.warehouse import warehouse_lock
 
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 
@@ -88,7 +88,7 @@ def test_build_gives_up_with_a_clear_message_after_wait_seconds(tmp_path):
 
 
 def test_docs_generate_documents_every_model_and_column(ran):
-    from loader.dbt_runner import run_dbt
+    from grouplake.dbt_runner import run_dbt
 
     wh, _ = ran
     assert run_dbt(wh.path, "docs generate", dbt_args(wh)) == 0

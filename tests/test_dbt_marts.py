@@ -213,7 +213,7 @@ def test_summary_and_example_queries_run_on_the_built_warehouse(built):
 
     from rich.console import Console
 
-    from loader.summary import EXAMPLE_QUERIES, print_summary
+    from grouplake.summary import EXAMPLE_QUERIES, print_summary
 
     buf = StringIO()
     print_summary(built.path, Console(file=buf, width=200, color_system=None))

@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import loader.reader
-from loader.load import load_paths
+import grouplake.reader
+from grouplake.load import load_paths
 from reliability_helpers import GROUPLAKE, REPO_ROOT, assert_consistent, cli_env, connect_ro
 
 MAX_LINE = 1 << 20
@@ -359,7 +359,7 @@ def test_directory_with_unreadable_and_odd_files(tmp_path, monkeypatch):
             if Path(file) == locked:
                 raise PermissionError(13, "Permission denied", str(file))
             return real_open(file, *a, **k)
-        monkeypatch.setattr(loader.reader, "open", guarded_open, raising=False)
+        monkeypatch.setattr(grouplake.reader, "open", guarded_open, raising=False)
     else:
         locked.chmod(0)
     report = load_paths([d], warehouse=tmp_path / "wh.duckdb", lake=tmp_path / "lake")

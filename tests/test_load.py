@@ -264,7 +264,7 @@ def test_cli_bad_lines_do_not_fail_the_load_and_rejects_can_be_exported(wh):
 
 
 def test_cli_warehouse_busy_is_a_clear_message(wh):
-    from loader.warehouse import warehouse_lock
+    from grouplake.warehouse import warehouse_lock
     path = wh.write("a.ndjson", [group_call(message_id="m1")])
     with warehouse_lock(wh.path, wait_seconds=0):
         result = wh.cli("load", str(path), "--wait", "0")
@@ -277,7 +277,7 @@ def test_cli_warehouse_busy_is_a_clear_message(wh):
 
 PEAK_RSS_SCRIPT = textwrap.dedent("""
     import resource, sys
-    from loader.load import load_paths
+    from grouplake.load import load_paths
     r = load_paths([sys.argv[1]], warehouse=sys.argv[2], lake=sys.argv[3], chunk_bytes=4 << 20)
     assert r.ok and r.read == r.loaded + r.rejected + r.duplicates, r
     print(r.read, r.loaded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
