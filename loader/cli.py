@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -27,6 +28,17 @@ LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
                        help="Parquet lake folder [default: data/lake]")
 WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
                        help="Seconds to wait for another grouplake writer before giving up.")
+
+
+class OtherTypes(str, Enum):
+    skip = "skip"
+    reject = "reject"
+
+
+OtherTypesOpt = typer.Option(OtherTypes.skip, "--other-types", case_sensitive=False,
+                             help="Calls of other types (identify, track, page, screen, alias): skip "
+                                  "(count them per type, store nothing) or reject (store each as a "
+                                  "wrong_type reject).")
 
 
 def _fail(exc: BaseException) -> None:
@@ -64,7 +76,7 @@ class _RichProgress:
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
         line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
-                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}")
+                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}, skipped {result.skipped:,}")
         if result.status == "skipped":
             line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
         if result.error:
@@ -81,22 +93,25 @@ def _print_load_report(report) -> None:
     table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
                                       f"{report.failed_files} failed")
     for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
-                      ("duplicates", "duplicates")):
+                      ("duplicates", "duplicates"), ("skipped", "skipped")):
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
     cwd = Path.cwd()
     for f in report.files:
         p = Path(f.path)
         name = str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
-        table.add_row(name, f.status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
+        table.add_row(name, f.status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}",
+                      f"{f.skipped:,}")
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
-              f"read = loaded + rejected + duplicates: "
-              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,}")
-    reasons: dict[str, int] = {}
-    for f in report.files:
-        for k, v in f.rejects_by_reason.items():
-            reasons[k] = reasons.get(k, 0) + v
+              f"read = loaded + rejected + duplicates + skipped: "
+              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.skipped:,}")
+    skipped = report.skipped_by_type
+    if skipped:
+        out.print("skipped (other call types, not stored): "
+                  + ", ".join(f"{k or '(blank)'} {v:,}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1]))
+                  + "  (use --other-types reject to keep them as rejects)")
+    reasons = report.rejects_by_reason
     if reasons:
         out.print("rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
                   + "  (see `grouplake rejects`)")
@@ -106,12 +121,13 @@ def _print_load_report(report) -> None:
 
 
 def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int,
-             chunk_bytes: Optional[int] = None):
+             chunk_bytes: Optional[int] = None, other_types: OtherTypes = OtherTypes.skip):
     from grouplake.load import load_paths
 
     with _RichProgress() as progress:
         return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
-                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
+                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress,
+                          other_types=OtherTypes(other_types).value)
 
 
 @app.command()
@@ -120,10 +136,11 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
          wait: float = WaitOpt,
          chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
-                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
+                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
+         other_types: OtherTypes = OtherTypesOpt):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
     try:
-        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes)
+        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes, other_types)
     except GrouplakeError as exc:
         _fail(exc)
     _print_load_report(report)
@@ -144,12 +161,14 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = Lake
     except GrouplakeError as exc:
         _fail(exc)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
-    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "finished"):
-        table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "duplicates") else "left")
+    numeric = ("batch", "read", "loaded", "rejected", "duplicates", "skipped")
+    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "skipped", "finished"):
+        table.add_column(col, justify="right" if col in numeric else "left")
     for r in rows:
         table.add_row(str(r["batch_id"]), r["file_path"], r["status"] + (f" ({r['error']})" if r["error"] else ""),
                       f"{r['read_count']:,}", f"{r['loaded_count']:,}", f"{r['rejected_count']:,}",
-                      f"{r['duplicate_count']:,}", f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
+                      f"{r['duplicate_count']:,}", f"{r['skipped_count'] or 0:,}",
+                      f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
     out.print(table)
     counts_table = Table(title="row counts", title_justify="left")
     counts_table.add_column("table")
@@ -212,7 +231,8 @@ def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: fl
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt,
+        other_types: OtherTypes = OtherTypesOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.dbt_runner import build as dbt_build
     from grouplake.summary import print_summary
@@ -224,7 +244,7 @@ def run(ctx: typer.Context,
         _fail(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"))
     resolved = Paths.resolve(warehouse, lake)
     try:
-        report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64)
+        report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64, other_types=other_types)
         _print_load_report(report)
         if not report.ok:
             raise typer.Exit(1)
