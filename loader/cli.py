@@ -152,12 +152,13 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
 def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
            limit: int = typer.Option(20, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from grouplake.status import ledger_rows, table_counts
+    from grouplake.status import differing_duplicates, ledger_rows, table_counts
 
     paths = Paths.resolve(warehouse, lake)
     try:
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
+        differing, differing_batches = differing_duplicates(paths.warehouse)
     except GrouplakeError as exc:
         _fail(exc)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
@@ -176,6 +177,10 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = Lake
     for name, n in counts.items():
         counts_table.add_row(name, f"{n:,}")
     out.print(counts_table)
+    if differing:
+        out.print(f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
+                  "other content than the event kept for their messageId: only the first was loaded "
+                  "(SELECT * FROM raw.group_event_duplicates WHERE content_differs)", highlight=False)
 
 
 @app.command()

@@ -65,6 +65,21 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_rejects (
     resolved_by_batch_id BIGINT
 );
 
+-- One row per duplicate line (an accepted line whose messageId was already loaded): where it was,
+-- where the kept event is, and whether the content differs (loader/duplicates.py says how).
+CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_duplicates (
+    message_id          VARCHAR NOT NULL,
+    batch_id            BIGINT NOT NULL,    -- the batch that read the duplicate line
+    source_file         VARCHAR NOT NULL,
+    source_line         BIGINT NOT NULL,
+    kept_batch_id       BIGINT NOT NULL,    -- where the event that was kept (raw.group_events) came from
+    kept_source_file    VARCHAR NOT NULL,
+    kept_source_line    BIGINT NOT NULL,
+    content_differs     BOOLEAN NOT NULL,   -- true: the duplicate carried other content than the kept event
+    raw_line            VARCHAR,            -- the duplicate line as sent, only when its content differs
+    detected_at         TIMESTAMPTZ NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     batch_id            BIGINT NOT NULL,
     file_path           VARCHAR NOT NULL,
