@@ -189,7 +189,8 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             file: Optional[str] = typer.Option(None, "--file", help="Only source files whose path contains this."),
             include_resolved: bool = typer.Option(False, "--all", help="Include rejects already resolved by a later load."),
             limit: int = typer.Option(50, help="How many rows to list."),
-            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
+            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again."),
+            wait: float = WaitOpt):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
     from grouplake.rejects import count_rejects, export_rejects, list_rejects
 
@@ -197,7 +198,7 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
     try:
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
-                               include_resolved=include_resolved)
+                               include_resolved=include_resolved, wait_seconds=wait)
             out.print(f"wrote {n:,} rejected lines to {export}")
             return
         summary = count_rejects(paths.warehouse)

@@ -370,11 +370,27 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
 
 
 def _resolve_rejects(con, batch_id: int) -> None:
-    """Mark earlier rejects as resolved when this batch loaded an event with their messageId."""
+    """Mark earlier open rejects as resolved by the events this batch loaded (SPEC §2, one rule):
+
+    - a reject with a messageId: by an event with that messageId;
+    - a reject without one (none, or not a valid one): by an event loaded from the file and
+      line number `grouplake rejects --export` last wrote it to (the export, fixed in place and
+      loaded again), or by an event without a messageId either (its id is derived) from the
+      reject's own file and line number (the source file fixed in place and loaded again; a
+      sender's messageId there means another call, e.g. a rotated file name).
+    """
     con.execute("""
         UPDATE raw.group_event_rejects SET resolved_at = now(), resolved_by_batch_id = $b
         WHERE resolved_at IS NULL AND batch_id < $b
           AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""", {"b": batch_id})
+    for file_col, line_col, events in (("exported_to", "exported_line", "true"),
+                                       ("source_file", "source_line", "message_id_derived")):
+        con.execute(f"""
+            UPDATE raw.group_event_rejects AS r SET resolved_at = now(), resolved_by_batch_id = $b
+            FROM (SELECT source_file, source_line FROM raw.group_events
+                  WHERE batch_id = $b AND {events}) AS e
+            WHERE r.resolved_at IS NULL AND r.batch_id < $b AND r.message_id IS NULL
+              AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""", {"b": batch_id})
 
 
 def _record_failure(con, result: FileResult, content_hash: str | None, started_at: datetime) -> None:
