@@ -236,6 +236,10 @@ MACROS_SQL = r"""
 -- unix seconds, or milliseconds when the magnitude says so (>= 1e11 is after year 5138 in seconds)
 CREATE OR REPLACE TEMP MACRO gl_unix(x) AS
     try(to_timestamp(CASE WHEN abs(x) >= 1e11 THEN x / 1000.0 ELSE x END));
+-- RFC 3339 allows a lower-case date/time separator `t` and UTC designator `z`; DuckDB's cast only
+-- reads upper case. Only called when the plain cast failed (rare), so common values pay nothing.
+CREATE OR REPLACE TEMP MACRO gl_rfc3339_upper(s) AS
+    regexp_replace(regexp_replace(s, '^(\s*[+-]?[0-9]+-[0-9]{1,2}-[0-9]{1,2})t', '\1T'), 'z(\s*)$', 'Z\1');
 CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
     WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
     WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object'
@@ -268,12 +272,14 @@ def _id_expr(c: str) -> str:
 
 
 def _ts_expr(c: str) -> str:
-    """The timestamp of field <c>: ISO-8601 text, or unix seconds / milliseconds as a number or
-    numeric text (NULL when absent, null, or unparseable). Only date-like text is cast: DuckDB
-    would also read 'epoch' and 'infinity'."""
+    """The timestamp of field <c>: ISO-8601 / RFC 3339 text, or unix seconds / milliseconds as a
+    number or numeric text (NULL when absent, null, or unparseable). Only date-like text is cast:
+    DuckDB would also read 'epoch' and 'infinity'. RFC 3339's lower-case `t` / `z` are read by a
+    second cast, only for values the first one refused."""
     return (f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
             f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
-            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN try_cast(s_{c} AS TIMESTAMPTZ) END, "
+            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN coalesce(try_cast(s_{c} AS TIMESTAMPTZ), "
+            f"CASE WHEN regexp_matches(s_{c}, '[tz]') THEN try_cast(gl_rfc3339_upper(s_{c}) AS TIMESTAMPTZ) END) END, "
             f"CASE WHEN regexp_full_match(trim(s_{c}), '-?[0-9]+(\\.[0-9]+)?') "
             f"THEN gl_unix(try_cast(trim(s_{c}) AS DOUBLE)) END) "
             f"WHEN t_{c} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(j_{c}::DOUBLE) END")
