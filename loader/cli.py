@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -30,6 +31,11 @@ WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
                        help="Seconds to wait for another grouplake writer before giving up.")
 
 
+JsonOpt = typer.Option(False, "--json",
+                       help="Print one JSON report on stdout and nothing else there (progress and "
+                            "messages go to stderr); see docs/scheduling.md.")
+
+
 class OtherTypes(str, Enum):
     skip = "skip"
     reject = "reject"
@@ -44,6 +50,21 @@ OtherTypesOpt = typer.Option(OtherTypes.skip, "--other-types", case_sensitive=Fa
 def _fail(exc: BaseException) -> None:
     code = getattr(exc, "exit_code", 1)
     err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code)
+
+
+def _print_json(doc: dict) -> None:
+    sys.stdout.write(json.dumps(doc, default=str) + "\n")   # one line: log shippers, Airflow's XCom
+    sys.stdout.flush()
+
+
+def _fail_json(exc: GrouplakeError, **extra) -> None:
+    """--json: the error as the report on stdout, the message on stderr, the exit code."""
+    from grouplake.report import load_report_dict
+
+    code = getattr(exc, "exit_code", 1)
+    err.print(f"[bold red]error:[/] {exc}")
+    _print_json({**load_report_dict(None, exit_code=code, error=str(exc)), **extra})
     raise typer.Exit(code)
 
 
@@ -137,15 +158,21 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
          chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
                                                    help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
-         other_types: OtherTypes = OtherTypesOpt):
+         other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
+    from grouplake.report import load_report_dict
+
     try:
         report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes, other_types)
     except GrouplakeError as exc:
-        _fail(exc)
-    _print_load_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
+        _fail_json(exc) if json_out else _fail(exc)
+    code = 0 if report.ok else 1
+    if json_out:
+        _print_json(load_report_dict(report, exit_code=code))
+    else:
+        _print_load_report(report)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -238,14 +265,34 @@ def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: fl
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt,
-        other_types: OtherTypes = OtherTypesOpt):
+        other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.dbt_runner import build as dbt_build
+    from grouplake.report import load_report_dict
     from grouplake.summary import print_summary
 
-    # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
-    first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
-    paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
+    if json_out:
+        # one JSON report on stdout: the load report plus {"build": {"exit_code": ...}};
+        # dbt's own output goes to stderr
+        paths, dbt_args = _split_run_args(paths, ctx)
+        if not paths:
+            _fail_json(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"), build=None)
+        resolved = Paths.resolve(warehouse, lake)
+        try:
+            report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64, other_types=other_types)
+            build_code = None
+            if report.ok:
+                build_code = dbt_build(resolved.warehouse, dbt_args, wait_seconds=wait, stdout=sys.stderr)
+        except GrouplakeError as exc:
+            _fail_json(exc, build=None)
+        code = 1 if not report.ok else build_code
+        _print_json({**load_report_dict(report, exit_code=code),
+                     "build": None if build_code is None else {"exit_code": build_code}})
+        if code:
+            raise typer.Exit(code)
+        return
+
+    paths, dbt_args = _split_run_args(paths, ctx)
     if not paths:
         _fail(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"))
     resolved = Paths.resolve(warehouse, lake)
@@ -263,6 +310,12 @@ def run(ctx: typer.Context,
         print_summary(resolved.warehouse, out)
     except GrouplakeError as exc:
         _fail(exc)
+
+
+def _split_run_args(paths: List[str], ctx: typer.Context) -> tuple[List[str], List[str]]:
+    """click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off."""
+    first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
+    return paths[:first_option], paths[first_option:] + list(ctx.args)
 
 
 def main() -> None:  # pragma: no cover - console script entry

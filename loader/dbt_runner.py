@@ -49,8 +49,11 @@ def _default_on_wait(holder: str) -> None:
 
 def run_dbt(warehouse: Path, command: str, dbt_args: list[str] | None = None, *,
             wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-            on_wait: Optional[Callable[[str], None]] = _default_on_wait) -> int:
-    """Run any dbt command on the shipped project under the warehouse lock; returns dbt's exit code."""
+            on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
+    """Run any dbt command on the shipped project under the warehouse lock; returns dbt's exit code.
+
+    ``stdout``: where dbt's output goes (default: this process's stdout; e.g. sys.stderr when
+    stdout carries a JSON report)."""
     warehouse = Path(warehouse).absolute()
     if not (DBT_PROJECT_DIR / "dbt_project.yml").exists():
         raise GrouplakeError(f"dbt project not found at {DBT_PROJECT_DIR}")
@@ -59,17 +62,18 @@ def run_dbt(warehouse: Path, command: str, dbt_args: list[str] | None = None, *,
         connect(warehouse, busy_wait_seconds=wait_seconds).close()
         try:
             proc = subprocess.run(dbt_command(command, dbt_args), env=dbt_env(warehouse),
-                                  cwd=str(DBT_PROJECT_DIR))
+                                  cwd=str(DBT_PROJECT_DIR), stdout=stdout)
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {exc}") from None
     return proc.returncode
 
 
 def build(warehouse: Path, dbt_args: list[str], *, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-          on_wait: Optional[Callable[[str], None]] = _default_on_wait) -> int:
+          on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
     """`dbt build` (models, data tests, unit tests) on ``warehouse``; extra ``dbt_args`` go to dbt.
 
     Returns dbt's exit code (0 ok, 1 a model or test failed, 2 dbt itself failed).
     Raises WarehouseBusy when another writer holds the warehouse longer than ``wait_seconds``.
     """
-    return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait)
+    return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait,
+                   stdout=stdout)
