@@ -14,6 +14,7 @@ from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                            TransferSpeedColumn)
 from rich.table import Table
@@ -33,7 +34,7 @@ WarehouseOpt = typer.Option(None, "--warehouse", "-w", envvar=WAREHOUSE_ENV,
                             help="DuckDB warehouse file [default: data/warehouse.duckdb]")
 LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
                        help="Parquet lake folder [default: data/lake]")
-WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
+WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait", min=0,
                        help="Seconds to wait for another grouplake writer before giving up.")
 
 
@@ -121,13 +122,14 @@ class _RichProgress:
             self.bar.remove_task(self.task)
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
-        line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
+        path = escape(result.path)
+        line = (f"[{style}]{result.status:>7}[/] {path}: read {result.read:,}, loaded {result.loaded:,}, "
                 f"rejected {result.rejected:,}, duplicates {result.duplicates:,}")
         if result.status == "skipped":
-            line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
+            line = f"[{style}]{result.status:>7}[/] {path}: already loaded (same content)"
         if result.error:
-            line += f" — {result.error}"
-        err.print(line, highlight=False)
+            line += f" — {escape(result.error)}"
+        err.print(line, highlight=False, soft_wrap=True)  # one line per file, also in a cron log
 
     def waiting_for_lock(self, holder: str) -> None:
         err.print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...")
@@ -160,7 +162,8 @@ def _print_load_report(report) -> None:
                   + "  (see `grouplake rejects`)")
     for f in report.files:
         if f.status == "failed":
-            err.print(f"[bold red]failed:[/] {f.path}: {f.error}")
+            err.print(Text.assemble(("failed: ", "bold red"), f"{f.path}: {f.error}"), soft_wrap=True,
+                      highlight=False)
 
 
 def _warehouse_must_exist(warehouse: Path) -> None:

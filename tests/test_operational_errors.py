@@ -183,6 +183,12 @@ def test_bad_chunk_size_is_a_usage_error(run_cli, tmp_path, value):
     assert _tree(tmp_path) == []
 
 
+def test_negative_wait_is_a_usage_error(run_cli, tmp_path):
+    res = run_cli("build", "--wait", "-1", "-w", tmp_path / "wh.duckdb")
+    assert res.code == 2 and "--wait" in res.line
+    assert _tree(tmp_path) == []
+
+
 @pytest.mark.parametrize("command", [["status"], ["build"], ["rejects"], ["rejects", "--export", "out.ndjson"]])
 def test_read_only_commands_on_a_missing_warehouse_create_nothing(run_cli, tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
