@@ -24,7 +24,7 @@ err = Console(stderr=True)
 WarehouseOpt = typer.Option(None, "--warehouse", "-w", envvar=WAREHOUSE_ENV,
                             help="DuckDB warehouse file [default: data/warehouse.duckdb]")
 LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
-                       help="Parquet lake folder [default: data/lake]")
+                       help="Parquet lake folder, or s3://bucket/prefix [default: data/lake]")
 WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
                        help="Seconds to wait for another grouplake writer before giving up.")
 
@@ -63,16 +63,29 @@ class _RichProgress:
             self.bar.remove_task(self.task)
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
-        line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
-                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}")
+        line = (f"[{style}]{result.status:>7}[/] {result.path} ({_mode(result)}): read {result.read:,}, "
+                f"loaded {result.loaded:,}, rejected {result.rejected:,}, duplicates {result.duplicates:,}")
         if result.status == "skipped":
-            line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
+            line = f"[{style}]{result.status:>7}[/] {result.path}: {result.note or 'already loaded'}"
         if result.error:
             line += f" — {result.error}"
         err.print(line, highlight=False)
 
     def waiting_for_lock(self, holder: str) -> None:
         err.print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...")
+
+
+def _mode(result) -> str:
+    """new | appended (from line N) | changed: which case of an input the load was."""
+    if result.mode == "appended":
+        return f"appended from line {result.first_line:,}"
+    return result.mode
+
+
+def _display_name(path: str) -> str:
+    p = Path(path)
+    cwd = Path.cwd()
+    return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
 
 def _print_load_report(report) -> None:
@@ -83,11 +96,9 @@ def _print_load_report(report) -> None:
     for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
                       ("duplicates", "duplicates")):
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
-    cwd = Path.cwd()
     for f in report.files:
-        p = Path(f.path)
-        name = str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
-        table.add_row(name, f.status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
+        status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
+        table.add_row(_display_name(f.path), status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
@@ -106,24 +117,27 @@ def _print_load_report(report) -> None:
 
 
 def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int,
-             chunk_bytes: Optional[int] = None):
+             chunk_bytes: Optional[int] = None, name: Optional[str] = None):
     from grouplake.load import load_paths
 
     with _RichProgress() as progress:
         return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
-                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
+                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress, name=name)
 
 
 @app.command()
-def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories, globs, - (standard "
+                                                     "input), FIFOs, s3://bucket/prefix."),
+         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
          wait: float = WaitOpt,
+         name: Optional[str] = typer.Option(None, "--name", help="The name of a stream input (-, a FIFO, <(...)) "
+                                                                 "in the ledger and source_file [default: <stdin>]."),
          chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
                                                    help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
     try:
-        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes)
+        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes, name)
     except GrouplakeError as exc:
         _fail(exc)
     _print_load_report(report)
@@ -132,7 +146,7 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
 
 
 @app.command()
-def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
            limit: int = typer.Option(20, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
     from grouplake.status import ledger_rows, table_counts
@@ -212,13 +226,13 @@ def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: fl
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt, wait: float = WaitOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.dbt_runner import build as dbt_build
     from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
-    first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
+    first_option = next((i for i, p in enumerate(paths) if p.startswith("-") and p != "-"), len(paths))
     paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
     if not paths:
         _fail(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"))

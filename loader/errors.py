@@ -11,5 +11,11 @@ class InputNotFound(GrouplakeError):
     exit_code = 2
 
 
+class UsageError(GrouplakeError):
+    """Options that do not fit together (the same exit code as a wrong command line)."""
+
+    exit_code = 2
+
+
 class WarehouseBusy(GrouplakeError):
     exit_code = 3

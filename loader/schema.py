@@ -57,8 +57,8 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_rejects (
 CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     batch_id            BIGINT NOT NULL,
     file_path           VARCHAR NOT NULL,
-    file_size           BIGINT,
-    content_hash        VARCHAR,            -- sha256 of the file's bytes (compressed bytes for .gz)
+    file_size           BIGINT,             -- bytes of the input read up to the end of this batch
+    content_hash        VARCHAR,            -- sha256 of the input's first file_size bytes (compressed bytes for .gz)
     started_at          TIMESTAMPTZ NOT NULL,
     finished_at         TIMESTAMPTZ,
     read_count          BIGINT NOT NULL DEFAULT 0,
@@ -68,6 +68,22 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     status              VARCHAR NOT NULL,   -- loaded | failed
     error               VARCHAR,
     lake_files          VARCHAR[],          -- Parquet files of this batch, relative to the lake root
-    lake_published      BOOLEAN NOT NULL DEFAULT false
+    lake_published      BOOLEAN NOT NULL DEFAULT false,
+    source_kind         VARCHAR,            -- file | stream (stdin, FIFO, <(...)) | object (s3://, gs://)
+    load_mode           VARCHAR,            -- new | appended (only the bytes after resume) | changed (all again)
+    start_offset        BIGINT,             -- byte where this batch started reading the input
+    first_line          BIGINT,             -- the line number of that byte
+    resume_offset       BIGINT,             -- after the last newline: where a load of the grown file continues
+    resume_line         BIGINT,             -- the line number there
+    etag                VARCHAR             -- object storage: ETag of the object version read
 );
+
+-- ledger columns added after the first release (a warehouse created before them gains them)
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS source_kind VARCHAR;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS load_mode VARCHAR;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS start_offset BIGINT;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS first_line BIGINT;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS resume_offset BIGINT;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS resume_line BIGINT;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS etag VARCHAR;
 """
