@@ -87,7 +87,9 @@ class Source:
         and then reading it costs one metadata request, not two.
         """
         if self._opened is None:
-            stream = self.fs.open_input_stream(self.fs_path)
+            # compression=None: pyarrow would otherwise gunzip .gz keys itself (the reader does,
+            # and hashes the bytes as stored)
+            stream = self.fs.open_input_stream(self.fs_path, compression=None)
             meta = stream.metadata() or {}
             etag = meta.get("ETag") or meta.get(b"ETag")
             self.etag = etag.decode("utf-8", "replace") if isinstance(etag, bytes) else etag
