@@ -138,7 +138,7 @@ def discover_sources(inputs: list[str], *, name: str | None = None) -> list[Sour
                                 "input), s3://bucket/prefix or gs://bucket/prefix")
         elif _is_stream_path(raw):
             sources.append(Source(path=name or str(Path(raw).absolute()), kind="stream",
-                                  compressed=raw.endswith(".gz"), local=Path(raw)))
+                                  compressed=(name or raw).endswith(".gz"), local=Path(raw)))
         else:
             sources.extend(local_file(p) for p in discover_files([raw]))
     unique: dict[str, Source] = {}

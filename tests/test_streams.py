@@ -171,3 +171,17 @@ def test_stdin_stream_and_a_file_in_one_command(wh):
     assert run.returncode == 0, run.stderr
     assert wh.query("SELECT file_path, source_kind, loaded_count FROM raw.load_ledger ORDER BY batch_id") == [
         ("<stdin>", "stream", 20), (str(f), "file", 1)]
+
+
+def test_load_dash_with_a_terminal_as_standard_input_says_so_instead_of_waiting(wh):
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        run = subprocess.run([*GROUPLAKE, "load", "-"], cwd=REPO_ROOT, env=_env(wh), stdin=slave,
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert run.returncode == 2
+    assert "standard input is a terminal" in run.stderr and "Traceback" not in run.stderr
