@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from grouplake.errors import GrouplakeError
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
@@ -37,6 +38,10 @@ STAGING = "_staging"
 REJECTS = "_rejects"
 PARTITION_COLUMN = "received_date"
 UPLOAD_BLOCK_BYTES = 8 << 20
+
+
+class LakePublishError(GrouplakeError):
+    """Committed rows whose lake files could not be published yet (recover finishes them)."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,28 @@ class Lake:
             return cls(root=str(root).rstrip("/"), fs=object_filesystem(str(root)), base=split_uri(str(root)),
                        staging_root=warehouse.with_name(warehouse.name + ".lake-staging"))
         if "://" in str(root):
-            from grouplake.errors import GrouplakeError
             raise GrouplakeError(f"unsupported lake URI {root}: use a folder, s3://bucket/prefix or gs://bucket/prefix")
         return cls(root=str(root), staging_root=Path(root) / STAGING)
 
     @property
     def is_local(self) -> bool:
         return self.fs is None
+
+    def check(self) -> None:
+        """Fail before loading anything when an object-storage lake's bucket cannot be reached."""
+        if self.is_local:
+            return
+        from pyarrow import fs as pafs
+
+        from grouplake.sources import one_line
+
+        bucket = self.base.split("/", 1)[0]
+        try:
+            info = self.fs.get_file_info(bucket)
+        except OSError as exc:
+            raise GrouplakeError(f"cannot reach the lake {self.root}: {one_line(exc)}") from None
+        if info.type == pafs.FileType.NotFound:
+            raise GrouplakeError(f"cannot use the lake {self.root}: no bucket {bucket!r}")
 
     def __str__(self) -> str:
         return self.root
@@ -142,6 +162,8 @@ def publish(lake: "Path | Lake", batch_id: int, files: list[str]) -> None:
 
     A folder lake renames each file into place; an object-storage lake uploads it to its final
     key and then deletes the staged copy (a crash in between uploads the same bytes again).
+    An upload that fails raises LakePublishError: the batch stays committed and unpublished,
+    and the next load's ``recover`` tries again.
     """
     lake = Lake.at(lake)
     stage = staging_dir(lake, batch_id)
@@ -153,7 +175,14 @@ def publish(lake: "Path | Lake", batch_id: int, files: list[str]) -> None:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dst)
             else:
-                _upload(lake, src, f"{lake.base}/{EVENTS_DATASET}/{rel}")
+                key = f"{lake.base}/{EVENTS_DATASET}/{rel}"
+                try:
+                    _upload(lake, src, key)
+                except OSError as exc:
+                    from grouplake.sources import one_line
+                    raise LakePublishError(
+                        f"batch {batch_id} is committed but uploading {rel} to the lake {lake.root} failed: "
+                        f"{one_line(exc)}; the next `grouplake load` uploads it") from None
                 src.unlink()
             crash_point("during_publish")
     if stage.exists():

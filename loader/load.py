@@ -99,6 +99,7 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     paths = Paths.resolve(warehouse, lake)
     sources = discover_sources([str(p) for p in inputs], name=name)
     the_lake = Lake.at(paths.lake, paths.warehouse)
+    the_lake.check()
     report = LoadReport()
     on_wait = progress.waiting_for_lock if progress else None
     with warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
