@@ -185,3 +185,11 @@ def test_load_dash_with_a_terminal_as_standard_input_says_so_instead_of_waiting(
         os.close(slave)
     assert run.returncode == 2
     assert "standard input is a terminal" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_character_device_is_a_stream(wh):
+    from grouplake.load import load_paths
+
+    report = load_paths(["/dev/null"], warehouse=wh.path, lake=wh.lake)
+    assert [(f.path, f.status, f.read) for f in report.files] == [("/dev/null", "loaded", 0)]
+    assert wh.query("SELECT source_kind, file_size FROM raw.load_ledger") == [("stream", 0)]
