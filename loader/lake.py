@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from grouplake.errors import GrouplakeError
+from grouplake.errors import GrouplakeError, OutputNotWritable, describe_os_error
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
@@ -40,7 +40,7 @@ PARTITION_COLUMN = "received_date"
 UPLOAD_BLOCK_BYTES = 8 << 20
 
 
-class LakePublishError(GrouplakeError):
+class LakePublishError(OutputNotWritable):
     """Committed rows whose lake files could not be published yet (recover finishes them)."""
 
 
@@ -86,9 +86,9 @@ class Lake:
         try:
             info = self.fs.get_file_info(bucket)
         except OSError as exc:
-            raise GrouplakeError(f"cannot reach the lake {self.root}: {one_line(exc)}") from None
+            raise OutputNotWritable(f"cannot reach the lake {self.root}: {one_line(exc)}") from None
         if info.type == pafs.FileType.NotFound:
-            raise GrouplakeError(f"cannot use the lake {self.root}: no bucket {bucket!r}")
+            raise OutputNotWritable(f"cannot use the lake {self.root}: no bucket {bucket!r}")
 
     def __str__(self) -> str:
         return self.root
@@ -102,12 +102,34 @@ def staging_dir(lake: "Path | Lake", batch_id: int) -> Path:
     return Lake.at(lake).staging_root / f"batch_{batch_id}"
 
 
+def not_writable(lake: "Path | Lake", exc: BaseException) -> OutputNotWritable:
+    """The error that stops a load when the lake (or its staging folder) cannot be written."""
+    lake = Lake.at(lake)
+    cause = describe_os_error(exc) if isinstance(exc, OSError) else str(exc).strip().splitlines()[0]
+    where = f"the lake folder {lake.root}" if lake.is_local else f"the lake's staging folder {lake.staging_root}"
+    return OutputNotWritable(f"cannot write {where}: {cause}")
+
+
+def check_writable(lake: "Path | Lake") -> None:
+    """Create the lake's staging folder and write a probe file there, before any load."""
+    probe = Lake.at(lake).staging_root / f".probe-{os.getpid()}"
+    try:
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
+
+
 def start_batch(lake: "Path | Lake", batch_id: int) -> Path:
     """An empty staging folder for the batch (left-overs of an earlier attempt are removed)."""
     stage = staging_dir(lake, batch_id)
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    try:
+        if stage.exists():
+            shutil.rmtree(stage)
+        stage.mkdir(parents=True)
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
     return stage
 
 
@@ -115,14 +137,14 @@ def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batc
                        relation: str) -> None:
     """Append one chunk's new events (``relation``) to the batch's staged, partitioned files."""
     stage = staging_dir(lake, batch_id)
-    con.execute(f"""
+    _copy_to_lake(con, lake, f"""
         COPY (
             SELECT *, CAST(timezone('UTC', coalesce(received_at, loaded_at)) AS DATE) AS {PARTITION_COLUMN}
             FROM {relation}
         ) TO '{_sql_path(stage / EVENTS_DATASET)}' (
             FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION_COLUMN}), OVERWRITE_OR_IGNORE true,
             FILENAME_PATTERN 'part-{int(batch_id):08d}-{int(chunk_no):06d}-{{i}}', ROW_GROUP_SIZE 122880
-        )""").fetchall()
+        )""")
     crash_point("after_parquet_write")
 
 
@@ -130,8 +152,19 @@ def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", bat
                         relation: str) -> None:
     """Stage one chunk's reject rows; they go to raw.group_event_rejects at commit, never to the lake."""
     path = staging_dir(lake, batch_id) / REJECTS / f"chunk-{int(chunk_no):06d}.parquet"
-    path.parent.mkdir(exist_ok=True)
-    con.execute(f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
+    _copy_to_lake(con, lake, f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", copy_sql: str) -> None:
+    """Run a COPY ... TO into the lake; a failed write is the lake's error, not the input's."""
+    try:
+        con.execute(copy_sql).fetchall()
+    except duckdb.IOException as exc:
+        raise not_writable(lake, exc) from None
 
 
 def staged_events_glob(lake: "Path | Lake", batch_id: int) -> str | None:

@@ -66,7 +66,7 @@ class ReadPlan:
 
 
 def plan(con: duckdb.DuckDBPyConnection, source: Source) -> ReadPlan:
-    """The re-run rules, in one place (docs/guarantees.md, "Re-runs, growing files and streams").
+    """The re-run rules, in one place (docs/inputs.md; docs/guarantees.md §7).
 
     - A stream (standard input, a FIFO, ``<(...)``) cannot be read twice: it is always read.
       After the read, if its content hash is that of a loaded input, its batch is dropped

@@ -14,6 +14,9 @@ only the new lines (``ledger.plan`` has the rules).
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -102,7 +105,8 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     the_lake.check()
     report = LoadReport()
     on_wait = progress.waiting_for_lock if progress else None
-    with warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
+    with _noting_ctrl_c(), warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
+        lake_files.check_writable(the_lake)
         # readers (status, rejects, an analyst's shell) may hold the file for a moment
         con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
@@ -114,6 +118,10 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
                 report.files.append(result)
                 if progress:
                     progress.end_file(result)
+        except RuntimeError as exc:
+            if _is_interrupt(exc):  # DuckDB turns Ctrl-C during a query into this
+                raise KeyboardInterrupt from None
+            raise
         finally:
             con.close()
     report.seconds = time.monotonic() - started
@@ -207,6 +215,9 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
         con.commit()
         in_transaction = False
     except (OSError, duckdb.Error) as exc:
+        if _is_interrupt(exc):  # Ctrl-C inside DuckDB surfaces as a DuckDB error
+            _abandon_batch(con, lake, batch_id)
+            raise KeyboardInterrupt from None
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
@@ -218,6 +229,11 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
         _record_failure(con, result, None, started_at, source)
         result.seconds = time.monotonic() - t0
         return result
+    except BaseException as exc:  # Ctrl-C, or an error that stops the whole load (an unwritable lake)
+        _abandon_batch(con, lake, batch_id)
+        if _is_interrupt(exc):
+            raise KeyboardInterrupt from None
+        raise
     crash_point("after_commit")
     lake_files.publish(lake, batch_id, files)
     ledger.mark_published(con, batch_id)
@@ -381,6 +397,53 @@ def _record_failure(con, result: FileResult, content_hash: str | None, started_a
         batch_id, result.path, result.size or None, content_hash, started_at, _now(), 0, 0, 0, 0,
         "failed", result.error, [], source_kind=source.kind if source else None,
         load_mode=result.mode, etag=source.etag if source else None))
+
+
+_ctrl_c = threading.Event()  # set when SIGINT arrives during load_paths
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c() -> Iterator[None]:
+    """Note a Ctrl-C during the load: DuckDB may turn it into an error of its own ("Query
+    interrupted", or a failed Arrow stream), which must stop the load, not fail the file."""
+    _ctrl_c.clear()
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # not ours to change (a worker thread, an application's own handler)
+        return
+
+    def on_sigint(signum, frame):
+        _ctrl_c.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C: a KeyboardInterrupt, or any error raised after SIGINT arrived (DuckDB's own)."""
+    return isinstance(exc, KeyboardInterrupt) or _ctrl_c.is_set() or (
+        type(exc) is RuntimeError and str(exc).strip() == "Query interrupted")
+
+
+def _abandon_batch(con, lake: Lake | Path, batch_id: int) -> None:
+    """Roll back a batch that did not finish and remove its staging, unless it just committed."""
+    try:
+        con.rollback()
+    except Exception:
+        pass  # no transaction open
+    try:
+        committed = batch_id in ledger.committed_batch_ids(con)
+    except Exception:
+        return  # cannot tell: keep the staging, the next run's recover() sorts it out
+    if not committed:
+        try:
+            lake_files.discard(lake, batch_id)
+        except OSError:
+            pass  # an unwritable lake: the next run's recover() removes it
 
 
 def _describe(exc: BaseException, path: str) -> str:
