@@ -93,6 +93,12 @@ class Lake:
     def __str__(self) -> str:
         return self.root
 
+    def __fspath__(self) -> str:
+        """A folder lake is its folder (``Path(lake)`` works); an object-storage lake is no local path."""
+        if not self.is_local:
+            raise TypeError(f"the lake {self.root} is in object storage, not a local path")
+        return self.root
+
 
 def events_glob(lake: "Path | Lake") -> str:
     return str(Path(str(lake)) / EVENTS_DATASET / "*" / "*.parquet")
