@@ -124,7 +124,10 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
         con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
             con.execute(MACROS_SQL)
-            recover(con, paths.lake)
+            try:
+                recover(con, paths.lake)
+            except OSError as exc:  # a staging folder that cannot be published or removed
+                raise lake_files.not_writable(paths.lake, exc) from None
             for path in files:
                 result = load_file(con, path, paths.lake, chunk_bytes=chunk_bytes,
                                    max_line_bytes=max_line_bytes, progress=progress,
