@@ -7,8 +7,10 @@ traceback instead.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Iterator, List, Optional
 
@@ -61,6 +63,27 @@ def _error_line(message: str) -> None:
     err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
 
 
+JsonOpt = typer.Option(False, "--json",
+                       help="Print one JSON report on stdout and nothing else there (progress and "
+                            "messages go to stderr); see docs/scheduling.md.")
+
+
+def _print_json(doc: dict) -> None:
+    sys.stdout.write(json.dumps(doc, default=str) + "\n")   # one line: log shippers, Airflow's XCom
+    sys.stdout.flush()
+
+
+class OtherTypes(str, Enum):
+    skip = "skip"
+    reject = "reject"
+
+
+OtherTypesOpt = typer.Option(OtherTypes.skip, "--other-types", case_sensitive=False,
+                             help="Calls of other types (identify, track, page, screen, alias): skip "
+                                  "(count them per type, store nothing) or reject (store each as a "
+                                  "wrong_type reject).")
+
+
 def _fail(exc: BaseException) -> None:
     _error_line(str(exc))
     raise typer.Exit(exit_code_of(exc))
@@ -71,8 +94,18 @@ _LOAD_INTERRUPTED = ("interrupted: the unfinished batch was not committed and it
 
 
 @contextlib.contextmanager
-def _reported_errors(interrupted: str = "interrupted") -> Iterator[None]:
-    """Turn whatever ends a command into one line and its exit code (errors.py)."""
+def _reported_errors(interrupted: str = "interrupted", json_report: dict | None = None) -> Iterator[None]:
+    """Turn whatever ends a command into one line and its exit code (errors.py).
+
+    ``json_report`` (--json): also print the report of a command that could not finish on stdout,
+    with the exit code and the error, merged into these keys."""
+    def end(message: str, code: int):
+        _error_line(message)
+        if json_report is not None:
+            from grouplake.report import load_report_dict
+            _print_json({**load_report_dict(None, exit_code=code, error=message), **json_report})
+        raise typer.Exit(code) from None
+
     try:
         yield
     except typer.Exit:
@@ -80,18 +113,16 @@ def _reported_errors(interrupted: str = "interrupted") -> Iterator[None]:
     except KeyboardInterrupt as exc:
         if _debug:
             raise
-        _error_line(interrupted)
-        raise typer.Exit(exit_code_of(exc)) from None
+        end(interrupted, exit_code_of(exc))
     except GrouplakeError as exc:
         if _debug:
             raise
-        _fail(exc)
+        end(str(exc), exit_code_of(exc))
     except Exception as exc:  # a bug or an error not foreseen: still one line, --debug for more
         if _debug:
             raise
-        _error_line(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''} "
-                    "(run with --debug for a traceback)")
-        raise typer.Exit(exit_code_of(exc)) from None
+        end(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''} "
+            "(run with --debug for a traceback)", exit_code_of(exc))
 
 
 class _RichProgress:
@@ -124,7 +155,8 @@ class _RichProgress:
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
         path = escape(result.path)
         line = (f"[{style}]{result.status:>7}[/] {path} ({_mode(result)}): read {result.read:,}, "
-                f"loaded {result.loaded:,}, rejected {result.rejected:,}, duplicates {result.duplicates:,}")
+                f"loaded {result.loaded:,}, rejected {result.rejected:,}, duplicates {result.duplicates:,}, "
+                f"skipped {result.skipped:,}")
         if result.status == "skipped":
             line = f"[{style}]{result.status:>7}[/] {path}: {escape(result.note or 'already loaded')}"
         if result.error:
@@ -154,20 +186,23 @@ def _print_load_report(report) -> None:
     table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
                                       f"{report.failed_files} failed")
     for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
-                      ("duplicates", "duplicates")):
+                      ("duplicates", "duplicates"), ("skipped", "skipped")):
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
     for f in report.files:
         status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
-        table.add_row(_display_name(f.path), status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
+        table.add_row(_display_name(f.path), status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}",
+                      f"{f.duplicates:,}", f"{f.skipped:,}")
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
-              f"read = loaded + rejected + duplicates: "
-              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,}")
-    reasons: dict[str, int] = {}
-    for f in report.files:
-        for k, v in f.rejects_by_reason.items():
-            reasons[k] = reasons.get(k, 0) + v
+              f"read = loaded + rejected + duplicates + skipped: "
+              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.skipped:,}")
+    skipped = report.skipped_by_type
+    if skipped:
+        out.print("skipped (other call types, not stored): "
+                  + ", ".join(f"{k or '(blank)'} {v:,}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1]))
+                  + "  (use --other-types reject to keep them as rejects)")
+    reasons = report.rejects_by_reason
     if reasons:
         out.print("rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
                   + "  (see `grouplake rejects`)")
@@ -192,38 +227,48 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
                                                                  "in the ledger and source_file [default: <stdin>]."),
          chunk_mb: int = typer.Option(64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
-                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
+                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
+         other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
     from grouplake.load import load_paths
+    from grouplake.report import load_report_dict
 
-    with _reported_errors(_LOAD_INTERRUPTED):
+    with _reported_errors(_LOAD_INTERRUPTED, json_report={} if json_out else None):
         resolved = Paths.resolve(warehouse, lake)
         with _RichProgress() as progress:
             report = load_paths(paths, warehouse=resolved.warehouse, lake=resolved.lake, wait_seconds=wait,
-                                chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress, name=name)
-    _print_load_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
+                                chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress,
+                                other_types=OtherTypes(other_types).value, name=name)
+    code = 0 if report.ok else 1
+    if json_out:
+        _print_json(load_report_dict(report, exit_code=code))
+    else:
+        _print_load_report(report)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
 def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
            limit: int = typer.Option(20, min=0, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from grouplake.status import ledger_rows, table_counts
+    from grouplake.status import differing_duplicates, ledger_rows, table_counts
 
     with _reported_errors():
         paths = Paths.resolve(warehouse, lake)
         _warehouse_must_exist(paths.warehouse)
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
+        differing, differing_batches = differing_duplicates(paths.warehouse)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
-    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "finished"):
-        table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "duplicates") else "left")
+    numeric = ("batch", "read", "loaded", "rejected", "duplicates", "skipped")
+    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "skipped", "finished"):
+        table.add_column(col, justify="right" if col in numeric else "left")
     for r in rows:
         table.add_row(str(r["batch_id"]), r["file_path"], r["status"] + (f" ({r['error']})" if r["error"] else ""),
                       f"{r['read_count']:,}", f"{r['loaded_count']:,}", f"{r['rejected_count']:,}",
-                      f"{r['duplicate_count']:,}", f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
+                      f"{r['duplicate_count']:,}", f"{r['skipped_count'] or 0:,}",
+                      f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
     out.print(table)
     counts_table = Table(title="row counts", title_justify="left")
     counts_table.add_column("table")
@@ -231,6 +276,10 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeO
     for name, n in counts.items():
         counts_table.add_row(name, f"{n:,}")
     out.print(counts_table)
+    if differing:
+        out.print(f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
+                  "other content than the event kept for their messageId: only the first was loaded "
+                  "(SELECT * FROM raw.group_event_duplicates WHERE content_differs)", highlight=False)
 
 
 @app.command()
@@ -239,7 +288,8 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             file: Optional[str] = typer.Option(None, "--file", help="Only source files whose path contains this."),
             include_resolved: bool = typer.Option(False, "--all", help="Include rejects already resolved by a later load."),
             limit: int = typer.Option(50, min=0, help="How many rows to list."),
-            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
+            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again."),
+            wait: float = WaitOpt):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
     from grouplake.rejects import count_rejects, export_rejects, list_rejects
 
@@ -248,7 +298,7 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
         _warehouse_must_exist(paths.warehouse)
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
-                               include_resolved=include_resolved)
+                               include_resolved=include_resolved, wait_seconds=wait)
             out.print(f"wrote {n:,} rejected lines to {export}")
             return
         summary = count_rejects(paths.warehouse)
@@ -289,17 +339,38 @@ def _dbt_log(warehouse: Path) -> Path:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt, wait: float = WaitOpt):
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt, wait: float = WaitOpt,
+        other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
+    from grouplake.report import load_report_dict
     from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
     first_option = next((i for i, p in enumerate(paths) if p.startswith("-") and p != "-"), len(paths))
     paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
     if not paths:
-        _error_line("no input paths given: grouplake run PATH... [dbt options]")
+        message = "no input paths given: grouplake run PATH... [dbt options]"
+        _error_line(message)
+        if json_out:
+            _print_json({**load_report_dict(None, exit_code=EXIT_USAGE, error=message), "build": None})
         raise typer.Exit(EXIT_USAGE)
+
+    if json_out:
+        # one JSON report on stdout: the load report plus {"build": {"exit_code": ...}} (null when
+        # the build did not run); dbt's own output goes to stderr
+        with _reported_errors(_LOAD_INTERRUPTED, json_report={"build": None}):
+            resolved = Paths.resolve(warehouse, lake)
+            with _RichProgress() as progress:
+                result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake,
+                                      dbt_args=dbt_args, wait_seconds=wait, progress=progress,
+                                      other_types=OtherTypes(other_types).value, dbt_stdout=sys.stderr)
+        code = 1 if not result.load.ok else result.dbt_exit_code
+        _print_json({**load_report_dict(result.load, exit_code=code),
+                     "build": None if result.dbt_exit_code is None else {"exit_code": result.dbt_exit_code}})
+        if code:
+            raise typer.Exit(code)
+        return
 
     def loaded(report) -> None:
         _print_load_report(report)
@@ -310,7 +381,8 @@ def run(ctx: typer.Context,
         resolved = Paths.resolve(warehouse, lake)
         with _RichProgress() as progress:
             result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake, dbt_args=dbt_args,
-                                  wait_seconds=wait, progress=progress, on_loaded=loaded)
+                                  wait_seconds=wait, progress=progress, on_loaded=loaded,
+                                  other_types=OtherTypes(other_types).value)
         if not result.load.ok:
             raise typer.Exit(1)
         if result.dbt_exit_code != 0:

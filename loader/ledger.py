@@ -8,6 +8,7 @@ and what finishes an interrupted lake publish.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,8 @@ class LedgerRow:
     status: str
     error: str | None
     lake_files: list[str]
+    skipped_count: int = 0                       # lines of other call types, counted, not stored
+    skipped_by_type: dict[str, int] | None = None
     source_kind: str | None = None      # file | stream | object
     load_mode: str | None = None        # new | appended | changed
     start_offset: int | None = None     # the batch read the input from this byte ...
@@ -39,6 +42,7 @@ class LedgerRow:
     resume_offset: int | None = None    # a later load of the grown file continues here
     resume_line: int | None = None      # ... with this line number
     etag: str | None = None             # object storage: the version of the object that was read
+    duplicate_reject_count: int = 0     # of duplicate_count: rejected lines an earlier batch of the input stored
 
 
 @dataclass
@@ -159,14 +163,15 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
     con.execute(
         """INSERT INTO raw.load_ledger (batch_id, file_path, file_size, content_hash, started_at,
                finished_at, read_count, loaded_count, rejected_count, duplicate_count, status, error,
-               lake_files, lake_published, source_kind, load_mode, start_offset, first_line,
-               resume_offset, resume_line, etag)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?)""",
+               lake_files, lake_published, skipped_count, skipped_by_type, source_kind, load_mode,
+               start_offset, first_line, resume_offset, resume_line, etag, duplicate_reject_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [row.batch_id, row.file_path, row.file_size, row.content_hash, row.started_at,
          row.finished_at, row.read_count, row.loaded_count, row.rejected_count,
-         row.duplicate_count, row.status, row.error, row.lake_files, row.source_kind,
+         row.duplicate_count, row.status, row.error, row.lake_files, row.skipped_count,
+         json.dumps(row.skipped_by_type or {}, sort_keys=True), row.source_kind,
          row.load_mode, row.start_offset, row.first_line, row.resume_offset, row.resume_line,
-         row.etag])
+         row.etag, row.duplicate_reject_count])
 
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:
