@@ -82,8 +82,9 @@ def test_build_runs_models_data_tests_and_unit_tests(built):
 def test_marts_are_plain_tables_in_the_default_schema(built):
     rows = built.query("SELECT table_name, table_type FROM information_schema.tables "
                        "WHERE table_schema = 'main' ORDER BY table_name")
-    assert rows == [("group_trait_history", "BASE TABLE"), ("group_traits_latest", "BASE TABLE"),
-                    ("groups", "BASE TABLE"), ("user_group_memberships", "BASE TABLE")]
+    assert rows == [("group_trait_catalog", "BASE TABLE"), ("group_trait_history", "BASE TABLE"),
+                    ("group_traits_latest", "BASE TABLE"), ("groups", "BASE TABLE"),
+                    ("user_group_memberships", "BASE TABLE")]
     assert built.scalar("SELECT count(*) FROM groups") == 3  # unqualified, as an analyst would
 
 
