@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from grouplake.errors import OutputNotWritable, describe_os_error
 from grouplake.warehouse import connect
 
 
@@ -49,7 +50,11 @@ def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
 
 def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
                    source_file: str | None = None, include_resolved: bool = False) -> int:
-    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count."""
+    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count.
+
+    Raises OutputNotWritable (and leaves no partial file) when ``out`` cannot be written.
+    """
+    out = Path(out)
     con = connect(warehouse, read_only=True)
     n = 0
     try:
@@ -57,13 +62,21 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
         cur = con.execute(
             f"""SELECT raw_line, raw_line_base64 FROM raw.group_event_rejects {where}
                 ORDER BY batch_id, source_file, source_line""", params)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "wb") as f:
-            while rows := cur.fetchmany(10_000):
-                for raw_line, raw_b64 in rows:
-                    data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
-                    f.write(data + b"\n")
-                    n += 1
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            f = open(out, "wb")
+        except OSError as exc:
+            raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
+        try:
+            with f:
+                while rows := cur.fetchmany(10_000):
+                    for raw_line, raw_b64 in rows:
+                        data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
+                        f.write(data + b"\n")
+                        n += 1
+        except OSError as exc:  # a full disk, a quota: do not leave half an export behind
+            out.unlink(missing_ok=True)
+            raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
     finally:
         con.close()
     return n

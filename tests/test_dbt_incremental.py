@@ -21,9 +21,9 @@ TABLES = {
     "group_trait_history": "group_type, group_id, trait_key, change_seq",
     "user_group_memberships": "group_type, group_id, member_type, member_id",
     "group_trait_catalog": "group_type, trait_key",
-    "intermediate.int_group_trait_writes": "message_id, trait_key",
-    "intermediate.int_group_trait_catalog_counts": "group_type, trait_key, original_key, value_type",
-    "staging.stg_grouplake__group_events": "message_id",
+    "main_intermediate.int_group_trait_writes": "message_id, trait_key",
+    "main_intermediate.int_group_trait_catalog_counts": "group_type, trait_key, original_key, value_type",
+    "main_staging.stg_grouplake__group_events": "message_id",
 }
 
 
