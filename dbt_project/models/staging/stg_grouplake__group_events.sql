@@ -24,7 +24,8 @@
 {{ grouplake.require_warehouse_columns(['group_type', 'event_kind']) }}
 {#- a raw table written before the lifecycle events has no event_name: it holds Group calls only -#}
 {%- set raw_columns = adapter.get_columns_in_relation(source('grouplake', 'group_events')) if execute else [] -%}
-{%- set event_name = 'event_name' if not execute or 'event_name' in (raw_columns | map(attribute='name') | map('lower') | list)
+{%- set raw_names = raw_columns | map(attribute='name') | map('lower') | list -%}
+{%- set event_name = 'event_name' if not raw_names or 'event_name' in raw_names
                      else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 
 with source as (
