@@ -69,7 +69,7 @@ def print_summary(warehouse: Path, console: Console) -> None:
         n_keys, n_changes = con.execute("""
             SELECT count(DISTINCT trait_key), count(*) FROM main.group_trait_history""").fetchone()
         console.print(
-            f"[bold]{n_groups:,}[/] groups from [bold]{n_events:,}[/] group calls; "
+            f"[bold]{n_groups:,}[/] groups from [bold]{n_events:,}[/] calls; "
             f"[bold]{n_users:,}[/] users and {n_anon:,} anonymous visitors in {n_memberships:,} memberships; "
             f"{n_keys:,} distinct traits, {n_changes:,} trait changes in the history.")
 

@@ -50,7 +50,7 @@ def test_run_loads_builds_and_prints_a_summary(ran):
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
     out = res.stdout
     assert "Completed successfully" in out  # dbt build output
-    assert "2 groups from 3 group calls" in out
+    assert "2 groups from 3 calls" in out
     assert "2 users and 1 anonymous visitors in 3 memberships" in out
     assert "top traits" in out and "Acme" in out and "enterprise" in out
     # example SQL, including "traits of group G as of date D" with a real group

@@ -219,7 +219,7 @@ def test_summary_and_example_queries_run_on_the_built_warehouse(built):
     buf = StringIO()
     print_summary(built.path, Console(file=buf, width=200, color_system=None))
     text = buf.getvalue()
-    assert "3 groups from 9 group calls" in text
+    assert "3 groups from 9 calls" in text
     assert "top traits" in text and "Acme SA" in text
     for _, sql in EXAMPLE_QUERIES:
         built.query(sql.format(group="g1", as_of="2024-01-02 00:00:00"))
