@@ -450,8 +450,8 @@ def test_catalog_per_type(run):
 # ---- the warehouse contract ------------------------------------------------------------------
 
 def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_path):
-    """A warehouse whose mart tables predate a column the models now keep (here: the lifecycle
-    columns, dropped to stand for an older build) is not altered by an incremental run: the
+    """A warehouse whose mart tables predate a column the models now keep (here: group_type and
+    lifecycle columns, dropped to stand for an older build) is not altered by an incremental run: the
     run stops with one line per model saying what to do, and one --full-refresh fixes it."""
     import duckdb
 
@@ -464,7 +464,7 @@ def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_pat
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
     con = duckdb.connect(str(wh.path))
     try:
-        con.execute("ALTER TABLE main.groups DROP COLUMN is_deleted")
+        con.execute("ALTER TABLE main.group_trait_history DROP COLUMN group_type")
         con.execute("ALTER TABLE main.user_group_memberships DROP COLUMN attributes")
         con.execute("ALTER TABLE main.user_group_memberships DROP COLUMN is_active")
     finally:
@@ -474,11 +474,13 @@ def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_pat
     res = wh.cli("build", *dbt_args)
     assert res.returncode == 1
     out = " ".join(res.stdout.split())
-    for table, missing in (('"main"."groups"', "is_deleted"), ('"main"."user_group_memberships"', "attributes, is_active")):
+    for table, missing in (('"main"."group_trait_history"', "group_type"),
+                           ('"main"."user_group_memberships"', "attributes, is_active")):
         assert (f"{table} was built by an earlier version of the models (no column {missing}): "
                 "run `grouplake build --full-refresh` once") in out
-    assert [c for (c,) in wh.query("SELECT column_name FROM information_schema.columns "
-                                   "WHERE table_schema = 'main' AND table_name = 'groups'") if c == "is_deleted"] == []
+    assert "ERROR=2" in out  # the two models; the ones built on them are skipped, nothing was altered
+    assert [c for (c,) in wh.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                                   "AND table_name = 'user_group_memberships'") if c in ("attributes", "is_active")] == []
     res = wh.cli("build", "--full-refresh", *dbt_args)
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
     assert wh.query("SELECT group_type, is_deleted FROM groups WHERE group_id = '42' ORDER BY group_type") == [
