@@ -1,7 +1,8 @@
 {#
   Trait writes: one row per (Group call, canonical trait key) for every key the call
-  *contains*, explicit nulls included. The control fields `objectTypeId` (the group type) and
-  `relationshipAttributes` (the member's link, see user_group_memberships) are not traits. Nested objects are split leaf by leaf
+  *contains*, explicit nulls included. The top-level control fields `objectTypeId` (the group
+  type) and `relationshipAttributes` (the member's link, see user_group_memberships) are not
+  traits. Nested objects are split leaf by leaf
   (`{"address": {"postalCode": "75001"}}` -> `address.postal_code`); arrays and scalars are
   leaves, replaced whole. An empty object writes nothing (there is no leaf in it). Objects
   deeper than var('grouplake_trait_max_depth') levels are kept whole as one leaf.
