@@ -222,4 +222,4 @@ def test_summary_and_example_queries_run_on_the_built_warehouse(built):
     assert "3 groups from 9 calls" in text
     assert "top traits" in text and "Acme SA" in text
     for _, sql in EXAMPLE_QUERIES:
-        built.query(sql.format(group="g1", as_of="2024-01-02 00:00:00"))
+        built.query(sql.format(group_type="default", group="g1", as_of="2024-01-02 00:00:00"))
