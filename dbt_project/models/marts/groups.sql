@@ -12,9 +12,9 @@
 
   Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys): a run
   rebuilds the group ids with a call in a batch newer than the newest one it holds
-  (last_batch_id) - only they can have new traits - and those whose memberships such a call may
-  have changed
-  (macro groups_touched_by_new_calls), so the result equals a full refresh.
+  (last_batch_id) - only they can have new traits or be deleted - and those whose memberships
+  such a call may have changed (macro groups_touched_by_new_calls), in all their types, so the
+  result equals a full refresh.
 #}
 {{
     config(
