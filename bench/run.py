@@ -12,7 +12,10 @@ memory of the process tree (psutil polling of the process and its children, and 
 * ``grouplake load``: full semantics into a fresh warehouse + lake, then its counts are
   checked against the generator's manifest;
 * ``duckdb read_json``: ``read_json(format='newline_delimited', ignore_errors=true)`` COPY'd
-  to one Parquet file, no validation: the near-physical limit;
+  to one Parquet file, no validation: the near-physical limit (not comparable work: one
+  re-serialised JSON column, no field extraction);
+* ``duckdb floor``: DuckDB extracting the fields the loader extracts and writing the same
+  day-partitioned lake, with no validation, no dedup, no rejects: the comparable floor;
 * ``dlt``: a resource yielding the orjson-parsed lines, append, duckdb destination;
 * ``grouplake build --full-refresh`` on the loaded data, then ``grouplake load`` of 1% more
   events and an incremental ``grouplake build``.
@@ -220,6 +223,13 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
                      [PY, "-m", "bench.baselines", "duckdb", str(path), str(work / "duckdb.parquet")],
                      logs, events=events, nbytes=nbytes))
 
+    if "floor" in skip:
+        step(Measurement("duckdb floor (fields -> lake)", [], skipped="--skip"))
+    else:
+        step(measure("duckdb floor (fields -> lake)",
+                     [PY, "-m", "bench.baselines", "floor", str(path), str(work / "floor-lake")],
+                     logs, events=events, nbytes=nbytes))
+
     if "dlt" in skip:
         step(Measurement("dlt (duckdb destination)", [], skipped="--skip"))
     elif not (_have("dlt") and _have("orjson")):
@@ -327,22 +337,60 @@ def _fmt_rate(x: float) -> str:
     return f"{x:,.0f}" if x else "-"
 
 
+RATIO_BASES = (("floor", "duckdb floor (fields -> lake)"), ("duckdb", "duckdb read_json -> parquet"),
+               ("dlt", "dlt (duckdb destination)"))
+
+
+def ratios(result: dict) -> dict:
+    """Every ratio of the run: the load's events/s over each baseline's, and the builds' times."""
+    steps = {s["name"]: s for s in result["steps"]}
+    load = steps.get("grouplake load", {})
+    out = {}
+    for key, name in RATIO_BASES:
+        base = steps.get(name, {})
+        if load.get("ok") and base.get("ok") and base.get("events_per_s"):
+            out[f"load_vs_{key}"] = load["events_per_s"] / base["events_per_s"]
+    full, inc = steps.get("grouplake build --full-refresh", {}), steps.get("grouplake build (incremental +1%)", {})
+    if full.get("ok") and load.get("ok"):
+        out["full_build_vs_load"] = full["seconds"] / load["seconds"]
+    if full.get("ok") and inc.get("ok"):
+        out["incremental_vs_full"] = inc["seconds"] / full["seconds"]
+    return out
+
+
+def format_ratios(r: dict) -> str:
+    labels = {"load_vs_floor": ("load vs duckdb floor (events/s)", "target >= 75%", "%"),
+              "load_vs_duckdb": ("load vs bare duckdb read_json (events/s)", "", "%"),
+              "load_vs_dlt": ("load vs dlt (events/s)", "target >= 10x", "x"),
+              "full_build_vs_load": ("build --full-refresh time / load time", "target <= 2x", "x"),
+              "incremental_vs_full": ("incremental build (+1%) / full refresh", "target <= 15%", "%")}
+    lines = []
+    for key, (label, target, unit) in labels.items():
+        if key in r:
+            value = f"{r[key]:.0%}" if unit == "%" else f"{r[key]:.2f}x"
+            lines.append(f"  {label:<44} {value:>7}  {target}")
+    return "\n".join(lines)
+
+
 def format_table(result: dict) -> str:
     steps = {s["name"]: s for s in result["steps"]}
     raw = steps.get("duckdb read_json -> parquet", {})
+    floor = steps.get("duckdb floor (fields -> lake)", {})
     dlt = steps.get("dlt (duckdb destination)", {})
     full = steps.get("grouplake build --full-refresh", {})
-    head = ["step", "wall s", "events/s", "MB/s", "peak RSS MiB", "vs duckdb", "vs dlt", "load avg"]
+    head = ["step", "wall s", "events/s", "MB/s", "peak RSS MiB", "vs floor", "vs duckdb", "vs dlt", "load avg"]
     rows = []
     for s in result["steps"]:
         if s["skipped"]:
-            rows.append([s["name"], "skipped", s["skipped"], "", "", "", "", ""])
+            rows.append([s["name"], "skipped", s["skipped"], "", "", "", "", "", ""])
             continue
         if not s["ok"]:
-            rows.append([s["name"], f"{s['seconds']:.1f}", f"FAILED (exit {s['exit_code']})", "", "", "", "", ""])
+            rows.append([s["name"], f"{s['seconds']:.1f}", f"FAILED (exit {s['exit_code']})", "", "", "", "", "", ""])
             continue
-        vs_duck = vs_dlt = ""
-        if s["name"] in ("grouplake load", "dlt (duckdb destination)"):  # same file as duckdb
+        vs_floor = vs_duck = vs_dlt = ""
+        if s["name"] in ("grouplake load", "dlt (duckdb destination)", "duckdb floor (fields -> lake)"):
+            if floor.get("ok") and s["events_per_s"] and s is not floor:
+                vs_floor = f"{s['events_per_s'] / floor['events_per_s']:.0%}"
             if raw.get("ok") and s["events_per_s"]:
                 vs_duck = f"{s['events_per_s'] / raw['events_per_s']:.0%}"
             if dlt.get("ok") and s["events_per_s"] and s["name"] == "grouplake load":
@@ -351,7 +399,7 @@ def format_table(result: dict) -> str:
             vs_duck = f"{s['seconds'] / full['seconds']:.0%} of full"
         rows.append([s["name"], f"{s['seconds']:.1f}", _fmt_rate(s["events_per_s"]),
                      f"{s['mb_per_s']:.1f}" if s["mb_per_s"] and s["bytes"] else "-",
-                     f"{s['peak_rss'] / 2**20:,.0f}", vs_duck, vs_dlt, f"{s['load_avg']:.1f}"])
+                     f"{s['peak_rss'] / 2**20:,.0f}", vs_floor, vs_duck, vs_dlt, f"{s['load_avg']:.1f}"])
     return _markdown(head, rows)
 
 
@@ -412,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="", help="comma-separated sizes for the scaling table, e.g. 250000,1000000,4000000")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="generated data, work folders, results")
-    ap.add_argument("--skip", default="", help="comma-separated steps to skip: duckdb, dlt, build")
+    ap.add_argument("--skip", default="", help="comma-separated steps to skip: duckdb, floor, dlt, build")
     ap.add_argument("--plot", type=Path, default=None,
                     help=f"PNG of the scaling run [default with --sizes: {DEFAULT_PLOT.relative_to(ROOT)}]")
     a = ap.parse_args(argv)
@@ -428,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"{a.events:,} events, {result['bytes'] / 1e6:,.1f} MB ({result['file']})")
     print(format_table(result))
+    result["ratios"] = ratios(result)
+    print("\nratios (from this run):\n" + format_ratios(result["ratios"]))
     ok = all(s["ok"] or s["skipped"] for s in result["steps"])
     load = next(s for s in result["steps"] if s["name"] == "grouplake load")
     if load["note"].startswith("MISMATCH"):

@@ -123,8 +123,16 @@ def test_bench_run_smoke(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "| grouplake load " in out and "| duckdb read_json -> parquet " in out
+    assert "| duckdb floor (fields -> lake) " in out and "load vs duckdb floor" in out
     assert "counts match the generator manifest" in out
     assert "events/s" in out and "peak RSS MiB" in out
     results = json.loads((tmp_path / "results-5000-smoke.json").read_text())
     load = next(s for s in results["steps"] if s["name"] == "grouplake load")
     assert load["ok"] and load["peak_rss"] > 0 and load["seconds"] > 0
+    floor = next(s for s in results["steps"] if s["name"] == "duckdb floor (fields -> lake)")
+    assert floor["ok"], floor
+    assert results["ratios"]["load_vs_floor"] == load["events_per_s"] / floor["events_per_s"]
+    # the floor wrote the same day partitions as the load
+    lake_days = {p.name for p in (tmp_path / "run-5000" / "lake" / "group_events").iterdir()}
+    floor_days = {p.name for p in (tmp_path / "run-5000" / "floor-lake").iterdir()}
+    assert lake_days and floor_days == lake_days
