@@ -67,6 +67,10 @@ JsonOpt = typer.Option(False, "--json",
                        help="Print one JSON report on stdout and nothing else there (progress and "
                             "messages go to stderr); see docs/scheduling.md.")
 
+UnitTestsOpt = typer.Option(False, "--with-unit-tests",
+                            help="Also run the dbt project's unit tests (excluded by default: they check "
+                                 "the models' SQL on fixed inputs, not the data; `make test` and CI run them).")
+
 
 def _print_json(doc: dict) -> None:
     sys.stdout.write(json.dumps(doc, default=str) + "\n")   # one line: log shippers, Airflow's XCom
@@ -318,13 +322,14 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt):
+def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt,
+          with_unit_tests: bool = UnitTestsOpt):
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
     from grouplake.dbt_runner import build as dbt_build
 
     with _reported_errors():
         paths = Paths.resolve(warehouse, None)
-        code = dbt_build(paths.warehouse, list(ctx.args), wait_seconds=wait)
+        code = dbt_build(paths.warehouse, list(ctx.args), unit_tests=with_unit_tests, wait_seconds=wait)
     if code != 0:
         _error_line(f"dbt build failed (exit code {code}); dbt's log: {_dbt_log(paths.warehouse)}")
         raise typer.Exit(code)
@@ -340,7 +345,8 @@ def _dbt_log(warehouse: Path) -> Path:
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt, wait: float = WaitOpt,
-        other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
+        other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt,
+        with_unit_tests: bool = UnitTestsOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
     from grouplake.report import load_report_dict
@@ -364,7 +370,8 @@ def run(ctx: typer.Context,
             with _RichProgress() as progress:
                 result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake,
                                       dbt_args=dbt_args, wait_seconds=wait, progress=progress,
-                                      other_types=OtherTypes(other_types).value, dbt_stdout=sys.stderr)
+                                      other_types=OtherTypes(other_types).value, dbt_stdout=sys.stderr,
+                                      unit_tests=with_unit_tests)
         code = 1 if not result.load.ok else result.dbt_exit_code
         _print_json({**load_report_dict(result.load, exit_code=code),
                      "build": None if result.dbt_exit_code is None else {"exit_code": result.dbt_exit_code}})
@@ -382,7 +389,7 @@ def run(ctx: typer.Context,
         with _RichProgress() as progress:
             result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake, dbt_args=dbt_args,
                                   wait_seconds=wait, progress=progress, on_loaded=loaded,
-                                  other_types=OtherTypes(other_types).value)
+                                  other_types=OtherTypes(other_types).value, unit_tests=with_unit_tests)
         if not result.load.ok:
             raise typer.Exit(1)
         if result.dbt_exit_code != 0:

@@ -2,6 +2,7 @@
 
     from grouplake import build
     exit_code = build("data/warehouse.duckdb", ["--select", "groups"])
+    exit_code = build("data/warehouse.duckdb", unit_tests=True)   # the dbt unit tests too
 
 dbt runs in a child process (dbt's own entry point, this interpreter) on the project shipped
 inside the package (``grouplake/dbt_project``, found by ``config.dbt_project_dir``) with its
@@ -87,15 +88,34 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
     return proc.returncode
 
 
+# dbt's flags that choose resource types: when the caller passes one, its choice stands
+_RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resource-type", "--exclude-resource-types")
+
+
+def build_args(dbt_args: list[str] | tuple[str, ...] = (), *, unit_tests: bool = False) -> list[str]:
+    """The arguments of `dbt build`: ``dbt_args``, plus ``--exclude-resource-type unit_test``
+    unless ``unit_tests`` (or the caller chose resource types itself).
+
+    Unit tests check the models' SQL on fixed inputs, not the data: dbt's guidance is to run them
+    in development and CI, not on every production build. ``make test`` and CI run them.
+    """
+    args = list(dbt_args)
+    if unit_tests or any(a.split("=", 1)[0] in _RESOURCE_TYPE_FLAGS for a in args):
+        return args
+    return [*args, "--exclude-resource-type", "unit_test"]
+
+
 def build(warehouse: str | Path | None = None, dbt_args: list[str] | tuple[str, ...] = (), *,
-          wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+          unit_tests: bool = False, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
           on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
-    """`dbt build` (models, data tests, unit tests) on ``warehouse``; extra ``dbt_args`` go to dbt.
+    """`dbt build` (models and data tests; unit tests too with ``unit_tests=True``) on
+    ``warehouse``; extra ``dbt_args`` go to dbt.
 
     ``warehouse`` defaults like the CLI's (``GROUPLAKE_WAREHOUSE``, else data/warehouse.duckdb).
     Returns dbt's exit code (0 ok, 1 a model or test failed, 2 dbt itself failed).
     Raises WarehouseNotFound when the warehouse does not exist, WarehouseBusy when another
     writer holds it longer than ``wait_seconds``.
     """
-    return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait,
+    return run_dbt(warehouse, "build", build_args(dbt_args, unit_tests=unit_tests),
+                   wait_seconds=wait_seconds, on_wait=on_wait,
                    stdout=stdout)

@@ -125,7 +125,7 @@ def run(tmp_path_factory):
         res = wh.cli("load", str(path))
         assert res.returncode == 0, res.stdout + res.stderr
         # the unit tests do not depend on the data: run them with the first build only
-        res = wh.cli("build", *dbt_args, *([] if i == 1 else ["--exclude", "test_type:unit"]))
+        res = wh.cli("build", *dbt_args, *(["--with-unit-tests"] if i == 1 else []))
         assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
         snaps.append(snapshot(wh))
         target = dbt_dir / "target"

@@ -7,6 +7,7 @@ One hand-written scenario, loaded in two batches (the second one late and partly
 from __future__ import annotations
 
 from datetime import datetime, timezone
+import json
 
 import pytest
 
@@ -62,7 +63,8 @@ def built(tmp_path_factory) -> Warehouse:
         res = wh.cli("load", str(path))
         assert res.returncode == 0, res.stdout + res.stderr
     dbt_dir = wh.root / "dbt"
-    res = wh.cli("build", "--target-path", str(dbt_dir / "target"), "--log-path", str(dbt_dir / "logs"))
+    res = wh.cli("build", "--with-unit-tests", "--target-path", str(dbt_dir / "target"),
+                 "--log-path", str(dbt_dir / "logs"))
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
     wh.build_output = res.stdout
     return wh
@@ -223,3 +225,26 @@ def test_summary_and_example_queries_run_on_the_built_warehouse(built):
     assert "top traits" in text and "Acme SA" in text
     for _, sql in EXAMPLE_QUERIES:
         built.query(sql.format(group_type="default", group="g1", as_of="2024-01-02 00:00:00"))
+
+
+def test_build_excludes_unit_tests_unless_asked(built):
+    """`grouplake build` runs models and data tests; the unit tests only with --with-unit-tests."""
+    target = built.root / "dbt-select" / "target"
+
+    def kinds(*flags: str) -> dict[str, int]:
+        res = built.cli("build", *flags, "--select", "stg_grouplake__group_events", "--target-path", str(target))
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        counts: dict[str, int] = {}
+        for r in results:
+            kind = r["unique_id"].split(".")[0]
+            counts[kind] = counts.get(kind, 0) + 1
+            assert r["status"] in ("success", "pass"), r
+        return counts
+
+    default = kinds()
+    assert default.get("model") == 1 and default.get("test", 0) > 0
+    assert "unit_test" not in default
+    with_unit = kinds("--with-unit-tests")
+    assert with_unit.get("unit_test", 0) >= 1
+    assert with_unit.get("test") == default["test"]
