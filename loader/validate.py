@@ -67,14 +67,14 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     try:
         text = binary.cast(pa.string())
     except pa.ArrowInvalid:
-        # Some line is not UTF-8: find which (only non-ASCII lines can be), blank them in the
-        # text column (they are rejected below) and treat every other line as usual.
-        not_utf8 = [i for i, data in enumerate(chunk.lines) if not data.isascii() and not _is_utf8(data)]
+        # Some line is not UTF-8: find which without copying the chunk. Only non-ASCII lines can
+        # be (Arrow's string_is_ascii over an unvalidated zero-copy view of the bytes); only those
+        # are decoded. They become suspects, are rejected as invalid_utf8 below, and the if_else
+        # that nulls every rejected line leaves a text column that is valid UTF-8 again.
+        text = binary.view(pa.string())
+        non_ascii = pc.indices_nonzero(pc.invert(pc.string_is_ascii(text))).to_pylist()
+        not_utf8 = [i for i in non_ascii if not _is_utf8(chunk.lines[i])]
         suspects.update(not_utf8)
-        patched = list(chunk.lines)
-        for i in not_utf8:
-            patched[i] = b""
-        text = pa.array(patched, pa.binary()).cast(pa.string())
     too_long = pc.greater(pc.binary_length(binary), max_line_bytes)
     if pc.any(too_long).as_py():
         suspects.update(pc.indices_nonzero(too_long).to_pylist())
