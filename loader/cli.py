@@ -64,7 +64,8 @@ class _RichProgress:
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
         line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
-                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}")
+                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}"
+                + (f", suppressed {result.suppressed:,}" if result.suppressed else ""))
         if result.status == "skipped":
             line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
         if result.error:
@@ -80,19 +81,21 @@ def _print_load_report(report) -> None:
     table.add_column("file", footer="total", overflow="fold")
     table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
                                       f"{report.failed_files} failed")
-    for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
-                      ("duplicates", "duplicates")):
+    cols = [("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"), ("duplicates", "duplicates")]
+    if report.suppressed:
+        cols.append(("suppressed", "suppressed"))
+    for col, attr in cols:
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
     cwd = Path.cwd()
     for f in report.files:
         p = Path(f.path)
         name = str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
-        table.add_row(name, f.status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
+        table.add_row(name, f.status, *(f"{getattr(f, attr):,}" for _, attr in cols))
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
-              f"read = loaded + rejected + duplicates: "
-              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,}")
+              f"read = loaded + rejected + duplicates + suppressed: "
+              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.suppressed:,}")
     reasons: dict[str, int] = {}
     for f in report.files:
         for k, v in f.rejects_by_reason.items():
@@ -237,6 +240,75 @@ def run(ctx: typer.Context,
         print_summary(resolved.warehouse, out)
     except GrouplakeError as exc:
         _fail(exc)
+
+
+# ------------------------------------------------------------------ privacy: forget, suppress
+
+def _identities(user_ids, anonymous_ids, group_ids):
+    from grouplake.privacy import Identity
+
+    return ([Identity("user", i) for i in user_ids or []] + [Identity("anonymous", i) for i in anonymous_ids or []]
+            + [Identity("group", i) for i in group_ids or []])
+
+
+@app.command()
+def forget(user_id: Optional[List[str]] = typer.Option(None, "--user-id", help="A userId to forget (repeatable)."),
+           anonymous_id: Optional[List[str]] = typer.Option(None, "--anonymous-id", help="An anonymousId to forget (repeatable)."),
+           group_id: Optional[List[str]] = typer.Option(None, "--group-id", help="A groupId to forget (repeatable)."),
+           dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be removed; change nothing."),
+           suppress_: bool = typer.Option(False, "--suppress", help="Also drop these identities' lines from later loads."),
+           warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+    """Remove every event, reject and lake row of these identities (audited in raw.deletion_log, by hash)."""
+    from grouplake.privacy import forget as do_forget
+
+    try:
+        report = do_forget(_identities(user_id, anonymous_id, group_id), warehouse=warehouse, lake=lake,
+                           dry_run=dry_run, suppress=suppress_, wait_seconds=wait)
+    except GrouplakeError as exc:
+        _fail(exc)
+    verb = "would remove" if report.dry_run else "removed"
+    out.print(f"{verb}: {report.events:,} events, {report.rejects:,} rejects, {report.duplicates:,} duplicates; "
+              f"lake files {'to rewrite' if report.dry_run else 'rewritten'} {len(report.lake_files_rewritten):,}, "
+              f"{'to delete' if report.dry_run else 'deleted'} {len(report.lake_files_removed):,}", highlight=False)
+    if report.dry_run:
+        out.print("dry run: nothing was changed")
+        return
+    out.print(f"recorded as deletion {report.deletion_id} in raw.deletion_log"
+              + ("; the identities are suppressed in later loads" if report.suppressed else ""))
+    if report.events:
+        out.print("the marts still hold these rows until the next `grouplake build` (it runs a full refresh by itself)")
+
+
+@app.command()
+def suppress(ids: Optional[List[str]] = typer.Argument(None, help="Ids to suppress (or, with --remove, to allow again)."),
+             kind: str = typer.Option("user", "--kind", help="What the ids are: user, anonymous or group."),
+             list_: bool = typer.Option(False, "--list", help="List the suppressed identities (salted hashes only)."),
+             remove: bool = typer.Option(False, "--remove", help="Take the ids off the suppression list."),
+             warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt):
+    """Drop an identity's lines at ingest from now on (counted as suppressed); the list holds only salted hashes."""
+    from grouplake.privacy import Identity, list_suppressions
+    from grouplake.privacy import suppress as do_suppress
+
+    try:
+        if list_:
+            rows = list_suppressions(warehouse)
+            table = Table(title=f"suppressed identities ({len(rows)})", title_justify="left")
+            for col in ("kind", "sha256(salt || id)", "added", "by forget"):
+                table.add_column(col, overflow="fold")
+            for r in rows:
+                table.add_row(r["kind"], r["id_sha256"], f"{r['added_at']:%Y-%m-%d %H:%M}",
+                              str(r["deletion_id"] or ""))
+            out.print(table)
+            return
+        if not ids:
+            raise GrouplakeError("give the ids to suppress (or --list)")
+        n = do_suppress([Identity(kind, i) for i in ids], warehouse=warehouse, remove=remove, wait_seconds=wait)
+    except GrouplakeError as exc:
+        _fail(exc)
+    if remove:
+        out.print(f"removed {n:,} of {len(ids):,} from the suppression list")
+    else:
+        out.print(f"suppressed {n:,} new {kind} id(s) ({len(ids) - n:,} already were); later loads drop their lines")
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -27,6 +27,7 @@ class LedgerRow:
     status: str
     error: str | None
     lake_files: list[str]
+    suppressed_count: int = 0
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -50,11 +51,11 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
     con.execute(
         """INSERT INTO raw.load_ledger (batch_id, file_path, file_size, content_hash, started_at,
                finished_at, read_count, loaded_count, rejected_count, duplicate_count, status, error,
-               lake_files, lake_published)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)""",
+               lake_files, lake_published, suppressed_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?)""",
         [row.batch_id, row.file_path, row.file_size, row.content_hash, row.started_at,
          row.finished_at, row.read_count, row.loaded_count, row.rejected_count,
-         row.duplicate_count, row.status, row.error, row.lake_files])
+         row.duplicate_count, row.status, row.error, row.lake_files, row.suppressed_count])
 
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:

@@ -21,6 +21,7 @@ from typing import Iterator, Protocol
 
 import duckdb
 
+from grouplake import ingest_rules, privacy
 from grouplake import lake as lake_files
 from grouplake import ledger
 from grouplake.config import Paths
@@ -44,6 +45,7 @@ class FileResult:
     loaded: int = 0
     rejected: int = 0
     duplicates: int = 0
+    suppressed: int = 0         # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
     batch_id: int | None = None
     error: str | None = None
     size: int = 0
@@ -63,6 +65,7 @@ class LoadReport:
     loaded = property(lambda self: self._sum("loaded"))
     rejected = property(lambda self: self._sum("rejected"))
     duplicates = property(lambda self: self._sum("duplicates"))
+    suppressed = property(lambda self: self._sum("suppressed"))
     bytes = property(lambda self: self._sum("size"))
     skipped_files = property(lambda self: sum(f.status == "skipped" for f in self.files))
     failed_files = property(lambda self: sum(f.status == "failed" for f in self.files))
@@ -96,6 +99,7 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
         con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
             con.execute(MACROS_SQL)
+            ingest_rules.rules_for(con, paths.warehouse)   # a bad grouplake.toml or salt fails here, first
             recover(con, paths.lake)
             for path in files:
                 result = load_file(con, path, paths.lake, chunk_bytes=chunk_bytes,
@@ -118,6 +122,7 @@ def recover(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     for batch_id in lake_files.staged_batches(lake):
         if batch_id not in committed:
             lake_files.discard(lake, batch_id)
+    privacy.recover(con, lake)   # forget requests: the same, for their rewritten lake files
 
 
 def _now() -> datetime:
@@ -172,7 +177,8 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
         result.status = "loaded"
         ledger.record(con, ledger.LedgerRow(
             batch_id, str(path), result.size, content_hash, started_at, _now(), result.read,
-            result.loaded, result.rejected, result.duplicates, "loaded", None, files))
+            result.loaded, result.rejected, result.duplicates, "loaded", None, files,
+            suppressed_count=result.suppressed))
         crash_point("before_commit")
         con.commit()
         in_transaction = False
@@ -184,7 +190,7 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
             content_hash = hashing.result()
         result.status = "failed"
         result.error = _describe(exc, path)
-        result.read = result.loaded = result.rejected = result.duplicates = 0
+        result.read = result.loaded = result.rejected = result.duplicates = result.suppressed = 0
         result.rejects_by_reason = {}
         _record_failure(con, result, content_hash, started_at)
         result.seconds = time.monotonic() - t0
@@ -205,6 +211,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     staged for this file (a scan of their message_id column, so memory does not grow).
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
+    rules = ingest_rules.rules_for(con)
     advance = progress.advance if progress else None
     for chunk_no, (chunk, n_lines, table) in enumerate(
             _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)):
@@ -212,6 +219,8 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL, params)
             con.unregister("chunk_input")
+            # privacy hook: drop suppressed identities' lines, apply the PII field rules
+            n_suppressed = ingest_rules.apply(con, rules)
             staged = lake_files.staged_events_glob(lake, batch_id)
             seen = (f"SELECT message_id FROM read_parquet('{staged}', hive_partitioning = false)"
                     if staged else "SELECT NULL::VARCHAR AS message_id WHERE false")
@@ -225,6 +234,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
             chunk_rejected = sum(rejects_by_reason.values())
             result.read += n_lines
+            result.suppressed += n_suppressed
             result.loaded += n_accepted - n_dup
             result.rejected += chunk_rejected
             result.duplicates += n_dup

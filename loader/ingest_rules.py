@@ -1,0 +1,276 @@
+r"""Privacy rules applied while a load classifies its lines: suppression and PII fields.
+
+Both run in SQL over the whole chunk right after the classification (``chunk_classified``),
+before duplicates are looked for and anything is written, so no suppressed line and no
+unhashed field reaches the lake, the raw tables or a reject row (when rejects are redacted).
+
+1. **Suppression** (``grouplake suppress``, ``grouplake forget --suppress``): a line is dropped
+   and counted as ``suppressed`` when it is an accepted event whose ``user_id`` /
+   ``anonymous_id`` / ``group_id`` hashes (``sha256(salt || id)``) to a suppressed id of that
+   kind, or a rejected line that matches like a forget matches rejects: its JSON object line has
+   a suppressed ``userId`` / ``anonymousId`` / ``groupId``, or any JSON string token of the line
+   hashes to a suppressed id (any kind).
+2. **PII fields** (``grouplake.toml`` beside the warehouse, or ``GROUPLAKE_CONFIG``)::
+
+       [pii]
+       rejects = "redact"          # default "keep": rejects keep their exact bytes
+
+       [pii.fields]
+       "context.ip" = "hash"       # sha256(salt || value), as a JSON string
+       "traits.email" = "hash"     # top-level trait keys by canonical name (Email, e-mail? no: e_mail)
+       "traits.phone" = "drop"     # the key is removed
+
+   ``context.<key>[.<key>...]`` names a (nested) key of ``context`` exactly; ``traits.<name>``
+   matches every top-level trait key whose canonical name (docs/models.md) is ``<name>``.
+   A hashed string is hashed as the text itself (``"a@b.co"`` -> ``sha256(salt || 'a@b.co')``),
+   any other value as its JSON text; a JSON null stays null. The same value always gives the same
+   hash, so joins on hashed fields keep working.
+3. **Redacted rejects** (``rejects = "redact"``): a rejected line that is a JSON object is stored
+   with the same field rules applied (re-serialised: no longer the exact bytes); any other
+   rejected line (not JSON, not UTF-8, too large, ...) is stored without its text, with
+   ``; raw line withheld (pii.rejects = redact)`` appended to its message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from grouplake.errors import GrouplakeError
+from grouplake.privacy import JSON_LINE_SQL, KINDS
+from grouplake.salt import checked_salt, salt_macro_sql
+
+CONFIG_FILE = "grouplake.toml"
+CONFIG_ENV = "GROUPLAKE_CONFIG"
+MODES = ("drop", "hash")
+REJECT_MODES = ("keep", "redact")
+WITHHELD_NOTE = "; raw line withheld (pii.rejects = redact)"
+
+_CONTEXT_KEY = re.compile(r"[A-Za-z0-9_$-]+")
+_CANONICAL_NAME = re.compile(r"[\w]+(?:\.[\w]+)*")
+
+
+@dataclass
+class PiiConfig:
+    context: dict[tuple[str, ...], str] = field(default_factory=dict)   # key path in context -> mode
+    traits: dict[str, str] = field(default_factory=dict)                 # canonical trait key -> mode
+    redact_rejects: bool = False
+    source: str | None = None
+
+    @property
+    def hashes(self) -> bool:
+        return "hash" in self.context.values() or "hash" in self.traits.values()
+
+
+def config_path(warehouse: Path) -> Path:
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else Path(warehouse).parent / CONFIG_FILE
+
+
+def read_config(warehouse: Path) -> PiiConfig:
+    """The [pii] section of grouplake.toml (no file: no rules). Errors name the file and the key."""
+    path = config_path(warehouse)
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        if os.environ.get(CONFIG_ENV):
+            raise GrouplakeError(f"config file not found: {path} (from {CONFIG_ENV})") from None
+        return PiiConfig()
+    except tomllib.TOMLDecodeError as exc:
+        raise GrouplakeError(f"invalid config file {path}: {exc}") from None
+    except OSError as exc:
+        raise GrouplakeError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    pii = doc.get("pii", {})
+    cfg = PiiConfig(source=str(path))
+    if not isinstance(pii, dict):
+        raise GrouplakeError(f"{path}: [pii] must be a table")
+    unknown = set(pii) - {"rejects", "fields"}
+    if unknown:
+        raise GrouplakeError(f"{path}: unknown key(s) in [pii]: {', '.join(sorted(unknown))} (known: rejects, fields)")
+    rejects = pii.get("rejects", "keep")
+    if rejects not in REJECT_MODES:
+        raise GrouplakeError(f"{path}: pii.rejects must be one of {', '.join(REJECT_MODES)}, not {rejects!r}")
+    cfg.redact_rejects = rejects == "redact"
+    fields = pii.get("fields", {})
+    if not isinstance(fields, dict):
+        raise GrouplakeError(f"{path}: [pii.fields] must be a table of \"field\" = \"drop\" | \"hash\"")
+    for name, mode in fields.items():
+        if mode not in MODES:
+            raise GrouplakeError(f"{path}: pii.fields.\"{name}\" must be \"drop\" or \"hash\", not {mode!r}")
+        top, _, rest = name.partition(".")
+        if top == "context" and rest and all(_CONTEXT_KEY.fullmatch(p) for p in rest.split(".")):
+            cfg.context[tuple(rest.split("."))] = mode
+        elif top == "traits" and rest and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)*|_", rest):
+            cfg.traits[rest] = mode
+        else:
+            raise GrouplakeError(
+                f"{path}: pii.fields has {name!r}: expected \"context.<key>[.<key>...]\" (keys as sent) or "
+                "\"traits.<canonical_name>\" (a top-level trait key in lower snake_case, e.g. traits.email)")
+    return cfg
+
+
+@dataclass
+class IngestRules:
+    config: PiiConfig
+    suppressed_kinds: list[str]         # kinds with at least one suppressed id
+
+    @property
+    def active(self) -> bool:
+        c = self.config
+        return bool(self.suppressed_kinds or c.context or c.traits or c.redact_rejects)
+
+
+def _warehouse_of(con: duckdb.DuckDBPyConnection) -> Path:
+    return Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                            ).fetchall()[0][0])
+
+
+def rules_for(con: duckdb.DuckDBPyConnection, warehouse: Path | None = None) -> IngestRules:
+    """Read the rules for a load on ``con`` (config file, suppression list) and set up the salt macro."""
+    warehouse = Path(warehouse) if warehouse else _warehouse_of(con)
+    config = read_config(warehouse)
+    kinds = [k for (k,) in con.execute(
+        "SELECT DISTINCT kind FROM raw.suppressed_identities ORDER BY kind").fetchall()]
+    rules = IngestRules(config, kinds)
+    if kinds or config.hashes:
+        con.execute(salt_macro_sql(checked_salt(con, warehouse)))
+    return rules
+
+
+# ----------------------------------------------------------------------------------- SQL
+
+# the canonical trait key, as dbt_project/macros/cross_db/text.sql::canonical_trait_key
+def canonical_key_sql(k: str) -> str:
+    step1 = rf"regexp_replace({k}, '(\p{{Lu}}+)(\p{{Lu}}\p{{Ll}})', '\1_\2', 'g')"
+    step2 = rf"regexp_replace({step1}, '(\p{{Ll}}|\p{{N}})(\p{{Lu}})', '\1_\2', 'g')"
+    step4 = rf"regexp_replace(lower({step2}), '[^\p{{L}}\p{{N}}]+', '_', 'g')"
+    step5 = rf"regexp_replace({step4}, '^_+|_+$', '', 'g')"
+    return f"coalesce(nullif({step5}, ''), '_')"
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _hashed_json_text(v: str) -> str:
+    """JSON text of the hash of JSON value ``v`` (strings hashed as their text); null stays null."""
+    return (f"CASE WHEN json_type({v}) = 'NULL' THEN 'null' ELSE to_json(gl_salted("
+            f"CASE WHEN json_type({v}) = 'VARCHAR' THEN {v} ->> '$' ELSE {v}::VARCHAR END))::VARCHAR END")
+
+
+def traits_patch_sql(cfg: PiiConfig, obj: str) -> str:
+    """A JSON merge patch for the traits object ``obj`` (NULL when no key matches)."""
+    names = ", ".join(_lit(n) for n in cfg.traits)
+    pointer = "'/' || replace(replace(k, '~', '~0'), '/', '~1')"
+    value = "CASE " + canonical_key_sql("k") + " " + " ".join(
+        f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text(f"json_extract({obj}, {pointer})"))
+        for n, mode in cfg.traits.items()) + " END"
+    matched = f"list_filter(json_keys({obj}), lambda k: {canonical_key_sql('k')} IN ({names}))"
+    return (f"CASE WHEN len({matched}) > 0 THEN ('{{' || array_to_string(list_transform({matched}, "
+            f"lambda k: to_json(k)::VARCHAR || ':' || {value}), ',') || '}}')::JSON END")
+
+
+def context_patches_sql(cfg: PiiConfig, obj: str) -> list[str]:
+    """One JSON merge patch per context rule for the context object ``obj`` (NULL when the key is absent)."""
+    patches = []
+    for path, mode in cfg.context.items():
+        pointer = _lit("/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path))
+        if mode == "drop":
+            nested = "null"
+            for p in reversed(path):
+                nested = json.dumps({p: json.loads(nested)})
+            patches.append(f"CASE WHEN json_exists({obj}, {pointer}) THEN {_lit(nested)}::JSON END")
+        else:
+            value = f"({_hashed_json_text(f'json_extract({obj}, {pointer})')})::JSON"
+            for p in reversed(path):
+                value = f"json_object({_lit(p)}, {value})"
+            patches.append(f"CASE WHEN json_exists({obj}, {pointer}) AND json_type({obj}, {pointer}) <> 'NULL' "
+                           f"THEN {value} END")
+    return patches
+
+
+def _apply_patches(target: str, patches: list[str]) -> str:
+    return f"json_merge_patch({target}, " + ", ".join(f"coalesce({p}, '{{}}'::JSON)" for p in patches) + ")"
+
+
+def suppress_sql(kinds: list[str]) -> str:
+    """DELETE the chunk's lines of suppressed identities (see the module doc); returns the count."""
+    suppressed = {k: f"(SELECT id_sha256 FROM raw.suppressed_identities WHERE kind = '{k}')" for k in kinds}
+    event_match = " OR ".join(f"gl_salted({KINDS[k][0]}) IN {suppressed[k]} IS TRUE" for k in kinds)
+    reject_fields = " OR ".join(
+        f"gl_salted(json_extract_string({JSON_LINE_SQL}, '$.{KINDS[k][1]}')) IN {suppressed[k]} IS TRUE"
+        for k in kinds)
+    tokens = ("len(list_intersect(list_transform(regexp_extract_all(raw_line, '\"((?:[^\"\\\\]|\\\\.)*)\"', 1), "
+              "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0")
+    return f"""
+        DELETE FROM chunk_classified WHERE source_line IN (
+            SELECT source_line FROM chunk_classified WHERE reason IS NULL AND ({event_match})
+            UNION ALL
+            SELECT source_line FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL
+              AND ({reject_fields} OR {tokens})
+        )"""
+
+
+def pii_events_sql(cfg: PiiConfig) -> list[str]:
+    """Statements rewriting the chunk's accepted events' traits and context by the field rules."""
+    stmts = []
+    if cfg.traits:
+        stmts.append(f"""
+            CREATE OR REPLACE TEMP TABLE chunk_pii AS
+            SELECT source_line, patch FROM (
+                SELECT source_line, {traits_patch_sql(cfg, 'traits')} AS patch
+                FROM chunk_classified WHERE reason IS NULL)
+            WHERE patch IS NOT NULL""")
+        stmts.append("""
+            UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
+            FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
+        stmts.append("DROP TABLE chunk_pii")
+    if cfg.context:
+        patches = context_patches_sql(cfg, "context")
+        exists = " OR ".join(f"({p}) IS NOT NULL" for p in patches)
+        stmts.append(f"UPDATE chunk_classified SET context = {_apply_patches('context', patches)} "
+                     f"WHERE reason IS NULL AND context IS NOT NULL AND ({exists})")
+    return stmts
+
+
+def redact_rejects_sql(cfg: PiiConfig) -> str:
+    """UPDATE the chunk's rejects: field rules applied to JSON object lines, other lines withheld."""
+    patches = []   # each a one-member patch of the whole line, or NULL when it has nothing to change
+    if cfg.traits:
+        traits = "json_extract(raw_line, '$.traits')"
+        tp = traits_patch_sql(cfg, traits)
+        patches.append(f"CASE WHEN json_type({traits}) = 'OBJECT' AND ({tp}) IS NOT NULL "
+                       f"THEN json_object('traits', {tp}) END")
+    if cfg.context:
+        ctx = "json_extract(raw_line, '$.context')"
+        patches += [f"CASE WHEN ({p}) IS NOT NULL THEN json_object('context', {p}) END"
+                    for p in context_patches_sql(cfg, ctx)]
+    redacted = _apply_patches("raw_line::JSON", patches) if patches else "raw_line::JSON"
+    is_object = "CASE WHEN json_valid(raw_line) THEN json_type(raw_line) = 'OBJECT' ELSE false END"
+    return f"""
+        UPDATE chunk_classified SET
+            raw_line = CASE WHEN {is_object} THEN ({redacted})::VARCHAR END,
+            raw_base64 = NULL,
+            message = CASE WHEN {is_object} THEN message ELSE message || {_lit(WITHHELD_NOTE)} END
+        WHERE reason IS NOT NULL"""
+
+
+def apply(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> int:
+    """Apply the rules to ``chunk_classified``; returns the number of suppressed lines (removed from it)."""
+    if not rules.active:
+        return 0
+    suppressed = 0
+    if rules.suppressed_kinds:
+        suppressed = con.execute(suppress_sql(rules.suppressed_kinds)).fetchall()[0][0]
+    for stmt in pii_events_sql(rules.config):
+        con.execute(stmt)
+    if rules.config.redact_rejects:
+        con.execute(redact_rejects_sql(rules.config))
+    return suppressed
