@@ -232,8 +232,9 @@ def read_lake(con, lake: Path) -> list[tuple]:
 def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = True) -> dict:
     """Invariants that hold after every run that ended normally (and, for raw tables, after any kill).
 
-    - per ledger row and in total: read = loaded + rejected + duplicates
-    - raw.group_events has exactly loaded_count rows per loaded batch (no half batch)
+    - per ledger row and in total: read = loaded + rejected + duplicates + suppressed
+    - raw.group_events has exactly loaded_count rows per loaded batch (no half batch), less those
+      `grouplake forget` removed since (forgotten_count; the same for rejects)
     - no message_id twice in raw.group_events
     - every rejects row belongs to a loaded batch and their count is rejected_count
     - the lake (what readers of group_events/** see) equals raw.group_events, file for file what the
@@ -243,11 +244,12 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
     con = connect_ro(warehouse)
     try:
         bad = con.execute("""
-            SELECT batch_id, read_count, loaded_count, rejected_count, duplicate_count FROM raw.load_ledger
-            WHERE read_count <> loaded_count + rejected_count + duplicate_count""").fetchall()
-        assert not bad, f"ledger rows where read != loaded + rejected + duplicates: {bad}"
+            SELECT batch_id, read_count, loaded_count, rejected_count, duplicate_count, suppressed_count
+            FROM raw.load_ledger
+            WHERE read_count <> loaded_count + rejected_count + duplicate_count + suppressed_count""").fetchall()
+        assert not bad, f"ledger rows where read != loaded + rejected + duplicates + suppressed: {bad}"
         per_batch = con.execute("""
-            SELECT l.batch_id, l.loaded_count, l.rejected_count,
+            SELECT l.batch_id, l.loaded_count - l.forgotten_count, l.rejected_count - l.forgotten_reject_count,
                    (SELECT count(*) FROM raw.group_events e WHERE e.batch_id = l.batch_id),
                    (SELECT count(*) FROM raw.group_event_rejects r WHERE r.batch_id = l.batch_id)
             FROM raw.load_ledger l WHERE status = 'loaded'""").fetchall()
