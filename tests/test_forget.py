@@ -275,3 +275,65 @@ def test_forget_then_load_keeps_the_invariants(loaded, inputs, tmp_path):
     assert_consistent(wh, lake)
     assert any(r[0] == "new-1" for r in snapshot(wh, lake)["events"])
     assert lake_files(lake)
+
+
+# ------------------------------------------------------------------------------ the marts
+
+MARTS = {"groups": "group_id", "group_traits_latest": "group_id, trait_key",
+         "group_trait_history": "group_id, trait_key, change_seq",
+         "user_group_memberships": "group_id, member_type, member_id"}
+
+
+def _marts(wh) -> dict[str, list[tuple]]:
+    snap = {}
+    for table, order in MARTS.items():
+        cols = [r[0] for r in wh.query(f"DESCRIBE main.{table}")]
+        select = ", ".join(f'"{c}"::VARCHAR' for c in cols)
+        snap[table] = [tuple(zip(cols, row)) for row in wh.query(f"SELECT {select} FROM main.{table} ORDER BY {order}")]
+    return snap
+
+
+def _call(mid, group_id, ts, traits, user_id=None, anonymous_id=None) -> dict:
+    c = {"type": "group", "messageId": mid, "groupId": group_id, "timestamp": ts, "traits": traits,
+         "userId": user_id, "anonymousId": anonymous_id}
+    return {k: v for k, v in c.items() if v is not None}
+
+
+def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
+    """The marts lose the forgotten rows at the next build, and stay equal to a full refresh."""
+    wh.write("b1.ndjson", [
+        _call("e1", "g1", "2024-01-01T00:00:00Z", {"plan": "free", "email": "a@x.io"}, user_id="alice"),
+        _call("e2", "g1", "2024-01-05T00:00:00Z", {"plan": "pro"}, user_id="bob"),
+        _call("e3", "g2", "2024-01-02T00:00:00Z", {"name": "B"}, user_id="alice", anonymous_id="a1"),
+        _call("e4", "g2", "2024-01-03T00:00:00Z", {"name": "C"}, anonymous_id="a1"),
+        _call("e5", "g3", "2024-01-04T00:00:00Z", {"seats": 3}, user_id="carol"),
+    ])
+    assert wh.cli("load", str(wh.inputs / "b1.ndjson")).returncode == 0
+    assert (b := wh.cli("build")).returncode == 0, b.stdout[-3000:]
+    assert wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id = 'alice'") == 2
+
+    f = wh.cli("forget", "--user-id", "alice", "--anonymous-id", "a1")
+    assert f.returncode == 0, f.stderr
+    assert "runs a full refresh" in f.stdout
+    b = wh.cli("build")
+    assert b.returncode == 0, b.stdout[-3000:]
+    assert "running a full refresh" in b.stderr
+    assert wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id IN ('alice', 'a1')") == 0
+    # alice's writes are gone: g1's plan is bob's, g2 (only alice and a1 wrote it) is gone
+    assert wh.query("SELECT group_id, plan FROM main.groups ORDER BY 1") == [("g1", "pro"), ("g3", None)]
+    assert wh.scalar("SELECT count(*) FROM main.group_trait_history WHERE message_id IN ('e1', 'e3', 'e4')") == 0
+    assert wh.scalar("SELECT count(*) FROM raw.deletion_log WHERE marts_rebuilt_at IS NULL") == 0
+
+    # the next build is incremental again, and equals a full refresh
+    wh.write("b2.ndjson", [
+        _call("e6", "g1", "2023-12-30T00:00:00Z", {"plan": "trial"}, user_id="dave"),
+        _call("e7", "g3", "2024-01-06T00:00:00Z", {"seats": None}, user_id="carol"),
+        _call("e8", "g2", "2024-01-07T00:00:00Z", {"name": "D"}, user_id="erin"),
+    ])
+    assert wh.cli("load", str(wh.inputs / "b2.ndjson")).returncode == 0
+    b = wh.cli("build")
+    assert b.returncode == 0 and "full refresh" not in b.stderr, b.stdout[-3000:]
+    incremental = _marts(wh)
+    assert wh.cli("build", "--full-refresh").returncode == 0
+    assert _marts(wh) == incremental
+    assert incremental["groups"] and incremental["user_group_memberships"]
