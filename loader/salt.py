@@ -88,7 +88,11 @@ def salted_sha256(salt: str, value: str) -> str:
 def checked_salt(con: duckdb.DuckDBPyConnection, warehouse: Path, *, create: bool = True) -> str | None:
     """The salt, checked against the fingerprint the warehouse keeps (recorded on first use)."""
     known = con.execute("SELECT fingerprint FROM raw.privacy_salt").fetchall()
-    salt = read_salt(warehouse, create=create or bool(known))
+    salt = read_salt(warehouse, create=create and not known)
+    if salt is None and known:
+        raise GrouplakeError(
+            f"the salt file {salt_path(warehouse)} is missing, and this warehouse holds hashes made with it: "
+            f"restore it from a backup (or set {SALT_ENV}); a new salt would not match them")
     if salt is None:
         return None
     if not known:
