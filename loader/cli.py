@@ -170,14 +170,17 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             limit: int = typer.Option(50, help="How many rows to list."),
             export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
-    from grouplake.rejects import count_rejects, export_rejects, list_rejects
+    from grouplake.rejects import count_rejects, count_withheld, export_rejects, list_rejects
 
     paths = Paths.resolve(warehouse, None)
     try:
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
                                include_resolved=include_resolved)
-            out.print(f"wrote {n:,} rejected lines to {export}")
+            withheld = count_withheld(paths.warehouse, reason=reason, source_file=file,
+                                      include_resolved=include_resolved)
+            out.print(f"wrote {n:,} rejected lines to {export}"
+                      + (f" ({withheld:,} withheld by pii.rejects = redact are not exported)" if withheld else ""))
             return
         summary = count_rejects(paths.warehouse)
         rows = list_rejects(paths.warehouse, reason=reason, source_file=file,

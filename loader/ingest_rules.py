@@ -90,17 +90,17 @@ def read_config(warehouse: Path) -> PiiConfig:
     pii = doc.get("pii", {})
     cfg = PiiConfig(source=str(path))
     if not isinstance(pii, dict):
-        raise GrouplakeError(f"{path}: [pii] must be a table")
+        raise GrouplakeError(f"{path}: pii must be a table")
     unknown = set(pii) - {"rejects", "fields"}
     if unknown:
-        raise GrouplakeError(f"{path}: unknown key(s) in [pii]: {', '.join(sorted(unknown))} (known: rejects, fields)")
+        raise GrouplakeError(f"{path}: unknown key(s) in the pii table: {', '.join(sorted(unknown))} (known: rejects, fields)")
     rejects = pii.get("rejects", "keep")
     if rejects not in REJECT_MODES:
         raise GrouplakeError(f"{path}: pii.rejects must be one of {', '.join(REJECT_MODES)}, not {rejects!r}")
     cfg.redact_rejects = rejects == "redact"
     fields = pii.get("fields", {})
     if not isinstance(fields, dict):
-        raise GrouplakeError(f"{path}: [pii.fields] must be a table of \"field\" = \"drop\" | \"hash\"")
+        raise GrouplakeError(f"{path}: pii.fields must be a table of \"field\" = \"drop\" | \"hash\"")
     for name, mode in fields.items():
         if mode not in MODES:
             raise GrouplakeError(f"{path}: pii.fields.\"{name}\" must be \"drop\" or \"hash\", not {mode!r}")
@@ -166,13 +166,20 @@ def _hashed_json_text(v: str) -> str:
 
 
 def traits_patch_sql(cfg: PiiConfig, obj: str) -> str:
-    """A JSON merge patch for the traits object ``obj`` (NULL when no key matches)."""
-    names = ", ".join(_lit(n) for n in cfg.traits)
+    """A JSON merge patch for the traits object ``obj`` (NULL when no key matches).
+
+    Keys to drop get ``null`` (a merge patch removes them); keys to hash get their hash, unless
+    their value is null (a clear stays a clear: a null in the patch would remove the key).
+    """
     pointer = "'/' || replace(replace(k, '~', '~0'), '/', '~1')"
+    value_of_k = f"json_extract({obj}, {pointer})"
+    applies = "CASE " + canonical_key_sql("k") + " " + " ".join(
+        f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else f"json_type({value_of_k}) <> 'NULL'")
+        for n, mode in cfg.traits.items()) + " ELSE false END"
     value = "CASE " + canonical_key_sql("k") + " " + " ".join(
-        f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text(f"json_extract({obj}, {pointer})"))
+        f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text(value_of_k))
         for n, mode in cfg.traits.items()) + " END"
-    matched = f"list_filter(json_keys({obj}), lambda k: {canonical_key_sql('k')} IN ({names}))"
+    matched = f"list_filter(json_keys({obj}), lambda k: {applies})"
     return (f"CASE WHEN len({matched}) > 0 THEN ('{{' || array_to_string(list_transform({matched}, "
             f"lambda k: to_json(k)::VARCHAR || ':' || {value}), ',') || '}}')::JSON END")
 

@@ -47,13 +47,33 @@ def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
         con.close()
 
 
+_NOT_WITHHELD = "(raw_line IS NOT NULL OR raw_line_base64 IS NOT NULL)"
+
+
+def count_withheld(warehouse: Path, *, reason: str | None = None, source_file: str | None = None,
+                   include_resolved: bool = False) -> int:
+    """Rejects stored without their raw line (redacted rejects that were not JSON objects)."""
+    con = connect(warehouse, read_only=True)
+    try:
+        where, params = _where(reason, source_file, include_resolved)
+        where = (where + " AND " if where else "WHERE ") + f"NOT {_NOT_WITHHELD}"
+        return con.execute(f"SELECT count(*) FROM raw.group_event_rejects {where}", params).fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
                    source_file: str | None = None, include_resolved: bool = False) -> int:
-    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count."""
+    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count.
+
+    Lines stored without their text (``pii.rejects = "redact"`` withholds lines that are not JSON
+    objects) are left out: see :func:`count_withheld`.
+    """
     con = connect(warehouse, read_only=True)
     n = 0
     try:
         where, params = _where(reason, source_file, include_resolved)
+        where = (where + " AND " if where else "WHERE ") + _NOT_WITHHELD
         cur = con.execute(
             f"""SELECT raw_line, raw_line_base64 FROM raw.group_event_rejects {where}
                 ORDER BY batch_id, source_file, source_line""", params)
