@@ -21,7 +21,7 @@ from typing import Iterator, Protocol
 
 import duckdb
 
-from grouplake import ingest_rules, privacy
+from grouplake import ingest_rules, privacy, storage
 from grouplake import lake as lake_files
 from grouplake import ledger
 from grouplake.config import Paths
@@ -83,6 +83,7 @@ class Progress(Protocol):
     def waiting_for_lock(self, holder: str) -> None: ...
 
 
+@storage.stop_on_storage_fault(f"batches committed before it are kept; {storage.RERUN}")
 def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
                lake: str | Path | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
@@ -183,6 +184,10 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
         con.commit()
         in_transaction = False
     except (OSError, duckdb.Error) as exc:
+        if storage.is_storage_fault(exc, path):   # a full or read-only disk stops the load (loader/storage.py)
+            storage.abandon_batch(con, lambda: lake_files.discard(lake, batch_id), in_transaction)
+            raise storage.StorageError(storage.message(
+                exc, f"nothing of {path} was committed, batches before it are kept; {storage.RERUN}")) from None
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)

@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 
 from grouplake import lake as lake_files
+from grouplake import storage
 from grouplake.config import Paths
 from grouplake.errors import GrouplakeError
 from grouplake.faults import crash_point
@@ -125,6 +126,7 @@ def _duplicates_match(con) -> str | None:
 
 # --------------------------------------------------------------------------------- forget
 
+@storage.stop_on_storage_fault(storage.RERUN)
 def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
            lake: str | Path | None = None, dry_run: bool = False, suppress: bool = False,
            wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> ForgetReport:
@@ -240,10 +242,15 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
             crash_point("forget_before_commit")
             con.commit()
         except BaseException:
-            con.rollback()
+            try:
+                con.rollback()
+            except duckdb.Error:
+                pass   # a failed commit already ended the transaction
             raise
     except (OSError, duckdb.Error) as exc:
         shutil.rmtree(stage, ignore_errors=True)
+        if storage.is_storage_fault(exc):
+            raise storage.StorageError(storage.message(exc, f"nothing was removed; {storage.RERUN}")) from None
         raise GrouplakeError(f"forget failed, nothing was removed: {_describe(exc)}") from None
     crash_point("forget_after_commit")
     # 3. swap the files in; recover() redoes this after a crash
@@ -332,6 +339,7 @@ def _add_suppressions(con, rows: list[tuple[str, str]], deletion_id: int | None)
     return added
 
 
+@storage.stop_on_storage_fault(storage.RERUN)
 def suppress(identities: list[Identity], *, warehouse: str | Path | None = None, remove: bool = False,
              wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> int:
     """Add (or with ``remove``, take off) identities to the suppression list; returns how many changed."""
