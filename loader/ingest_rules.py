@@ -17,7 +17,7 @@ unhashed field reaches the lake, the raw tables or a reject row (when rejects ar
 
        [pii.fields]
        "context.ip" = "hash"       # sha256(salt || value), as a JSON string
-       "traits.email" = "hash"     # top-level trait keys by canonical name (Email, e-mail? no: e_mail)
+       "traits.email" = "hash"     # top-level trait keys by canonical name (Email, EMAIL; not e-mail)
        "traits.phone" = "drop"     # the key is removed
 
    ``context.<key>[.<key>...]`` names a (nested) key of ``context`` exactly; ``traits.<name>``
