@@ -1,19 +1,27 @@
-"""`grouplake`: a thin command line over the library (grouplake.load, grouplake.dbt_runner, ...)."""
+"""`grouplake`: a thin command line over the library API (``grouplake.load_paths``, ``build``,
+``run``, ...): it parses options and renders results. Errors end a command with one line on
+stderr and the exit code errors.py assigns; ``--debug`` (or GROUPLAKE_DEBUG=1) shows the
+traceback instead.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                            TransferSpeedColumn)
 from rich.table import Table
+from rich.text import Text
 
-from grouplake.config import LAKE_ENV, WAREHOUSE_ENV, Paths
-from grouplake.errors import GrouplakeError
+from grouplake import __version__
+from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
+from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -29,10 +37,60 @@ WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
                        help="Seconds to wait for another grouplake writer before giving up.")
 
 
+_debug = False  # set by --debug / GROUPLAKE_DEBUG=1: show tracebacks instead of one line
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"grouplake {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                         help="Print the version and exit."),
+            debug: bool = typer.Option(False, "--debug", envvar=DEBUG_ENV,
+                                       help="Show a Python traceback when a command fails.")) -> None:
+    global _debug
+    _debug = debug
+
+
+def _error_line(message: str) -> None:
+    """One line on stderr, never wrapped or interpreted as markup."""
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
+
+
 def _fail(exc: BaseException) -> None:
-    code = getattr(exc, "exit_code", 1)
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code)
+    _error_line(str(exc))
+    raise typer.Exit(exit_code_of(exc))
+
+
+_LOAD_INTERRUPTED = ("interrupted: the unfinished batch was not committed and its staging was removed; "
+                     "the next run loads that file again")
+
+
+@contextlib.contextmanager
+def _reported_errors(interrupted: str = "interrupted") -> Iterator[None]:
+    """Turn whatever ends a command into one line and its exit code (errors.py)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt as exc:
+        if _debug:
+            raise
+        _error_line(interrupted)
+        raise typer.Exit(exit_code_of(exc)) from None
+    except GrouplakeError as exc:
+        if _debug:
+            raise
+        _fail(exc)
+    except Exception as exc:  # a bug or an error not foreseen: still one line, --debug for more
+        if _debug:
+            raise
+        _error_line(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''} "
+                    "(run with --debug for a traceback)")
+        raise typer.Exit(exit_code_of(exc)) from None
 
 
 class _RichProgress:
@@ -108,27 +166,27 @@ def _print_load_report(report) -> None:
             err.print(f"[bold red]failed:[/] {f.path}: {f.error}")
 
 
-def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int,
-             chunk_bytes: Optional[int] = None):
-    from grouplake.load import load_paths
-
-    with _RichProgress() as progress:
-        return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
-                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
+def _warehouse_must_exist(warehouse: Path) -> None:
+    """Read-only commands (build, status, rejects) never create a warehouse."""
+    if not warehouse.exists():
+        raise WarehouseNotFound(f"no warehouse at {warehouse}: run `grouplake load` first")
 
 
 @app.command()
 def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
          warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
          wait: float = WaitOpt,
-         chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB."),
+         chunk_mb: int = typer.Option(64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
                                                    help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
-    try:
-        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes)
-    except GrouplakeError as exc:
-        _fail(exc)
+    from grouplake.load import load_paths
+
+    with _reported_errors(_LOAD_INTERRUPTED):
+        resolved = Paths.resolve(warehouse, lake)
+        with _RichProgress() as progress:
+            report = load_paths(paths, warehouse=resolved.warehouse, lake=resolved.lake, wait_seconds=wait,
+                                chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
     _print_load_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -136,16 +194,15 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
 
 @app.command()
 def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
-           limit: int = typer.Option(20, help="How many ledger rows to show.")):
+           limit: int = typer.Option(20, min=0, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
     from grouplake.status import ledger_rows, table_counts
 
-    paths = Paths.resolve(warehouse, lake)
-    try:
+    with _reported_errors():
+        paths = Paths.resolve(warehouse, lake)
+        _warehouse_must_exist(paths.warehouse)
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
-    except GrouplakeError as exc:
-        _fail(exc)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
     for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "finished"):
         table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "duplicates") else "left")
@@ -167,13 +224,14 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             reason: Optional[str] = typer.Option(None, help="Only this reason code."),
             file: Optional[str] = typer.Option(None, "--file", help="Only source files whose path contains this."),
             include_resolved: bool = typer.Option(False, "--all", help="Include rejects already resolved by a later load."),
-            limit: int = typer.Option(50, help="How many rows to list."),
+            limit: int = typer.Option(50, min=0, help="How many rows to list."),
             export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
     from grouplake.rejects import count_rejects, count_withheld, export_rejects, list_rejects
 
-    paths = Paths.resolve(warehouse, None)
-    try:
+    with _reported_errors():
+        paths = Paths.resolve(warehouse, None)
+        _warehouse_must_exist(paths.warehouse)
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
                                include_resolved=include_resolved)
@@ -185,8 +243,6 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
         summary = count_rejects(paths.warehouse)
         rows = list_rejects(paths.warehouse, reason=reason, source_file=file,
                             include_resolved=include_resolved, limit=limit)
-    except GrouplakeError as exc:
-        _fail(exc)
     out.print("rejects by reason (open / resolved): " +
               (", ".join(f"{r} {o:,}/{s:,}" for r, o, s in summary) or "none"))
     table = Table(title_justify="left")
@@ -205,14 +261,18 @@ def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: fl
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
     from grouplake.dbt_runner import build as dbt_build
 
-    paths = Paths.resolve(warehouse, None)
-    try:
+    with _reported_errors():
+        paths = Paths.resolve(warehouse, None)
         code = dbt_build(paths.warehouse, list(ctx.args), wait_seconds=wait)
-    except GrouplakeError as exc:
-        _fail(exc)
     if code != 0:
-        err.print(f"[bold red]dbt build failed[/] (exit code {code})")
+        _error_line(f"dbt build failed (exit code {code}); dbt's log: {_dbt_log(paths.warehouse)}")
         raise typer.Exit(code)
+
+
+def _dbt_log(warehouse: Path) -> Path:
+    from grouplake.config import dbt_work_dir
+
+    return Path(os.environ.get("DBT_LOG_PATH") or dbt_work_dir(warehouse) / "logs") / "dbt.log"
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -220,29 +280,34 @@ def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
-    from grouplake.dbt_runner import build as dbt_build
+    from grouplake.pipeline import run as run_pipeline
     from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
     first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
     paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
     if not paths:
-        _fail(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"))
-    resolved = Paths.resolve(warehouse, lake)
-    try:
-        report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64)
+        _error_line("no input paths given: grouplake run PATH... [dbt options]")
+        raise typer.Exit(EXIT_USAGE)
+
+    def loaded(report) -> None:
         _print_load_report(report)
-        if not report.ok:
+        if report.ok:
+            out.rule("dbt build")
+
+    with _reported_errors(_LOAD_INTERRUPTED):
+        resolved = Paths.resolve(warehouse, lake)
+        with _RichProgress() as progress:
+            result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake, dbt_args=dbt_args,
+                                  wait_seconds=wait, progress=progress, on_loaded=loaded)
+        if not result.load.ok:
             raise typer.Exit(1)
-        out.rule("dbt build")
-        code = dbt_build(resolved.warehouse, dbt_args, wait_seconds=wait)
-        if code != 0:
-            err.print(f"[bold red]dbt build failed[/] (exit code {code})")
-            raise typer.Exit(code)
+        if result.dbt_exit_code != 0:
+            _error_line(f"dbt build failed (exit code {result.dbt_exit_code}); "
+                        f"dbt's log: {_dbt_log(resolved.warehouse)}")
+            raise typer.Exit(result.dbt_exit_code)
         out.rule("summary")
         print_summary(resolved.warehouse, out)
-    except GrouplakeError as exc:
-        _fail(exc)
 
 
 # ------------------------------------------------------------------ privacy: forget, suppress
@@ -264,11 +329,9 @@ def forget(user_id: Optional[List[str]] = typer.Option(None, "--user-id", help="
     """Remove every event, reject and lake row of these identities (audited in raw.deletion_log, by hash)."""
     from grouplake.privacy import forget as do_forget
 
-    try:
+    with _reported_errors():
         report = do_forget(_identities(user_id, anonymous_id, group_id), warehouse=warehouse, lake=lake,
                            dry_run=dry_run, suppress=suppress_, wait_seconds=wait)
-    except GrouplakeError as exc:
-        _fail(exc)
     verb = "would remove" if report.dry_run else "removed"
     out.print(f"{verb}: {report.events:,} events, {report.rejects:,} rejects, {report.duplicates:,} duplicates; "
               f"lake files {'to rewrite' if report.dry_run else 'rewritten'} {len(report.lake_files_rewritten):,}, "
@@ -292,7 +355,7 @@ def suppress(ids: Optional[List[str]] = typer.Argument(None, help="Ids to suppre
     from grouplake.privacy import Identity, list_suppressions
     from grouplake.privacy import suppress as do_suppress
 
-    try:
+    with _reported_errors():
         if list_:
             rows = list_suppressions(warehouse)
             table = Table(title=f"suppressed identities ({len(rows)})", title_justify="left")
@@ -306,20 +369,31 @@ def suppress(ids: Optional[List[str]] = typer.Argument(None, help="Ids to suppre
         if not ids:
             raise GrouplakeError("give the ids to suppress (or --list)")
         n = do_suppress([Identity(kind, i) for i in ids], warehouse=warehouse, remove=remove, wait_seconds=wait)
-    except GrouplakeError as exc:
-        _fail(exc)
     if remove:
         out.print(f"removed {n:,} of {len(ids):,} from the suppression list")
     else:
         out.print(f"suppressed {n:,} new {kind} id(s) ({len(ids) - n:,} already were); later loads drop their lines")
 
 
-def main() -> None:  # pragma: no cover - console script entry
+# click's base of usage errors (typer may vendor click: reach it through typer's public class)
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def main() -> None:  # console script entry
+    """Run the CLI; a usage error (a bad option value, a missing argument) is one line too."""
     try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing of the unfinished batch was committed")
-        sys.exit(130)
+        code = app(standalone_mode=False)
+    except _ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `grouplake` alone: the help
+            exc.show()
+        else:
+            ctx = getattr(exc, "ctx", None)
+            _error_line(exc.format_message() + (f" (see `{ctx.command_path} --help`)" if ctx else ""))
+        code = exc.exit_code
+    except typer.Abort:  # Ctrl-C while click itself was running (parsing), not in a command
+        _error_line("interrupted")
+        code = 130
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from grouplake.errors import OutputNotWritable, describe_os_error
 from grouplake.warehouse import connect
 
 
@@ -68,7 +69,9 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
 
     Lines stored without their text (``pii.rejects = "redact"`` withholds lines that are not JSON
     objects) are left out: see :func:`count_withheld`.
+    Raises OutputNotWritable (and leaves no partial file) when ``out`` cannot be written.
     """
+    out = Path(out)
     con = connect(warehouse, read_only=True)
     n = 0
     try:
@@ -77,13 +80,21 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
         cur = con.execute(
             f"""SELECT raw_line, raw_line_base64 FROM raw.group_event_rejects {where}
                 ORDER BY batch_id, source_file, source_line""", params)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "wb") as f:
-            while rows := cur.fetchmany(10_000):
-                for raw_line, raw_b64 in rows:
-                    data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
-                    f.write(data + b"\n")
-                    n += 1
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            f = open(out, "wb")
+        except OSError as exc:
+            raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
+        try:
+            with f:
+                while rows := cur.fetchmany(10_000):
+                    for raw_line, raw_b64 in rows:
+                        data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
+                        f.write(data + b"\n")
+                        n += 1
+        except OSError as exc:  # a full disk, a quota: do not leave half an export behind
+            out.unlink(missing_ok=True)
+            raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
     finally:
         con.close()
     return n

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from grouplake.errors import GrouplakeError
+from grouplake.errors import OutputNotWritable
 
 FAULTS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
           errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
@@ -33,10 +33,8 @@ _DUCKDB_TEXT = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": 
 _DUCKDB_PATH = re.compile(r'(?:file|directory)\s+\\?"(.+?)\\?"')
 
 
-class StorageError(GrouplakeError):
-    """The lake or the warehouse cannot be written (full, over quota, read-only)."""
-
-    exit_code = 1
+class StorageError(OutputNotWritable):
+    """The lake or the warehouse cannot be written (full, over quota, read-only): exit code 6."""
 
 
 def fault_of(exc: BaseException) -> tuple[int, str | None] | None:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import time
 
+import duckdb
 import pytest
 
 from conftest import GROUPLAKE, REPO_ROOT, Warehouse
@@ -61,16 +62,15 @@ def test_run_loads_builds_and_prints_a_summary(ran):
 
 def test_build_waits_for_the_warehouse_lock_and_works_on_a_fresh_warehouse(tmp_path):
     wh = Warehouse(tmp_path)
+    duckdb.connect(str(wh.path)).close()  # an empty DuckDB file: no raw schema yet
     env = {**os.environ, "GROUPLAKE_WAREHOUSE": str(wh.path), "COLUMNS": "200"}
     with warehouse_lock(wh.path, wait_seconds=1):
         proc = subprocess.Popen([*GROUPLAKE, "build", *dbt_args(wh), "--exclude", "test_type:unit"],
                                 cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not wh.path.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-        time.sleep(1.0)
+        time.sleep(3.0)
         assert proc.poll() is None, "build must wait while a load holds the warehouse"
-        assert not wh.path.exists(), "nothing may touch the warehouse before the lock is taken"
+        assert wh.query("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'raw'") == [(0,)], \
+            "nothing may touch the warehouse before the lock is taken"
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, out[-5000:] + err[-3000:]
     assert "waiting for the warehouse lock" in err
@@ -81,6 +81,7 @@ def test_build_waits_for_the_warehouse_lock_and_works_on_a_fresh_warehouse(tmp_p
 
 def test_build_gives_up_with_a_clear_message_after_wait_seconds(tmp_path):
     wh = Warehouse(tmp_path)
+    duckdb.connect(str(wh.path)).close()
     with warehouse_lock(wh.path, wait_seconds=1):
         result = wh.cli("build", "--wait", "1")
     assert result.returncode == 3

@@ -19,7 +19,7 @@ TABLES = {
     "group_traits_latest": "group_id, trait_key",
     "group_trait_history": "group_id, trait_key, change_seq",
     "user_group_memberships": "group_id, member_type, member_id",
-    "intermediate.int_group_trait_writes": "message_id, trait_key",
+    "main_intermediate.int_group_trait_writes": "message_id, trait_key",
 }
 
 

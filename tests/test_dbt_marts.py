@@ -203,7 +203,7 @@ def test_user_group_memberships_exact_rows(built):
 
 def test_staging_dropped_the_duplicate(built):
     assert built.scalar("SELECT count(*) FROM raw.group_events") == 9
-    assert built.scalar("SELECT count(*) FROM staging.stg_grouplake__group_events") == 9
+    assert built.scalar("SELECT count(*) FROM main_staging.stg_grouplake__group_events") == 9
     assert built.scalar("SELECT value_text FROM group_trait_history WHERE group_id = 'g1' "
                         "AND trait_key = 'name' AND change_seq = 1") == "Acme"
 
