@@ -53,7 +53,6 @@ REJECT_MODES = ("keep", "redact")
 WITHHELD_NOTE = "; raw line withheld (pii.rejects = redact)"
 
 _CONTEXT_KEY = re.compile(r"[A-Za-z0-9_$-]+")
-_CANONICAL_NAME = re.compile(r"[\w]+(?:\.[\w]+)*")
 
 
 @dataclass
@@ -107,7 +106,7 @@ def read_config(warehouse: Path) -> PiiConfig:
         top, _, rest = name.partition(".")
         if top == "context" and rest and all(_CONTEXT_KEY.fullmatch(p) for p in rest.split(".")):
             cfg.context[tuple(rest.split("."))] = mode
-        elif top == "traits" and rest and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)*|_", rest):
+        elif top == "traits" and rest and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)*", rest):
             cfg.traits[rest] = mode
         else:
             raise GrouplakeError(
@@ -165,41 +164,71 @@ def _hashed_json_text(v: str) -> str:
             f"CASE WHEN json_type({v}) = 'VARCHAR' THEN {v} ->> '$' ELSE {v}::VARCHAR END))::VARCHAR END")
 
 
-def traits_patch_sql(cfg: PiiConfig, obj: str) -> str:
-    """A JSON merge patch for the traits object ``obj`` (NULL when no key matches).
+def _trait_prefilter(cfg: PiiConfig, text: str) -> str:
+    """A cheap necessary condition for ``text`` (a key, or a whole re-serialised object) to hold a
+    key of a configured canonical name: every ``_``-separated part of the name appears in it, lower
+    cased (a canonical key is the original's letters and digits, lower cased, with ``_`` only where
+    the original had other characters or a case change)."""
+    return "(" + " OR ".join(
+        "(" + " AND ".join(f"contains(lower({text}), {_lit(part)})" for part in name.split("_")) + ")"
+        for name in cfg.traits) + ")"
+
+
+def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
+    """CREATE ``table`` (source_line, patch): the JSON merge patch of each traits object of
+    ``source`` (a query of source_line, obj) that has a key to drop or hash.
 
     Keys to drop get ``null`` (a merge patch removes them); keys to hash get their hash, unless
-    their value is null (a clear stays a clear: a null in the patch would remove the key).
+    their value is null (a clear stays a clear: a null in the patch would remove the key). Set-based:
+    only objects whose text passes the prefilter are split into keys.
     """
-    pointer = "'/' || replace(replace(k, '~', '~0'), '/', '~1')"
-    value_of_k = f"json_extract({obj}, {pointer})"
-    applies = "CASE " + canonical_key_sql("k") + " " + " ".join(
-        f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else f"json_type({value_of_k}) <> 'NULL'")
-        for n, mode in cfg.traits.items()) + " ELSE false END"
-    value = "CASE " + canonical_key_sql("k") + " " + " ".join(
-        f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text(value_of_k))
-        for n, mode in cfg.traits.items()) + " END"
-    matched = f"list_filter(json_keys({obj}), lambda k: {applies})"
-    return (f"CASE WHEN len({matched}) > 0 THEN ('{{' || array_to_string(list_transform({matched}, "
-            f"lambda k: to_json(k)::VARCHAR || ':' || {value}), ',') || '}}')::JSON END")
+    names = ", ".join(_lit(n) for n in cfg.traits)
+    keep = "CASE c " + " ".join(f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
+                                for n, mode in cfg.traits.items()) + " ELSE false END"
+    value = "CASE c " + " ".join(f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
+                                 for n, mode in cfg.traits.items()) + " END"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        WITH cand AS (
+            SELECT source_line, obj FROM ({source}) WHERE {_trait_prefilter(cfg, 'obj::VARCHAR')}
+        ), keys AS (
+            SELECT source_line, obj, unnest(json_keys(obj)) AS k FROM cand
+        ), named AS (
+            SELECT source_line, obj, k, {canonical_key_sql('k')} AS c FROM keys WHERE {_trait_prefilter(cfg, 'k')}
+        ), hits AS (
+            SELECT source_line, k, c, json_extract(obj, '/' || replace(replace(k, '~', '~0'), '/', '~1')) AS v
+            FROM named WHERE c IN ({names})
+        )
+        SELECT source_line, ('{{' || string_agg(to_json(k)::VARCHAR || ':' || {value}, ',') || '}}')::JSON AS patch
+        FROM hits WHERE {keep}
+        GROUP BY source_line"""
 
 
-def context_patches_sql(cfg: PiiConfig, obj: str) -> list[str]:
-    """One JSON merge patch per context rule for the context object ``obj`` (NULL when the key is absent)."""
+def _pointer(path: tuple[str, ...]) -> str:
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def context_values_sql(cfg: PiiConfig, obj: str) -> str:
+    """The values at the configured context paths of ``obj``, as a list in rule order (one parse)."""
+    return f"json_extract({obj}, [{', '.join(_lit(_pointer(path)) for path in cfg.context)}])"
+
+
+def context_patches_sql(cfg: PiiConfig, values: str) -> list[str]:
+    """One JSON merge patch per context rule, from ``values`` (:func:`context_values_sql`); NULL when
+    the key is absent (or, to hash, null)."""
     patches = []
-    for path, mode in cfg.context.items():
-        pointer = _lit("/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in path))
+    for i, (path, mode) in enumerate(cfg.context.items(), start=1):
+        v = f"{values}[{i}]"
         if mode == "drop":
             nested = "null"
             for p in reversed(path):
                 nested = json.dumps({p: json.loads(nested)})
-            patches.append(f"CASE WHEN json_exists({obj}, {pointer}) THEN {_lit(nested)}::JSON END")
+            patches.append(f"CASE WHEN {v} IS NOT NULL THEN {_lit(nested)}::JSON END")
         else:
-            value = f"({_hashed_json_text(f'json_extract({obj}, {pointer})')})::JSON"
+            value = f"({_hashed_json_text(v)})::JSON"
             for p in reversed(path):
                 value = f"json_object({_lit(p)}, {value})"
-            patches.append(f"CASE WHEN json_exists({obj}, {pointer}) AND json_type({obj}, {pointer}) <> 'NULL' "
-                           f"THEN {value} END")
+            patches.append(f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> 'NULL' THEN {value} END")
     return patches
 
 
@@ -225,48 +254,67 @@ def suppress_sql(kinds: list[str]) -> str:
         )"""
 
 
+def _context_prefilter(cfg: PiiConfig, text: str) -> str:
+    """Every configured context path's last key appears as a JSON string in ``text`` (re-serialised JSON)."""
+    return "(" + " OR ".join(f"contains({text}, {_lit(json.dumps(path[-1]))})" for path in cfg.context) + ")"
+
+
 def pii_events_sql(cfg: PiiConfig) -> list[str]:
     """Statements rewriting the chunk's accepted events' traits and context by the field rules."""
     stmts = []
     if cfg.traits:
-        stmts.append(f"""
-            CREATE OR REPLACE TEMP TABLE chunk_pii AS
-            SELECT source_line, patch FROM (
-                SELECT source_line, {traits_patch_sql(cfg, 'traits')} AS patch
-                FROM chunk_classified WHERE reason IS NULL)
-            WHERE patch IS NOT NULL""")
+        stmts.append(traits_patch_table_sql(
+            cfg, "chunk_pii", "SELECT source_line, traits AS obj FROM chunk_classified WHERE reason IS NULL"))
         stmts.append("""
             UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
             FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
         stmts.append("DROP TABLE chunk_pii")
     if cfg.context:
-        patches = context_patches_sql(cfg, "context")
-        exists = " OR ".join(f"({p}) IS NOT NULL" for p in patches)
-        stmts.append(f"UPDATE chunk_classified SET context = {_apply_patches('context', patches)} "
-                     f"WHERE reason IS NULL AND context IS NOT NULL AND ({exists})")
+        stmts.append(f"""
+            CREATE OR REPLACE TEMP TABLE chunk_pii_context AS
+            SELECT source_line, {context_values_sql(cfg, 'context')} AS vs FROM chunk_classified
+            WHERE reason IS NULL AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, 'context::VARCHAR')}""")
+        patches = context_patches_sql(cfg, "x.vs")
+        stmts.append(f"""
+            UPDATE chunk_classified AS c SET context = {_apply_patches('c.context', patches)}
+            FROM chunk_pii_context AS x WHERE c.source_line = x.source_line
+              AND ({" OR ".join(f"({p}) IS NOT NULL" for p in patches)})""")
+        stmts.append("DROP TABLE chunk_pii_context")
     return stmts
 
 
-def redact_rejects_sql(cfg: PiiConfig) -> str:
-    """UPDATE the chunk's rejects: field rules applied to JSON object lines, other lines withheld."""
+def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
+    """Statements redacting the chunk's rejects: field rules applied to JSON object lines, other lines withheld."""
+    stmts = [f"""
+        CREATE OR REPLACE TEMP TABLE chunk_reject_docs AS
+        SELECT source_line, doc FROM (
+            SELECT source_line, (CASE WHEN json_valid(raw_line) THEN raw_line END)::JSON AS doc
+            FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL)
+        WHERE json_type(doc) = 'OBJECT'"""]
     patches = []   # each a one-member patch of the whole line, or NULL when it has nothing to change
     if cfg.traits:
-        traits = "json_extract(raw_line, '$.traits')"
-        tp = traits_patch_sql(cfg, traits)
-        patches.append(f"CASE WHEN json_type({traits}) = 'OBJECT' AND ({tp}) IS NOT NULL "
-                       f"THEN json_object('traits', {tp}) END")
+        stmts.append(traits_patch_table_sql(
+            cfg, "chunk_reject_traits", "SELECT source_line, json_extract(doc, '$.traits') AS obj "
+            "FROM chunk_reject_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'"))
+        patches.append("(SELECT json_object('traits', t.patch) FROM chunk_reject_traits AS t "
+                       "WHERE t.source_line = d.source_line)")
     if cfg.context:
-        ctx = "json_extract(raw_line, '$.context')"
+        ctx = "json_extract(d.doc, '$.context')"
+        values = f"(CASE WHEN json_type({ctx}) = 'OBJECT' THEN {context_values_sql(cfg, ctx)} END)"
         patches += [f"CASE WHEN ({p}) IS NOT NULL THEN json_object('context', {p}) END"
-                    for p in context_patches_sql(cfg, ctx)]
-    redacted = _apply_patches("raw_line::JSON", patches) if patches else "raw_line::JSON"
-    is_object = "CASE WHEN json_valid(raw_line) THEN json_type(raw_line) = 'OBJECT' ELSE false END"
-    return f"""
-        UPDATE chunk_classified SET
-            raw_line = CASE WHEN {is_object} THEN ({redacted})::VARCHAR END,
-            raw_base64 = NULL,
-            message = CASE WHEN {is_object} THEN message ELSE message || {_lit(WITHHELD_NOTE)} END
-        WHERE reason IS NOT NULL"""
+                    for p in context_patches_sql(cfg, values)]
+    redacted = _apply_patches("d.doc", patches) if patches else "d.doc"
+    stmts.append(f"""
+        CREATE OR REPLACE TEMP TABLE chunk_redacted AS
+        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM chunk_reject_docs AS d""")
+    stmts.append("""
+        UPDATE chunk_classified AS c SET raw_line = r.line, raw_base64 = NULL
+        FROM chunk_redacted AS r WHERE c.source_line = r.source_line""")
+    stmts.append(f"""
+        UPDATE chunk_classified SET raw_line = NULL, raw_base64 = NULL, message = message || {_lit(WITHHELD_NOTE)}
+        WHERE reason IS NOT NULL AND source_line NOT IN (SELECT source_line FROM chunk_redacted)""")
+    stmts.append("DROP TABLE IF EXISTS chunk_reject_traits; DROP TABLE chunk_redacted; DROP TABLE chunk_reject_docs")
+    return stmts
 
 
 def apply(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> int:
@@ -279,5 +327,6 @@ def apply(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> int:
     for stmt in pii_events_sql(rules.config):
         con.execute(stmt)
     if rules.config.redact_rejects:
-        con.execute(redact_rejects_sql(rules.config))
+        for stmt in redact_rejects_sql(rules.config):
+            con.execute(stmt)
     return suppressed
