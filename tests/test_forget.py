@@ -65,6 +65,7 @@ def loaded(inputs, tmp_path_factory) -> tuple[Path, dict]:
 
 
 def _copy(src: Path, dst: Path) -> tuple[Path, Path]:
+    dst.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
     return dst / "wh.duckdb", dst / "lake"
 
@@ -212,15 +213,22 @@ FAULTS = ["forget_after_rewrite:1", "forget_after_rewrite:2", "forget_before_com
           "forget_during_swap:1", "forget_during_swap:3", "forget_during_swap:last"]
 
 
+def _n_swaps(old_files: dict, new_files: dict) -> int:
+    return sum(1 for f in new_files if old_files.get(f) != new_files[f]) + len(set(old_files) - set(new_files))
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 def test_kill_during_forget_leaves_old_or_new_state_and_rerun_completes(fault, loaded, forgotten, tmp_path):
+    _kill_then_rerun(fault, loaded, forgotten, tmp_path)
+
+
+def _kill_then_rerun(fault, loaded, forgotten, tmp_path, recovery_fault: str | None = None):
     src, before = loaded
     new_snap, new_files = forgotten
     wh, lake = _copy(src, tmp_path / "w")
     old_files = _lake_file_states(lake)
-    n_swaps = sum(1 for f in new_files if old_files.get(f) != new_files[f]) + len(set(old_files) - set(new_files))
     if fault.endswith(":last"):
-        fault = fault.replace("last", str(n_swaps))
+        fault = fault.replace("last", str(_n_swaps(old_files, new_files)))
     run = run_forget(wh, lake, *forget_args(FORGET), fault=fault)
     assert run.killed, f"{fault} did not fire: {run.returncode} {run.stderr[-1500:]}"
 
@@ -236,6 +244,9 @@ def test_kill_during_forget_leaves_old_or_new_state_and_rerun_completes(fault, l
     if not committed:
         assert files == old_files
 
+    if recovery_fault:   # the run that would recover is killed too
+        again = run_forget(wh, lake, *forget_args(FORGET), fault=recovery_fault)
+        assert again.killed, f"{recovery_fault} did not fire"
     # a re-run finishes the job: the state of one uninterrupted forget
     rerun = run_forget(wh, lake, *forget_args(FORGET))
     assert rerun.returncode == 0, rerun.stderr
@@ -251,7 +262,26 @@ def test_kill_during_forget_leaves_old_or_new_state_and_rerun_completes(fault, l
         con.close()
     n_events = len(before["events"]) - len(new_snap["events"])
     # one request removed everything; a re-run after the commit is a second request that finds nothing
-    assert logs == ([(n_events, True), (0, True)] if committed else [(n_events, True)])
+    if recovery_fault is None:
+        assert logs == ([(n_events, True), (0, True)] if committed else [(n_events, True)])
+    else:
+        assert logs[0] == (n_events, True) and all(r == (0, True) for r in logs[1:]), logs
+
+
+@pytest.mark.slow
+def test_kill_at_every_forget_point(loaded, forgotten, tmp_path):
+    src, _ = loaded
+    _, new_files = forgotten
+    old_files = _lake_file_states(_copy(src, tmp_path / "probe")[1])
+    n_rewrites = sum(1 for f in new_files if f in old_files and old_files[f] != new_files[f])
+    points = ([f"forget_after_rewrite:{k}" for k in range(1, n_rewrites + 1)]
+              + ["forget_before_commit:1", "forget_after_commit:1"]
+              + [f"forget_during_swap:{k}" for k in range(1, _n_swaps(old_files, new_files) + 1)])
+    for i, point in enumerate(points):
+        _kill_then_rerun(point, loaded, forgotten, tmp_path / f"p{i}")
+    # killed again while the next run recovers (finishes the swap)
+    _kill_then_rerun("forget_after_commit:1", loaded, forgotten, tmp_path / "r1", recovery_fault="forget_during_swap:1")
+    _kill_then_rerun("forget_during_swap:2", loaded, forgotten, tmp_path / "r2", recovery_fault="forget_during_swap:1")
 
 
 def test_a_load_finishes_an_interrupted_forget(loaded, forgotten, inputs, tmp_path):
