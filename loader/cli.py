@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                            TransferSpeedColumn)
 from rich.table import Table
@@ -33,7 +35,7 @@ WarehouseOpt = typer.Option(None, "--warehouse", "-w", envvar=WAREHOUSE_ENV,
                             help="DuckDB warehouse file [default: data/warehouse.duckdb]")
 LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
                        help="Parquet lake folder [default: data/lake]")
-WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
+WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait", min=0,
                        help="Seconds to wait for another grouplake writer before giving up.")
 
 
@@ -58,6 +60,17 @@ def _global(version: bool = typer.Option(False, "--version", callback=_version, 
 def _error_line(message: str) -> None:
     """One line on stderr, never wrapped or interpreted as markup."""
     err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
+
+
+class OtherTypes(str, Enum):
+    skip = "skip"
+    reject = "reject"
+
+
+OtherTypesOpt = typer.Option(OtherTypes.skip, "--other-types", case_sensitive=False,
+                             help="Calls of other types (identify, track, page, screen, alias): skip "
+                                  "(count them per type, store nothing) or reject (store each as a "
+                                  "wrong_type reject).")
 
 
 def _fail(exc: BaseException) -> None:
@@ -121,14 +134,15 @@ class _RichProgress:
             self.bar.remove_task(self.task)
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
-        line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
-                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}"
+        path = escape(result.path)
+        line = (f"[{style}]{result.status:>7}[/] {path}: read {result.read:,}, loaded {result.loaded:,}, "
+                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}, skipped {result.skipped:,}"
                 + (f", suppressed {result.suppressed:,}" if result.suppressed else ""))
         if result.status == "skipped":
-            line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
+            line = f"[{style}]{result.status:>7}[/] {path}: already loaded (same content)"
         if result.error:
-            line += f" — {result.error}"
-        err.print(line, highlight=False)
+            line += f" — {escape(result.error)}"
+        err.print(line, highlight=False, soft_wrap=True)  # one line per file, also in a cron log
 
     def waiting_for_lock(self, holder: str) -> None:
         err.print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...")
@@ -139,7 +153,8 @@ def _print_load_report(report) -> None:
     table.add_column("file", footer="total", overflow="fold")
     table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
                                       f"{report.failed_files} failed")
-    cols = [("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"), ("duplicates", "duplicates")]
+    cols = [("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"), ("duplicates", "duplicates"),
+            ("skipped", "skipped")]
     if report.suppressed:
         cols.append(("suppressed", "suppressed"))
     for col, attr in cols:
@@ -151,19 +166,25 @@ def _print_load_report(report) -> None:
         table.add_row(name, f.status, *(f"{getattr(f, attr):,}" for _, attr in cols))
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
+    # the suppressed term only when identities are suppressed (loader/ingest_rules.py)
+    terms = "loaded + rejected + duplicates + skipped" + (" + suppressed" if report.suppressed else "")
+    values = (f"{report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.skipped:,}"
+              + (f" + {report.suppressed:,}" if report.suppressed else ""))
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
-              f"read = loaded + rejected + duplicates + suppressed: "
-              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.suppressed:,}")
-    reasons: dict[str, int] = {}
-    for f in report.files:
-        for k, v in f.rejects_by_reason.items():
-            reasons[k] = reasons.get(k, 0) + v
+              f"read = {terms}: {report.read:,} = {values}")
+    skipped = report.skipped_by_type
+    if skipped:
+        out.print("skipped (other call types, not stored): "
+                  + ", ".join(f"{k or '(blank)'} {v:,}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1]))
+                  + "  (use --other-types reject to keep them as rejects)")
+    reasons = report.rejects_by_reason
     if reasons:
         out.print("rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
                   + "  (see `grouplake rejects`)")
     for f in report.files:
         if f.status == "failed":
-            err.print(f"[bold red]failed:[/] {f.path}: {f.error}")
+            err.print(Text.assemble(("failed: ", "bold red"), f"{f.path}: {f.error}"), soft_wrap=True,
+                      highlight=False)
 
 
 def _warehouse_must_exist(warehouse: Path) -> None:
@@ -178,7 +199,8 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
          wait: float = WaitOpt,
          chunk_mb: int = typer.Option(64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
-                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
+                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
+         other_types: OtherTypes = OtherTypesOpt):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
     from grouplake.load import load_paths
 
@@ -186,7 +208,8 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
         resolved = Paths.resolve(warehouse, lake)
         with _RichProgress() as progress:
             report = load_paths(paths, warehouse=resolved.warehouse, lake=resolved.lake, wait_seconds=wait,
-                                chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
+                                chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress,
+                                other_types=OtherTypes(other_types).value)
     _print_load_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -204,12 +227,14 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = Lake
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
-    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "finished"):
-        table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "duplicates") else "left")
+    numeric = ("batch", "read", "loaded", "rejected", "duplicates", "skipped")
+    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "skipped", "finished"):
+        table.add_column(col, justify="right" if col in numeric else "left")
     for r in rows:
         table.add_row(str(r["batch_id"]), r["file_path"], r["status"] + (f" ({r['error']})" if r["error"] else ""),
                       f"{r['read_count']:,}", f"{r['loaded_count']:,}", f"{r['rejected_count']:,}",
-                      f"{r['duplicate_count']:,}", f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
+                      f"{r['duplicate_count']:,}", f"{r['skipped_count'] or 0:,}",
+                      f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
     out.print(table)
     counts_table = Table(title="row counts", title_justify="left")
     counts_table.add_column("table")
@@ -278,7 +303,8 @@ def _dbt_log(warehouse: Path) -> Path:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt,
+        other_types: OtherTypes = OtherTypesOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
     from grouplake.summary import print_summary
@@ -299,7 +325,8 @@ def run(ctx: typer.Context,
         resolved = Paths.resolve(warehouse, lake)
         with _RichProgress() as progress:
             result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake, dbt_args=dbt_args,
-                                  wait_seconds=wait, progress=progress, on_loaded=loaded)
+                                  wait_seconds=wait, progress=progress, on_loaded=loaded,
+                                  other_types=OtherTypes(other_types).value)
         if not result.load.ok:
             raise typer.Exit(1)
         if result.dbt_exit_code != 0:

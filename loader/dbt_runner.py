@@ -69,11 +69,6 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
         raise GrouplakeError(f"dbt project not found at {project_dir}: reinstall grouplake")
     if not warehouse.exists():
         raise WarehouseNotFound(f"no warehouse at {warehouse}: run `grouplake load` first")
-    work = dbt_work_dir(warehouse)
-    try:
-        work.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise OutputNotWritable(f"cannot create dbt's folder {work}: {describe_os_error(exc)}") from None
     with warehouse_lock(warehouse, wait_seconds=wait_seconds, on_wait=on_wait):
         # make sure the raw schema exists, so a build on a warehouse without loads works (empty marts)
         con = connect(warehouse, busy_wait_seconds=wait_seconds)
@@ -82,6 +77,11 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
         finally:
             con.close()
         dbt_args = _with_full_refresh_after_forget(list(dbt_args or []), forgotten)
+        work = dbt_work_dir(warehouse)
+        try:
+            work.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputNotWritable(f"cannot create dbt's folder {work}: {describe_os_error(exc)}") from None
         try:
             proc = subprocess.run(dbt_command(command, dbt_args, project_dir), env=dbt_env(warehouse),
                                   cwd=str(work))

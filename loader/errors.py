@@ -68,6 +68,8 @@ def exit_code_of(exc: BaseException) -> int:
 
 def describe_os_error(exc: BaseException) -> str:
     """The cause of an OSError in words ("Permission denied", "No such file or directory"), no path."""
+    if isinstance(exc, FileExistsError):  # mkdir over a file: the folder is a file
+        return "Not a directory (a file has that name)"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__

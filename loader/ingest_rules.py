@@ -247,7 +247,7 @@ def suppress_sql(kinds: list[str]) -> str:
               "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0")
     return f"""
         DELETE FROM chunk_classified WHERE source_line IN (
-            SELECT source_line FROM chunk_classified WHERE reason IS NULL AND ({event_match})
+            SELECT source_line FROM chunk_classified WHERE reason IS NULL AND skipped_type IS NULL AND ({event_match})
             UNION ALL
             SELECT source_line FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL
               AND ({reject_fields} OR {tokens})
@@ -264,7 +264,8 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
     stmts = []
     if cfg.traits:
         stmts.append(traits_patch_table_sql(
-            cfg, "chunk_pii", "SELECT source_line, traits AS obj FROM chunk_classified WHERE reason IS NULL"))
+            cfg, "chunk_pii", "SELECT source_line, traits AS obj FROM chunk_classified "
+            "WHERE reason IS NULL AND skipped_type IS NULL"))
         stmts.append("""
             UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
             FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
@@ -273,7 +274,7 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
         stmts.append(f"""
             CREATE OR REPLACE TEMP TABLE chunk_pii_context AS
             SELECT source_line, {context_values_sql(cfg, 'context')} AS vs FROM chunk_classified
-            WHERE reason IS NULL AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, 'context::VARCHAR')}""")
+            WHERE reason IS NULL AND skipped_type IS NULL AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, 'context::VARCHAR')}""")
         patches = context_patches_sql(cfg, "x.vs")
         stmts.append(f"""
             UPDATE chunk_classified AS c SET context = {_apply_patches('c.context', patches)}

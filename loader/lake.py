@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from grouplake.errors import OutputNotWritable, describe_os_error
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
@@ -37,12 +38,32 @@ def staging_dir(lake: Path, batch_id: int) -> Path:
     return Path(lake) / STAGING / f"batch_{batch_id}"
 
 
+def not_writable(lake: Path, exc: BaseException) -> OutputNotWritable:
+    """The error that stops a load when the lake folder cannot be written."""
+    cause = describe_os_error(exc) if isinstance(exc, OSError) else str(exc).strip().splitlines()[0]
+    return OutputNotWritable(f"cannot write the lake folder {lake}: {cause}")
+
+
+def check_writable(lake: Path) -> None:
+    """Create the lake and its staging folder and write a probe file there, before any load."""
+    probe = Path(lake) / STAGING / f".probe-{os.getpid()}"
+    try:
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
+
+
 def start_batch(lake: Path, batch_id: int) -> Path:
     """An empty staging folder for the batch (left-overs of an earlier attempt are removed)."""
     stage = staging_dir(lake, batch_id)
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    try:
+        if stage.exists():
+            shutil.rmtree(stage)
+        stage.mkdir(parents=True)
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
     return stage
 
 
@@ -50,14 +71,14 @@ def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: Path, batch_id: int
                        relation: str) -> None:
     """Append one chunk's new events (``relation``) to the batch's staged, partitioned files."""
     stage = staging_dir(lake, batch_id)
-    con.execute(f"""
+    _copy_to_lake(con, lake, f"""
         COPY (
             SELECT *, CAST(timezone('UTC', coalesce(received_at, loaded_at)) AS DATE) AS {PARTITION_COLUMN}
             FROM {relation}
         ) TO '{_sql_path(stage / EVENTS_DATASET)}' (
             FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION_COLUMN}), OVERWRITE_OR_IGNORE true,
             FILENAME_PATTERN 'part-{int(batch_id):08d}-{int(chunk_no):06d}-{{i}}', ROW_GROUP_SIZE 122880
-        )""").fetchall()
+        )""")
     crash_point("after_parquet_write")
 
 
@@ -65,8 +86,19 @@ def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: Path, batch_id: in
                         relation: str) -> None:
     """Stage one chunk's reject rows; they go to raw.group_event_rejects at commit, never to the lake."""
     path = staging_dir(lake, batch_id) / REJECTS / f"chunk-{int(chunk_no):06d}.parquet"
-    path.parent.mkdir(exist_ok=True)
-    con.execute(f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)").fetchall()
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
+    _copy_to_lake(con, lake, f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: Path, copy_sql: str) -> None:
+    """Run a COPY ... TO into the lake; a failed write is the lake's error, not the input's."""
+    try:
+        con.execute(copy_sql).fetchall()
+    except duckdb.IOException as exc:
+        raise not_writable(lake, exc) from None
 
 
 def staged_events_glob(lake: Path, batch_id: int) -> str | None:

@@ -6,6 +6,7 @@ orders batches (``batch_id`` increases), and what finishes an interrupted lake p
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +28,9 @@ class LedgerRow:
     status: str
     error: str | None
     lake_files: list[str]
-    suppressed_count: int = 0
+    skipped_count: int = 0                       # lines of other call types, counted, not stored
+    skipped_by_type: dict[str, int] | None = None
+    suppressed_count: int = 0                    # lines of suppressed identities (loader/ingest_rules.py)
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -51,11 +54,12 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
     con.execute(
         """INSERT INTO raw.load_ledger (batch_id, file_path, file_size, content_hash, started_at,
                finished_at, read_count, loaded_count, rejected_count, duplicate_count, status, error,
-               lake_files, lake_published, suppressed_count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?)""",
+               lake_files, lake_published, skipped_count, skipped_by_type, suppressed_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?)""",
         [row.batch_id, row.file_path, row.file_size, row.content_hash, row.started_at,
          row.finished_at, row.read_count, row.loaded_count, row.rejected_count,
-         row.duplicate_count, row.status, row.error, row.lake_files, row.suppressed_count])
+         row.duplicate_count, row.status, row.error, row.lake_files, row.skipped_count,
+         json.dumps(row.skipped_by_type or {}, sort_keys=True), row.suppressed_count])
 
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:

@@ -12,12 +12,15 @@ ledger row, plus the Parquet files that are published when (and only when) it co
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, Literal, Protocol
 
 import duckdb
 
@@ -36,6 +39,11 @@ from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lo
 # 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
 LOAD_MEMORY_LIMIT = "512MB"
 
+# What happens to calls of other types (identify, track, page, screen, alias): "skip" counts them
+# per call type without storing them; "reject" stores each as a `wrong_type` reject.
+OtherTypes = Literal["skip", "reject"]
+OTHER_TYPES_CHOICES: tuple[str, ...] = ("skip", "reject")
+
 
 @dataclass
 class FileResult:
@@ -45,12 +53,14 @@ class FileResult:
     loaded: int = 0
     rejected: int = 0
     duplicates: int = 0
+    skipped: int = 0            # lines of other call types: counted, not stored
     suppressed: int = 0         # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
     batch_id: int | None = None
     error: str | None = None
     size: int = 0
     seconds: float = 0.0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped_by_type: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,11 +75,22 @@ class LoadReport:
     loaded = property(lambda self: self._sum("loaded"))
     rejected = property(lambda self: self._sum("rejected"))
     duplicates = property(lambda self: self._sum("duplicates"))
+    skipped = property(lambda self: self._sum("skipped"))
     suppressed = property(lambda self: self._sum("suppressed"))
     bytes = property(lambda self: self._sum("size"))
     skipped_files = property(lambda self: sum(f.status == "skipped" for f in self.files))
     failed_files = property(lambda self: sum(f.status == "failed" for f in self.files))
     loaded_files = property(lambda self: sum(f.status == "loaded" for f in self.files))
+
+    def _merged(self, attr: str) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for f in self.files:
+            for k, v in getattr(f, attr).items():
+                total[k] = total.get(k, 0) + v
+        return total
+
+    rejects_by_reason = property(lambda self: self._merged("rejects_by_reason"))
+    skipped_by_type = property(lambda self: self._merged("skipped_by_type"))
 
     @property
     def ok(self) -> bool:
@@ -88,14 +109,21 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
                lake: str | Path | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
                wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-               progress: Progress | None = None) -> LoadReport:
-    """Load files, directories and globs. Raises InputNotFound / WarehouseBusy before loading anything."""
+               progress: Progress | None = None, other_types: OtherTypes = "skip") -> LoadReport:
+    """Load files, directories and globs. Raises InputNotFound / WarehouseBusy before loading anything.
+
+    ``other_types``: "skip" (default) counts calls of other types per type without storing them;
+    "reject" stores each as a `wrong_type` reject (every line of the input is then kept).
+    """
+    if other_types not in OTHER_TYPES_CHOICES:
+        raise ValueError(f"other_types must be one of {', '.join(OTHER_TYPES_CHOICES)}, not {other_types!r}")
     started = time.monotonic()
     paths = Paths.resolve(warehouse, lake)
     files = discover_files([str(p) for p in inputs])
     report = LoadReport()
     on_wait = progress.waiting_for_lock if progress else None
-    with warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
+    with _noting_ctrl_c(), warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
+        lake_files.check_writable(paths.lake)
         # readers (status, rejects, an analyst's shell) may hold the file for a moment
         con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
@@ -104,10 +132,15 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
             recover(con, paths.lake)
             for path in files:
                 result = load_file(con, path, paths.lake, chunk_bytes=chunk_bytes,
-                                   max_line_bytes=max_line_bytes, progress=progress)
+                                   max_line_bytes=max_line_bytes, progress=progress,
+                                   other_types=other_types)
                 report.files.append(result)
                 if progress:
                     progress.end_file(result)
+        except RuntimeError as exc:
+            if _is_interrupt(exc):  # DuckDB turns Ctrl-C during a query into this
+                raise KeyboardInterrupt from None
+            raise
         finally:
             con.close()
     report.seconds = time.monotonic() - started
@@ -132,7 +165,7 @@ def _now() -> datetime:
 
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
               chunk_bytes: int = DEFAULT_CHUNK_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-              progress: Progress | None = None) -> FileResult:
+              progress: Progress | None = None, other_types: OtherTypes = "skip") -> FileResult:
     t0 = time.monotonic()
     result = FileResult(path=str(path), status="failed")
     started_at = _now()
@@ -152,12 +185,12 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouplake-hash") as hasher:
         hashing = hasher.submit(file_sha256, path) if early_hash is None else None
         return _load_new_file(con, path, lake, result, started_at, t0, early_hash, hashing,
-                              chunk_bytes, max_line_bytes, progress)
+                              chunk_bytes, max_line_bytes, progress, other_types)
 
 
 def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: datetime, t0: float,
                    content_hash: str | None, hashing, chunk_bytes: int, max_line_bytes: int,
-                   progress: Progress | None) -> FileResult:
+                   progress: Progress | None, other_types: OtherTypes = "skip") -> FileResult:
     batch_id = ledger.next_batch_id(con)
     result.batch_id = batch_id
     if progress:
@@ -166,7 +199,8 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
     try:
         # 1. stream the file chunk by chunk into staged Parquet (memory bounded by the chunk) ...
         lake_files.start_batch(lake, batch_id)
-        _stage_lines(con, path, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress)
+        _stage_lines(con, path, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress,
+                     other_types)
         files = lake_files.staged_event_files(lake, batch_id)
         # 2. ... then land the staged rows in one transaction: all of the file, or nothing.
         if hashing is not None:
@@ -179,13 +213,16 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
         ledger.record(con, ledger.LedgerRow(
             batch_id, str(path), result.size, content_hash, started_at, _now(), result.read,
             result.loaded, result.rejected, result.duplicates, "loaded", None, files,
-            suppressed_count=result.suppressed))
+            result.skipped, result.skipped_by_type, suppressed_count=result.suppressed))
         crash_point("before_commit")
         con.commit()
         in_transaction = False
     except (OSError, duckdb.Error) as exc:
+        if _is_interrupt(exc):  # Ctrl-C inside DuckDB surfaces as a DuckDB error
+            _abandon_batch(con, lake, batch_id)
+            raise KeyboardInterrupt from None
         if storage.is_storage_fault(exc, path):   # a full or read-only disk stops the load (loader/storage.py)
-            storage.abandon_batch(con, lambda: lake_files.discard(lake, batch_id), in_transaction)
+            _abandon_batch(con, lake, batch_id)
             raise storage.StorageError(storage.message(
                 exc, f"nothing of {path} was committed, batches before it are kept; {storage.RERUN}")) from None
         if in_transaction:
@@ -195,11 +232,18 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
             content_hash = hashing.result()
         result.status = "failed"
         result.error = _describe(exc, path)
-        result.read = result.loaded = result.rejected = result.duplicates = result.suppressed = 0
+        result.read = result.loaded = result.rejected = result.duplicates = result.skipped = 0
+        result.suppressed = 0
         result.rejects_by_reason = {}
+        result.skipped_by_type = {}
         _record_failure(con, result, content_hash, started_at)
         result.seconds = time.monotonic() - t0
         return result
+    except BaseException as exc:  # Ctrl-C, or an error that stops the whole load (an unwritable lake)
+        _abandon_batch(con, lake, batch_id)
+        if _is_interrupt(exc):
+            raise KeyboardInterrupt from None
+        raise
     crash_point("after_commit")
     lake_files.publish(lake, batch_id, files)
     ledger.mark_published(con, batch_id)
@@ -208,7 +252,8 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
 
 
 def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime, result: FileResult,
-                 chunk_bytes: int, max_line_bytes: int, progress: Progress | None) -> None:
+                 chunk_bytes: int, max_line_bytes: int, progress: Progress | None,
+                 other_types: OtherTypes = "skip") -> None:
     """Validate each chunk and write its new events and its rejects to the batch's staging folder.
 
     Nothing here touches the warehouse tables: a crash leaves only staging files, which the
@@ -216,13 +261,14 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     staged for this file (a scan of their message_id column, so memory does not grow).
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
+    classify_params = {**params, "reject_other_types": other_types == "reject"}
     rules = ingest_rules.rules_for(con)
     advance = progress.advance if progress else None
     for chunk_no, (chunk, n_lines, table) in enumerate(
             _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)):
         if n_lines:
             con.register("chunk_input", table)
-            con.execute(CLASSIFY_SQL, params)
+            con.execute(CLASSIFY_SQL, classify_params)
             con.unregister("chunk_input")
             # privacy hook: drop suppressed identities' lines, apply the PII field rules
             n_suppressed = ingest_rules.apply(con, rules)
@@ -231,9 +277,17 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                     if staged else "SELECT NULL::VARCHAR AS message_id WHERE false")
             con.execute(DUPLICATES_SQL.replace("{staged_message_ids}", seen))
             lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
-            rejects_by_reason = dict(con.execute(
-                "SELECT coalesce(reason, ''), count(*) FROM chunk_classified GROUP BY ALL").fetchall())
-            n_accepted = rejects_by_reason.pop("", 0)
+            rejects_by_reason: dict[str, int] = {}
+            n_accepted = 0
+            for reason, skipped_type, n in con.execute(
+                    "SELECT reason, skipped_type, count(*) FROM chunk_classified GROUP BY ALL").fetchall():
+                if reason is not None:
+                    rejects_by_reason[reason] = n
+                elif skipped_type is not None:
+                    result.skipped_by_type[skipped_type] = result.skipped_by_type.get(skipped_type, 0) + n
+                    result.skipped += n
+                else:
+                    n_accepted += n
             n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
             for reason, n in rejects_by_reason.items():
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
@@ -335,10 +389,57 @@ def _record_failure(con, result: FileResult, content_hash: str | None, started_a
         "failed", result.error, []))
 
 
+_ctrl_c = threading.Event()  # set when SIGINT arrives during load_paths
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c() -> Iterator[None]:
+    """Note a Ctrl-C during the load: DuckDB may turn it into an error of its own ("Query
+    interrupted", or a failed Arrow stream), which must stop the load, not fail the file."""
+    _ctrl_c.clear()
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # not ours to change (a worker thread, an application's own handler)
+        return
+
+    def on_sigint(signum, frame):
+        _ctrl_c.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C: a KeyboardInterrupt, or any error raised after SIGINT arrived (DuckDB's own)."""
+    return isinstance(exc, KeyboardInterrupt) or _ctrl_c.is_set() or (
+        type(exc) is RuntimeError and str(exc).strip() == "Query interrupted")
+
+
+def _abandon_batch(con, lake: Path, batch_id: int) -> None:
+    """Roll back a batch that did not finish and remove its staging, unless it just committed."""
+    try:
+        con.rollback()
+    except Exception:
+        pass  # no transaction open
+    try:
+        committed = batch_id in ledger.committed_batch_ids(con)
+    except Exception:
+        return  # cannot tell: keep the staging, the next run's recover() sorts it out
+    if not committed:
+        try:
+            lake_files.discard(lake, batch_id)
+        except OSError:
+            pass  # an unwritable lake: the next run's recover() removes it
+
+
 def _describe(exc: BaseException, path: Path) -> str:
     if isinstance(exc, OSError):
         return f"cannot read {path}: {exc.strerror or exc}"
     return f"{type(exc).__name__}: {exc}"
 
 
-__all__ = ["load_paths", "load_file", "recover", "LoadReport", "FileResult", "REJECT_REASONS"]
+__all__ = ["load_paths", "load_file", "recover", "LoadReport", "FileResult", "REJECT_REASONS", "OtherTypes"]

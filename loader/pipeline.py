@@ -30,7 +30,8 @@ class RunResult:
 def run(inputs: Sequence[str | Path], *, warehouse: str | Path | None = None,
         lake: str | Path | None = None, dbt_args: Sequence[str] = (),
         wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS, progress: Progress | None = None,
-        on_loaded: Optional[Callable[[LoadReport], None]] = None) -> RunResult:
+        on_loaded: Optional[Callable[[LoadReport], None]] = None,
+        other_types: str = "skip") -> RunResult:
     """Load ``inputs`` (like ``load_paths``), then ``dbt build`` with ``dbt_args`` if no file failed.
 
     ``on_loaded(report)`` is called between the two steps (the CLI prints the load table there).
@@ -38,7 +39,7 @@ def run(inputs: Sequence[str | Path], *, warehouse: str | Path | None = None,
     """
     paths = Paths.resolve(warehouse, lake)
     report = load_paths(list(inputs), warehouse=paths.warehouse, lake=paths.lake,
-                        wait_seconds=wait_seconds, progress=progress)
+                        wait_seconds=wait_seconds, progress=progress, other_types=other_types)
     if on_loaded:
         on_loaded(report)
     result = RunResult(load=report)

@@ -43,8 +43,8 @@ ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_reject_c
 GROUP_EVENTS_COLUMNS = """
     message_id          VARCHAR NOT NULL,   -- messageId, or a hash of the line when missing
     message_id_derived  BOOLEAN NOT NULL,   -- true when message_id was derived from the line bytes
-    event_type          VARCHAR NOT NULL,   -- the original `type` value (any case of "group")
-    group_id            VARCHAR NOT NULL,   -- groupId, numbers converted to their decimal string
+    event_type          VARCHAR NOT NULL,   -- the original `type` value (any case of "group", or "track")
+    group_id            VARCHAR NOT NULL,   -- groupId (track: context.groupId / properties.groupId / properties.objectId), numbers as decimal strings
     user_id             VARCHAR,
     anonymous_id        VARCHAR,
     event_at            TIMESTAMPTZ NOT NULL,  -- SPEC §1 event time
@@ -63,8 +63,19 @@ GROUP_EVENTS_COLUMNS = """
     traits              JSON NOT NULL USING COMPRESSION zstd,  -- the traits object as sent ({} when missing or null)
     context             JSON USING COMPRESSION zstd,
     integrations        JSON USING COMPRESSION zstd,
-    extra               JSON USING COMPRESSION zstd            -- every other top-level field, so the call can be rebuilt
+    extra               JSON USING COMPRESSION zstd,           -- every other top-level field, so the call can be rebuilt
+    event_name          VARCHAR             -- NULL for group calls; the track `event` (Relationship Deleted / Object Deleted)
 """
+
+# Columns added after the first release (also in the CREATE statements above). A warehouse
+# created before has the tables without them: each is added with ADD COLUMN IF NOT EXISTS (a
+# no-op on a newer warehouse), so old and new warehouses end up with the same columns. Readers of the lake must read files written before a
+# column existed with read_parquet(..., union_by_name = true) (the missing column reads as NULL).
+ADDED_COLUMNS = [
+    ("group_events", "event_name", "VARCHAR"),
+    ("load_ledger", "skipped_count", "BIGINT DEFAULT 0"),
+    ("load_ledger", "skipped_by_type", "JSON"),
+]
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
@@ -101,6 +112,9 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     status              VARCHAR NOT NULL,   -- loaded | failed
     error               VARCHAR,
     lake_files          VARCHAR[],          -- Parquet files of this batch, relative to the lake root
-    lake_published      BOOLEAN NOT NULL DEFAULT false
+    lake_published      BOOLEAN NOT NULL DEFAULT false,
+    skipped_count       BIGINT DEFAULT 0,   -- lines of other call types (identify, page, ...), counted, not stored
+    skipped_by_type     JSON                -- those lines by call type (lower case): {{"track": 40000, "identify": 900}}
 );
-""" + "\n" + PRIVACY_DDL
+""" + "".join(f"\nALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type};"
+              for table, column, sql_type in ADDED_COLUMNS) + "\n" + PRIVACY_DDL

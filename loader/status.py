@@ -13,7 +13,7 @@ def ledger_rows(warehouse: Path, limit: int = 20) -> list[dict]:
     try:
         cur = con.execute(f"""
             SELECT batch_id, file_path, status, read_count, loaded_count, rejected_count,
-                   duplicate_count, finished_at, error
+                   duplicate_count, skipped_count, finished_at, error
             FROM raw.load_ledger ORDER BY batch_id DESC LIMIT {int(limit)}""")
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()][::-1]
@@ -37,7 +37,8 @@ def table_counts(warehouse: Path, lake: Path) -> dict[str, int]:
                 counts[mart] = con.execute(f'SELECT count(*) FROM main."{mart}"').fetchall()[0][0]
         if Path(lake, "group_events").exists() and any(Path(lake, "group_events").rglob("*.parquet")):
             counts["lake parquet rows"] = con.execute(
-                f"SELECT count(*) FROM read_parquet('{events_glob(lake)}', hive_partitioning = true)").fetchall()[0][0]
+                f"SELECT count(*) FROM read_parquet('{events_glob(lake)}', hive_partitioning = true, "
+                "union_by_name = true)").fetchall()[0][0]
         return counts
     finally:
         con.close()

@@ -74,19 +74,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
 
 
-def abandon_batch(con: duckdb.DuckDBPyConnection, stage_cleanup, in_transaction: bool) -> None:
-    """Undo what can be undone after a storage fault, ignoring further errors of the failed disk."""
-    if in_transaction:
-        try:
-            con.rollback()
-        except duckdb.Error:
-            pass   # a failed commit already ended the transaction
-    try:
-        stage_cleanup()
-    except OSError:
-        pass       # a read-only lake: the staging is removed by the next run's recover
-
-
 def stop_on_storage_fault(consequence: str):
     """Decorator: a storage fault raised anywhere in the call becomes one StorageError line."""
     def wrap(fn):

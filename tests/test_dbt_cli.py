@@ -39,7 +39,7 @@ def ran(tmp_path_factory):
              user_id="u1", anonymous_id="a1"),
         call("m2", "acme", "2024-03-02T09:00:00Z", {"plan": "enterprise"}, user_id="u2"),
         call("m3", "beta", "2024-03-01T10:00:00Z", {"name": "Beta", "industry": "Retail"}, anonymous_id="a7"),
-        '{"type": "identify", "userId": "u1"}',  # rejected by the loader, not a group call
+        '{"type": "identify", "userId": "u1"}',  # skipped by the loader, not a group call
     ])
     res = wh.cli("run", str(path), env=dbt_env(wh))
     return wh, res

@@ -37,7 +37,7 @@ def run_forget(wh: Path, lake: Path, *args: str, fault: str | None = None, env: 
 def _extra_lines(root: Path) -> Path:
     """Rejects that carry the ids in several ways, plus one that must survive."""
     lines = [
-        {"type": "track", "userId": "u5", "messageId": "r1"},                        # wrong_type, parsed userId
+        {"type": "group", "userId": "u5", "messageId": "r1"},                        # missing_group_id, parsed userId
         {"type": "group", "anonymousId": "anon-3", "messageId": "r2"},               # missing_group_id
         {"type": "group", "groupId": "g7", "traits": "x", "messageId": "r3"},        # invalid_traits, groupId
         '{"type": "group", "groupId": "gx", "note": "u17", ',                        # invalid JSON with "u17"

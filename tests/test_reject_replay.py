@@ -25,7 +25,8 @@ BROKEN = [
      lambda d: {**d, "timestamp": "2024-02-01T10:00:00Z"}),
     ("r-gid", {**{k: v for k, v in VALID.items() if k != "groupId"}, "messageId": "r-gid"},
      lambda d: {**d, "groupId": "g2"}),
-    ("r-type", {**VALID, "type": "grup", "messageId": "r-type"}, lambda d: {**d, "type": "group"}),
+    # a type that is not a string (a misspelt string type like "grup" is another call type: skipped)
+    ("r-type", {**VALID, "type": ["group"], "messageId": "r-type"}, lambda d: {**d, "type": "group"}),
     ("r-blank", {**VALID, "groupId": "  ", "messageId": "r-blank"}, lambda d: {**d, "groupId": "g3"}),
 ]
 

@@ -23,7 +23,7 @@ def demo(tmp_path_factory) -> Warehouse:
 
 
 def test_run_prints_load_counts_and_an_analyst_summary(demo):
-    assert "347 = 336 + 9 + 2" in demo.output
+    assert "347 = 336 + 8 + 2 + 1" in demo.output
     assert "11 groups" in demo.output
     assert "group_trait_history" in demo.output  # the example "as of" query
 

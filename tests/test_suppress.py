@@ -17,7 +17,8 @@ def _lines() -> list:
         group_call("g2", None, message_id="m3", anonymousId="a1"),                   # suppressed (anonymous)
         group_call("g3", "u2", message_id="m4"),                                     # suppressed (group)
         group_call("g1", "u10", message_id="m5"),                                    # u10 is not u1
-        {"type": "track", "userId": "u1", "messageId": "r1"},                        # reject of u1: suppressed
+        {"type": "group", "userId": "u1", "messageId": "r1"},                        # reject of u1: suppressed
+        {"type": "identify", "userId": "u1", "messageId": "i1"},                     # another call type: skipped
         {"type": "group", "groupId": "", "properties": {"ref": "u1"}},               # token "u1": suppressed
         {"type": "group", "messageId": "r3"},                                        # an ordinary reject
         group_call(7, 42, message_id="m6"),                                          # numeric ids, kept
@@ -36,12 +37,13 @@ def test_suppressed_lines_are_dropped_and_counted(wh):
     path = wh.write("in.ndjson", _lines())
     r = wh.cli("load", str(path))
     assert r.returncode == 0, r.stderr
-    assert "read = loaded + rejected + duplicates + suppressed: 9 = 3 + 1 + 0 + 5" in r.stdout.replace("\n", " ")
+    assert ("read = loaded + rejected + duplicates + skipped + suppressed: 10 = 3 + 1 + 0 + 1 + 5"
+            in " ".join(r.stdout.split()))
     assert _ids(wh, "raw.group_events", "message_id") == ["m2", "m5", "m6"]
     assert _ids(wh, "raw.group_event_rejects", "message_id") == ["r3"]
     assert sorted(r[0] for r in wh.lake_rows("message_id")) == ["m2", "m5", "m6"]
-    assert wh.query("SELECT read_count, loaded_count, rejected_count, duplicate_count, suppressed_count "
-                    "FROM raw.load_ledger") == [(9, 3, 1, 0, 5)]
+    assert wh.query("SELECT read_count, loaded_count, rejected_count, duplicate_count, skipped_count, "
+                    "suppressed_count FROM raw.load_ledger") == [(10, 3, 1, 0, 1, 5)]
     assert_consistent(wh.path, wh.lake)
 
     report = wh.load(wh.write("again.ndjson", [group_call("g1", "u1", message_id="m9")]))

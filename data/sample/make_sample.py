@@ -102,7 +102,7 @@ lines = [json.dumps(x) for x in late]
 lines += [
  '{"type":"group","groupId":"acme-1","traits":{"plan":"pro"',            # invalid_json (truncated)
  '["not", "an", "object"]',                                               # not_an_object
- json.dumps({"type": "identify", "userId": "user_001", "traits": {"email": "a@b.example"}}),  # wrong_type
+ json.dumps({"type": "identify", "userId": "user_001", "traits": {"email": "a@b.example"}}),  # another call type: skipped
  json.dumps({"type": "group", "traits": {"name": "No Group"}, "userId": "user_002"}),          # missing_group_id
  json.dumps({"type": "group", "groupId": "  ", "userId": "user_003"}),                          # invalid_group_id
  json.dumps({"type": "group", "groupId": "hooli", "traits": ["plan", "pro"]}),                  # invalid_traits
