@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from grouplake.errors import OutputNotWritable, describe_os_error
+from grouplake import storage
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
@@ -40,6 +41,9 @@ def staging_dir(lake: Path, batch_id: int) -> Path:
 
 def not_writable(lake: Path, exc: BaseException) -> OutputNotWritable:
     """The error that stops a load when the lake folder cannot be written."""
+    if storage.is_storage_fault(exc):   # full, over quota, read-only: say so, and which file
+        return storage.StorageError(storage.message(
+            exc, f"nothing of the batch under way was committed (earlier batches are kept); {storage.RERUN}"))
     cause = describe_os_error(exc) if isinstance(exc, OSError) else str(exc).strip().splitlines()[0]
     return OutputNotWritable(f"cannot write the lake folder {lake}: {cause}")
 

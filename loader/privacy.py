@@ -112,13 +112,17 @@ def _duplicates_table_exists(con) -> bool:
 
 
 def _duplicates_match(con) -> str | None:
-    """The duplicates table holds the lines counted as duplicates: match its id columns, or its raw line."""
+    """The duplicates table (the lines counted as duplicates): a row goes with the forgotten event it
+    duplicates (same message_id), or when its own raw line or id columns match like a reject's.
+    Evaluate before the events are deleted."""
     if not _duplicates_table_exists(con):
         return None
     cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE "
                                       "table_schema = 'raw' AND table_name = 'group_event_duplicates'").fetchall()}
     parts = [f"{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
              for kind, (col, _) in KINDS.items() if col in cols]
+    if "message_id" in cols:
+        parts.append(f"message_id IN (SELECT message_id FROM raw.group_events WHERE {_events_match()}) IS TRUE")
     if "raw_line" in cols:
         parts.append(REJECT_MATCH_SQL)
     return "(" + " OR ".join(parts) + ")" if parts else None
@@ -226,9 +230,10 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
                     UPDATE raw.load_ledger SET lake_files = list_filter(lake_files, lambda f: NOT list_contains($gone, f))
                     WHERE status = 'loaded' AND len(list_intersect(lake_files, $gone)) > 0""",
                             {"gone": report.lake_files_removed})
+            # the duplicates first: they are matched through the events they duplicate
+            n_dup = con.execute(f"DELETE FROM raw.group_event_duplicates WHERE {dup}").fetchall()[0][0] if dup else 0
             n_events = con.execute(f"DELETE FROM raw.group_events WHERE {_events_match()}").fetchall()[0][0]
             n_rejects = con.execute(f"DELETE FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}").fetchall()[0][0]
-            n_dup = con.execute(f"DELETE FROM raw.group_event_duplicates WHERE {dup}").fetchall()[0][0] if dup else 0
             report.events, report.rejects, report.duplicates = n_events, n_rejects, n_dup
             con.execute("""
                 INSERT INTO raw.deletion_log (deletion_id, requested_at, identities, events_removed,

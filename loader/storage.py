@@ -24,12 +24,13 @@ import duckdb
 
 from grouplake.errors import OutputNotWritable
 
+# Faults of the storage itself. Permission problems are the path's (errors.py: WarehouseUnusable,
+# OutputNotWritable with the cause), not the disk's.
 FAULTS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-          errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
-          errno.EPERM: "operation not permitted"}
+          errno.EROFS: "read-only file system"}
 # DuckDB's text for each (the C library's strerror)
 _DUCKDB_TEXT = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
-                "Read-only file system": errno.EROFS, "Permission denied": errno.EACCES}
+                "Read-only file system": errno.EROFS}
 _DUCKDB_PATH = re.compile(r'(?:file|directory)\s+\\?"(.+?)\\?"')
 
 
@@ -53,14 +54,9 @@ def fault_of(exc: BaseException) -> tuple[int, str | None] | None:
 
 
 def is_storage_fault(exc: BaseException, input_path: Path | None = None) -> bool:
-    """A storage fault of the output, not a problem reading ``input_path`` (which fails only that file)."""
+    """A storage fault of an output, not of reading ``input_path`` (which fails only that file)."""
     fault = fault_of(exc)
-    if fault is None:
-        return False
-    code, path = fault
-    if code in (errno.EACCES, errno.EPERM) and input_path is not None and path == str(input_path):
-        return False
-    return True
+    return fault is not None and (input_path is None or fault[1] != str(input_path))
 
 
 def message(exc: BaseException, consequence: str) -> str:
