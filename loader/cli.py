@@ -7,6 +7,7 @@ traceback instead.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from enum import Enum
@@ -62,6 +63,16 @@ def _error_line(message: str) -> None:
     err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
 
 
+JsonOpt = typer.Option(False, "--json",
+                       help="Print one JSON report on stdout and nothing else there (progress and "
+                            "messages go to stderr); see docs/scheduling.md.")
+
+
+def _print_json(doc: dict) -> None:
+    sys.stdout.write(json.dumps(doc, default=str) + "\n")   # one line: log shippers, Airflow's XCom
+    sys.stdout.flush()
+
+
 class OtherTypes(str, Enum):
     skip = "skip"
     reject = "reject"
@@ -83,8 +94,18 @@ _LOAD_INTERRUPTED = ("interrupted: the unfinished batch was not committed and it
 
 
 @contextlib.contextmanager
-def _reported_errors(interrupted: str = "interrupted") -> Iterator[None]:
-    """Turn whatever ends a command into one line and its exit code (errors.py)."""
+def _reported_errors(interrupted: str = "interrupted", json_report: dict | None = None) -> Iterator[None]:
+    """Turn whatever ends a command into one line and its exit code (errors.py).
+
+    ``json_report`` (--json): also print the report of a command that could not finish on stdout,
+    with the exit code and the error, merged into these keys."""
+    def end(message: str, code: int):
+        _error_line(message)
+        if json_report is not None:
+            from grouplake.report import load_report_dict
+            _print_json({**load_report_dict(None, exit_code=code, error=message), **json_report})
+        raise typer.Exit(code) from None
+
     try:
         yield
     except typer.Exit:
@@ -92,18 +113,16 @@ def _reported_errors(interrupted: str = "interrupted") -> Iterator[None]:
     except KeyboardInterrupt as exc:
         if _debug:
             raise
-        _error_line(interrupted)
-        raise typer.Exit(exit_code_of(exc)) from None
+        end(interrupted, exit_code_of(exc))
     except GrouplakeError as exc:
         if _debug:
             raise
-        _fail(exc)
+        end(str(exc), exit_code_of(exc))
     except Exception as exc:  # a bug or an error not foreseen: still one line, --debug for more
         if _debug:
             raise
-        _error_line(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''} "
-                    "(run with --debug for a traceback)")
-        raise typer.Exit(exit_code_of(exc)) from None
+        end(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''} "
+            "(run with --debug for a traceback)", exit_code_of(exc))
 
 
 class _RichProgress:
@@ -200,32 +219,38 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
          chunk_mb: int = typer.Option(64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
                                                    help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
-         other_types: OtherTypes = OtherTypesOpt):
+         other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
     from grouplake.load import load_paths
+    from grouplake.report import load_report_dict
 
-    with _reported_errors(_LOAD_INTERRUPTED):
+    with _reported_errors(_LOAD_INTERRUPTED, json_report={} if json_out else None):
         resolved = Paths.resolve(warehouse, lake)
         with _RichProgress() as progress:
             report = load_paths(paths, warehouse=resolved.warehouse, lake=resolved.lake, wait_seconds=wait,
                                 chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress,
                                 other_types=OtherTypes(other_types).value)
-    _print_load_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
+    code = 0 if report.ok else 1
+    if json_out:
+        _print_json(load_report_dict(report, exit_code=code))
+    else:
+        _print_load_report(report)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
 def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
            limit: int = typer.Option(20, min=0, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from grouplake.status import ledger_rows, table_counts
+    from grouplake.status import differing_duplicates, ledger_rows, table_counts
 
     with _reported_errors():
         paths = Paths.resolve(warehouse, lake)
         _warehouse_must_exist(paths.warehouse)
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
+        differing, differing_batches = differing_duplicates(paths.warehouse)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
     numeric = ("batch", "read", "loaded", "rejected", "duplicates", "skipped")
     for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "skipped", "finished"):
@@ -242,6 +267,10 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = Lake
     for name, n in counts.items():
         counts_table.add_row(name, f"{n:,}")
     out.print(counts_table)
+    if differing:
+        out.print(f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
+                  "other content than the event kept for their messageId: only the first was loaded "
+                  "(SELECT * FROM raw.group_event_duplicates WHERE content_differs)", highlight=False)
 
 
 @app.command()
@@ -250,7 +279,8 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             file: Optional[str] = typer.Option(None, "--file", help="Only source files whose path contains this."),
             include_resolved: bool = typer.Option(False, "--all", help="Include rejects already resolved by a later load."),
             limit: int = typer.Option(50, min=0, help="How many rows to list."),
-            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
+            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again."),
+            wait: float = WaitOpt):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
     from grouplake.rejects import count_rejects, count_withheld, export_rejects, list_rejects
 
@@ -259,7 +289,7 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
         _warehouse_must_exist(paths.warehouse)
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
-                               include_resolved=include_resolved)
+                               include_resolved=include_resolved, wait_seconds=wait)
             withheld = count_withheld(paths.warehouse, reason=reason, source_file=file,
                                       include_resolved=include_resolved)
             out.print(f"wrote {n:,} rejected lines to {export}"
@@ -304,17 +334,37 @@ def _dbt_log(warehouse: Path) -> Path:
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt,
-        other_types: OtherTypes = OtherTypesOpt):
+        other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
+    from grouplake.report import load_report_dict
     from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
     first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
     paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
     if not paths:
-        _error_line("no input paths given: grouplake run PATH... [dbt options]")
+        message = "no input paths given: grouplake run PATH... [dbt options]"
+        _error_line(message)
+        if json_out:
+            _print_json({**load_report_dict(None, exit_code=EXIT_USAGE, error=message), "build": None})
         raise typer.Exit(EXIT_USAGE)
+
+    if json_out:
+        # one JSON report on stdout: the load report plus {"build": {"exit_code": ...}} (null when
+        # the build did not run); dbt's own output goes to stderr
+        with _reported_errors(_LOAD_INTERRUPTED, json_report={"build": None}):
+            resolved = Paths.resolve(warehouse, lake)
+            with _RichProgress() as progress:
+                result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake,
+                                      dbt_args=dbt_args, wait_seconds=wait, progress=progress,
+                                      other_types=OtherTypes(other_types).value, dbt_stdout=sys.stderr)
+        code = 1 if not result.load.ok else result.dbt_exit_code
+        _print_json({**load_report_dict(result.load, exit_code=code),
+                     "build": None if result.dbt_exit_code is None else {"exit_code": result.dbt_exit_code}})
+        if code:
+            raise typer.Exit(code)
+        return
 
     def loaded(report) -> None:
         _print_load_report(report)

@@ -58,8 +58,11 @@ def _default_on_wait(holder: str) -> None:
 
 def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | None = None, *,
             wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-            on_wait: Optional[Callable[[str], None]] = _default_on_wait) -> int:
+            on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
     """Run any dbt command on the shipped project under the warehouse lock; returns dbt's exit code.
+
+    ``stdout``: where dbt's output goes (default: this process's stdout; e.g. sys.stderr when
+    stdout carries a JSON report).
 
     Raises WarehouseNotFound when there is no warehouse file (load something first).
     """
@@ -84,7 +87,7 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
             raise OutputNotWritable(f"cannot create dbt's folder {work}: {describe_os_error(exc)}") from None
         try:
             proc = subprocess.run(dbt_command(command, dbt_args, project_dir), env=dbt_env(warehouse),
-                                  cwd=str(work))
+                                  cwd=str(work), stdout=stdout)
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
         if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):
@@ -112,7 +115,7 @@ def _with_full_refresh_after_forget(dbt_args: list[str], forgotten: list[int]) -
 
 def build(warehouse: str | Path | None = None, dbt_args: list[str] | tuple[str, ...] = (), *,
           wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-          on_wait: Optional[Callable[[str], None]] = _default_on_wait) -> int:
+          on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
     """`dbt build` (models, data tests, unit tests) on ``warehouse``; extra ``dbt_args`` go to dbt.
 
     ``warehouse`` defaults like the CLI's (``GROUPLAKE_WAREHOUSE``, else data/warehouse.duckdb).
@@ -120,4 +123,5 @@ def build(warehouse: str | Path | None = None, dbt_args: list[str] | tuple[str, 
     Raises WarehouseNotFound when the warehouse does not exist, WarehouseBusy when another
     writer holds it longer than ``wait_seconds``.
     """
-    return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait)
+    return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait,
+                   stdout=stdout)

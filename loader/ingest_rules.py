@@ -247,7 +247,7 @@ def suppress_sql(kinds: list[str]) -> str:
               "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0")
     return f"""
         DELETE FROM chunk_classified WHERE source_line IN (
-            SELECT source_line FROM chunk_classified WHERE reason IS NULL AND skipped_type IS NULL AND ({event_match})
+            SELECT source_line FROM chunk_classified WHERE accepted AND ({event_match})
             UNION ALL
             SELECT source_line FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL
               AND ({reject_fields} OR {tokens})
@@ -265,7 +265,7 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
     if cfg.traits:
         stmts.append(traits_patch_table_sql(
             cfg, "chunk_pii", "SELECT source_line, traits AS obj FROM chunk_classified "
-            "WHERE reason IS NULL AND skipped_type IS NULL"))
+            "WHERE accepted"))
         stmts.append("""
             UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
             FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
@@ -274,7 +274,7 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
         stmts.append(f"""
             CREATE OR REPLACE TEMP TABLE chunk_pii_context AS
             SELECT source_line, {context_values_sql(cfg, 'context')} AS vs FROM chunk_classified
-            WHERE reason IS NULL AND skipped_type IS NULL AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, 'context::VARCHAR')}""")
+            WHERE accepted AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, 'context::VARCHAR')}""")
         patches = context_patches_sql(cfg, "x.vs")
         stmts.append(f"""
             UPDATE chunk_classified AS c SET context = {_apply_patches('c.context', patches)}
@@ -284,20 +284,24 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
     return stmts
 
 
-def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
-    """Statements redacting the chunk's rejects: field rules applied to JSON object lines, other lines withheld."""
+def redact_lines_sql(cfg: PiiConfig, table: str, where: str, withheld_note: str | None,
+                     also_clear: tuple[str, ...] = ()) -> list[str]:
+    """Statements redacting the ``raw_line`` of the rows of ``table`` (keyed by source_line) that
+    match ``where``: the field rules applied to lines that are JSON objects (re-serialised), other
+    lines withheld (NULL; with ``withheld_note`` appended to their ``message`` when given). The
+    ``also_clear`` columns (the exact bytes) are set to NULL in both cases."""
     stmts = [f"""
-        CREATE OR REPLACE TEMP TABLE chunk_reject_docs AS
+        CREATE OR REPLACE TEMP TABLE gl_redact_docs AS
         SELECT source_line, doc FROM (
             SELECT source_line, (CASE WHEN json_valid(raw_line) THEN raw_line END)::JSON AS doc
-            FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL)
+            FROM {table} WHERE ({where}) AND raw_line IS NOT NULL)
         WHERE json_type(doc) = 'OBJECT'"""]
     patches = []   # each a one-member patch of the whole line, or NULL when it has nothing to change
     if cfg.traits:
         stmts.append(traits_patch_table_sql(
-            cfg, "chunk_reject_traits", "SELECT source_line, json_extract(doc, '$.traits') AS obj "
-            "FROM chunk_reject_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'"))
-        patches.append("(SELECT json_object('traits', t.patch) FROM chunk_reject_traits AS t "
+            cfg, "gl_redact_traits", "SELECT source_line, json_extract(doc, '$.traits') AS obj "
+            "FROM gl_redact_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'"))
+        patches.append("(SELECT json_object('traits', t.patch) FROM gl_redact_traits AS t "
                        "WHERE t.source_line = d.source_line)")
     if cfg.context:
         ctx = "json_extract(d.doc, '$.context')"
@@ -306,16 +310,31 @@ def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
                     for p in context_patches_sql(cfg, values)]
     redacted = _apply_patches("d.doc", patches) if patches else "d.doc"
     stmts.append(f"""
-        CREATE OR REPLACE TEMP TABLE chunk_redacted AS
-        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM chunk_reject_docs AS d""")
-    stmts.append("""
-        UPDATE chunk_classified AS c SET raw_line = r.line, raw_base64 = NULL
-        FROM chunk_redacted AS r WHERE c.source_line = r.source_line""")
+        CREATE OR REPLACE TEMP TABLE gl_redacted AS
+        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM gl_redact_docs AS d""")
+    base64 = "".join(f", {c} = NULL" for c in also_clear)
     stmts.append(f"""
-        UPDATE chunk_classified SET raw_line = NULL, raw_base64 = NULL, message = message || {_lit(WITHHELD_NOTE)}
-        WHERE reason IS NOT NULL AND source_line NOT IN (SELECT source_line FROM chunk_redacted)""")
-    stmts.append("DROP TABLE IF EXISTS chunk_reject_traits; DROP TABLE chunk_redacted; DROP TABLE chunk_reject_docs")
+        UPDATE {table} AS c SET raw_line = r.line{base64}
+        FROM gl_redacted AS r WHERE c.source_line = r.source_line AND ({where})""")
+    note = f", message = message || {_lit(withheld_note)}" if withheld_note else ""
+    stmts.append(f"""
+        UPDATE {table} SET raw_line = NULL{base64}{note}
+        WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM gl_redacted)""")
+    stmts.append("DROP TABLE IF EXISTS gl_redact_traits; DROP TABLE gl_redacted; DROP TABLE gl_redact_docs")
     return stmts
+
+
+def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
+    """The chunk's rejects (``rejects = "redact"``): rules applied to JSON objects, other lines withheld."""
+    return redact_lines_sql(cfg, "chunk_classified", "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",))
+
+
+def redact_duplicates(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> None:
+    """The raw lines kept for duplicates with other content (``chunk_duplicate_rows``) are accepted
+    calls: with field rules, they get the same rules as the events, so no field escapes them."""
+    if rules.config.context or rules.config.traits:
+        for stmt in redact_lines_sql(rules.config, "chunk_duplicate_rows", "true", None):
+            con.execute(stmt)
 
 
 def apply(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> int:

@@ -5,6 +5,8 @@ Layout::
     <lake>/group_events/received_date=YYYY-MM-DD/part-<batch>-<n>.parquet   readers see these
     <lake>/_staging/batch_<batch>/group_events/...                         work in progress
     <lake>/_staging/batch_<batch>/_rejects/chunk-<n>.parquet               rejects, until commit
+    <lake>/_staging/batch_<batch>/_duplicates/chunk-<n>.parquet            duplicates, until commit
+    <lake>/_staging/batch_<batch>/_index/chunk-<n>.parquet                 staged ids (dedup), never published
 
 A batch writes its files chunk by chunk under ``_staging`` (a folder Spark, Hive and Trino skip because of
 the leading underscore, and outside ``group_events/`` for globs), commits its DuckDB
@@ -28,6 +30,8 @@ from grouplake.faults import crash_point
 EVENTS_DATASET = "group_events"
 STAGING = "_staging"
 REJECTS = "_rejects"
+DUPLICATES = "_duplicates"   # rows of raw.group_event_duplicates
+INDEX = "_index"             # message_id, source_line, content hash of the staged events (for dedup)
 PARTITION_COLUMN = "received_date"
 
 
@@ -103,6 +107,25 @@ def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: Path, copy_sql: str) -> 
         con.execute(copy_sql).fetchall()
     except duckdb.IOException as exc:
         raise not_writable(lake, exc) from None
+
+
+def write_chunk_table(con: duckdb.DuckDBPyConnection, lake: Path, batch_id: int, folder: str, chunk_no: int,
+                      relation: str) -> None:
+    """Stage one chunk's rows of ``relation`` as ``<staging>/<folder>/chunk-<n>.parquet`` (never published)."""
+    path = staging_dir(lake, batch_id) / folder / f"chunk-{int(chunk_no):06d}.parquet"
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise not_writable(lake, exc) from None
+    _copy_to_lake(con, lake, f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def staged_glob(lake: Path, batch_id: int, folder: str) -> str | None:
+    """Glob of the batch's staged files in ``folder`` (DUPLICATES, INDEX), or None when there are none."""
+    root = staging_dir(lake, batch_id) / folder
+    if not root.exists() or not any(root.glob("*.parquet")):
+        return None
+    return _sql_path(root / "*.parquet")
 
 
 def staged_events_glob(lake: Path, batch_id: int) -> str | None:

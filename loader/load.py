@@ -30,8 +30,9 @@ from grouplake import ledger
 from grouplake.config import Paths
 from grouplake.faults import crash_point
 from grouplake.reader import DEFAULT_CHUNK_BYTES, discover_files, file_sha256, file_size, iter_chunks
-from grouplake.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, DUPLICATES_SQL, MACROS_SQL,
-                             NEW_EVENTS_RELATION, REJECT_REASONS, REJECTS_RELATION, prepare_chunk)
+from grouplake.duplicates import DUPLICATE_ROWS_SQL, DUPLICATES_SQL, INDEX_RELATION, NO_STAGED_INDEX
+from grouplake.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, MACROS_SQL, NEW_EVENTS_RELATION,
+                                REJECT_REASONS, REJECTS_RELATION, prepare_chunk)
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
@@ -53,6 +54,7 @@ class FileResult:
     loaded: int = 0
     rejected: int = 0
     duplicates: int = 0
+    duplicates_differing: int = 0   # duplicates whose content differs from the kept event
     skipped: int = 0            # lines of other call types: counted, not stored
     suppressed: int = 0         # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
     batch_id: int | None = None
@@ -75,6 +77,7 @@ class LoadReport:
     loaded = property(lambda self: self._sum("loaded"))
     rejected = property(lambda self: self._sum("rejected"))
     duplicates = property(lambda self: self._sum("duplicates"))
+    duplicates_differing = property(lambda self: self._sum("duplicates_differing"))
     skipped = property(lambda self: self._sum("skipped"))
     suppressed = property(lambda self: self._sum("suppressed"))
     bytes = property(lambda self: self._sum("size"))
@@ -129,7 +132,10 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
         try:
             con.execute(MACROS_SQL)
             ingest_rules.rules_for(con, paths.warehouse)   # a bad grouplake.toml or salt fails here, first
-            recover(con, paths.lake)
+            try:
+                recover(con, paths.lake)
+            except OSError as exc:  # a staging folder that cannot be published or removed
+                raise lake_files.not_writable(paths.lake, exc) from None
             for path in files:
                 result = load_file(con, path, paths.lake, chunk_bytes=chunk_bytes,
                                    max_line_bytes=max_line_bytes, progress=progress,
@@ -234,6 +240,7 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
         result.error = _describe(exc, path)
         result.read = result.loaded = result.rejected = result.duplicates = result.skipped = 0
         result.suppressed = 0
+        result.duplicates_differing = 0
         result.rejects_by_reason = {}
         result.skipped_by_type = {}
         _record_failure(con, result, content_hash, started_at)
@@ -258,7 +265,8 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
 
     Nothing here touches the warehouse tables: a crash leaves only staging files, which the
     next run deletes. Duplicates are found against committed events and the events already
-    staged for this file (a scan of their message_id column, so memory does not grow).
+    staged for this file (through the staged index, so memory does not grow), and staged as
+    rows of raw.group_event_duplicates (loader/duplicates.py).
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
     classify_params = {**params, "reject_other_types": other_types == "reject"}
@@ -269,14 +277,16 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
         if n_lines:
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL, classify_params)
-            con.unregister("chunk_input")
             # privacy hook: drop suppressed identities' lines, apply the PII field rules
             n_suppressed = ingest_rules.apply(con, rules)
-            staged = lake_files.staged_events_glob(lake, batch_id)
-            seen = (f"SELECT message_id FROM read_parquet('{staged}', hive_partitioning = false)"
-                    if staged else "SELECT NULL::VARCHAR AS message_id WHERE false")
-            con.execute(DUPLICATES_SQL.replace("{staged_message_ids}", seen))
+            index = lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
+            staged_index = f"SELECT * FROM read_parquet('{index}')" if index else NO_STAGED_INDEX
+            con.execute(DUPLICATES_SQL.replace("{staged_index}", staged_index),
+                        {"batch_id": batch_id, "source_file": str(path)})
+            n_dup, n_differing = _stage_duplicates(con, lake, batch_id, chunk_no, staged_index, params, rules)
+            con.unregister("chunk_input")
             lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
+            lake_files.write_chunk_table(con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION)
             rejects_by_reason: dict[str, int] = {}
             n_accepted = 0
             for reason, skipped_type, n in con.execute(
@@ -288,7 +298,6 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                     result.skipped += n
                 else:
                     n_accepted += n
-            n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
             for reason, n in rejects_by_reason.items():
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
             chunk_rejected = sum(rejects_by_reason.values())
@@ -297,6 +306,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             result.loaded += n_accepted - n_dup
             result.rejected += chunk_rejected
             result.duplicates += n_dup
+            result.duplicates_differing += n_differing
             if chunk_rejected:  # only chunks with rejects get a staged rejects file
                 lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, REJECTS_RELATION)
         if chunk.read_error:
@@ -316,9 +326,26 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             result.rejects_by_reason["unreadable_input"] = result.rejects_by_reason.get("unreadable_input", 0) + 1
         # free this chunk's memory before the next one is read, not after
         con.execute("DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_duplicates; "
-                    "DROP TABLE IF EXISTS chunk_rejects").fetchall()
+                    "DROP TABLE IF EXISTS chunk_duplicate_rows; DROP TABLE IF EXISTS chunk_rejects").fetchall()
         table = chunk = None
         crash_point("after_chunk")
+
+
+def _stage_duplicates(con, lake: Path, batch_id: int, chunk_no: int, staged_index: str,
+                      params: dict, rules: ingest_rules.IngestRules) -> tuple[int, int]:
+    """Stage the chunk's rows of raw.group_event_duplicates; (duplicates, with different content)."""
+    kept_batches = [r[0] for r in con.execute(
+        "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'").fetchall()]
+    n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
+    if not n_dup:
+        return 0, 0
+    sql = (DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index)
+           .replace("{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"))
+    con.execute(sql, params)
+    ingest_rules.redact_duplicates(con, rules)   # privacy hook: their raw lines get the PII field rules
+    lake_files.write_chunk_table(con, lake, batch_id, lake_files.DUPLICATES, chunk_no, "chunk_duplicate_rows")
+    n_differing = con.execute("SELECT count(*) FROM chunk_duplicate_rows WHERE content_differs").fetchall()[0][0]
+    return n_dup, n_differing
 
 
 def _prepared_chunks(path: Path, chunk_bytes: int, max_line_bytes: int, advance) -> Iterator[tuple]:
@@ -357,7 +384,7 @@ def _prepared_chunks(path: Path, chunk_bytes: int, max_line_bytes: int, advance)
 
 
 def _insert_staged(con, lake: Path, batch_id: int) -> None:
-    """Inside the batch transaction: copy the staged events and rejects into the raw tables."""
+    """Inside the batch transaction: copy the staged events, rejects and duplicates into the raw tables."""
     events = lake_files.staged_events_glob(lake, batch_id)
     if events:
         # Row order in the table is not part of the contract (readers order by batch_id,
@@ -371,14 +398,34 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
     rejects = lake_files.staged_rejects_glob(lake, batch_id)
     if rejects:
         con.execute(f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')").fetchall()
+    duplicates = lake_files.staged_glob(lake, batch_id, lake_files.DUPLICATES)
+    if duplicates:
+        con.execute(f"INSERT INTO raw.group_event_duplicates BY NAME "
+                    f"SELECT * FROM read_parquet('{duplicates}')").fetchall()
 
 
 def _resolve_rejects(con, batch_id: int) -> None:
-    """Mark earlier rejects as resolved when this batch loaded an event with their messageId."""
+    """Mark earlier open rejects as resolved by the events this batch loaded (SPEC §2, one rule):
+
+    - a reject with a messageId: by an event with that messageId;
+    - a reject without one (none, or not a valid one): by an event loaded from the file and
+      line number `grouplake rejects --export` last wrote it to (the export, fixed in place and
+      loaded again), or by an event without a messageId either (its id is derived) from the
+      reject's own file and line number (the source file fixed in place and loaded again; a
+      sender's messageId there means another call, e.g. a rotated file name).
+    """
     con.execute("""
         UPDATE raw.group_event_rejects SET resolved_at = now(), resolved_by_batch_id = $b
         WHERE resolved_at IS NULL AND batch_id < $b
           AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""", {"b": batch_id})
+    for file_col, line_col, events in (("exported_to", "exported_line", "true"),
+                                       ("source_file", "source_line", "message_id_derived")):
+        con.execute(f"""
+            UPDATE raw.group_event_rejects AS r SET resolved_at = now(), resolved_by_batch_id = $b
+            FROM (SELECT source_file, source_line FROM raw.group_events
+                  WHERE batch_id = $b AND {events}) AS e
+            WHERE r.resolved_at IS NULL AND r.batch_id < $b AND r.message_id IS NULL
+              AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""", {"b": batch_id})
 
 
 def _record_failure(con, result: FileResult, content_hash: str | None, started_at: datetime) -> None:

@@ -31,10 +31,11 @@ def run(inputs: Sequence[str | Path], *, warehouse: str | Path | None = None,
         lake: str | Path | None = None, dbt_args: Sequence[str] = (),
         wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS, progress: Progress | None = None,
         on_loaded: Optional[Callable[[LoadReport], None]] = None,
-        other_types: str = "skip") -> RunResult:
+        other_types: str = "skip", dbt_stdout=None) -> RunResult:
     """Load ``inputs`` (like ``load_paths``), then ``dbt build`` with ``dbt_args`` if no file failed.
 
     ``on_loaded(report)`` is called between the two steps (the CLI prints the load table there).
+    ``dbt_stdout``: where dbt's output goes (default: this process's stdout).
     Raises what ``load_paths`` and ``build`` raise (InputNotFound, WarehouseBusy, ...).
     """
     paths = Paths.resolve(warehouse, lake)
@@ -46,5 +47,5 @@ def run(inputs: Sequence[str | Path], *, warehouse: str | Path | None = None,
     if report.ok:
         on_wait = progress.waiting_for_lock if progress else _default_on_wait
         result.dbt_exit_code = build(paths.warehouse, list(dbt_args), wait_seconds=wait_seconds,
-                                     on_wait=on_wait)
+                                     on_wait=on_wait, stdout=dbt_stdout)
     return result

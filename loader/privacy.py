@@ -16,7 +16,7 @@
 
 It runs like a load batch (docs/guarantees.md §6): the rewritten files are staged under
 ``<lake>/_forget/deletion_<id>/``; one DuckDB transaction deletes the rows, updates the ledger
-(``forgotten_count``, ``forgotten_reject_count``, ``lake_files``) and inserts the
+(``forgotten_count``, ``forgotten_reject_count``, ``forgotten_duplicate_count``, ``lake_files``) and inserts the
 ``raw.deletion_log`` row listing the files; only after the commit are the staged files renamed
 over the old ones (and emptied files deleted). ``recover`` (run by every load and forget)
 finishes the renames of a committed request after a crash, and drops the staging of one that
@@ -225,6 +225,12 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
                 FROM (SELECT batch_id, count(*) AS n FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}
                       GROUP BY 1) AS c
                 WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+            if dup:
+                con.execute(f"""
+                    UPDATE raw.load_ledger AS l
+                    SET forgotten_duplicate_count = coalesce(l.forgotten_duplicate_count, 0) + c.n
+                    FROM (SELECT batch_id, count(*) AS n FROM raw.group_event_duplicates WHERE {dup} GROUP BY 1) AS c
+                    WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
             if report.lake_files_removed:
                 con.execute("""
                     UPDATE raw.load_ledger SET lake_files = list_filter(lake_files, lambda f: NOT list_contains($gone, f))

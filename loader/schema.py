@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.privacy_salt (
 ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS suppressed_count BIGINT DEFAULT 0;
 ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_count BIGINT DEFAULT 0;
 ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_reject_count BIGINT DEFAULT 0;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_duplicate_count BIGINT DEFAULT 0;
 """
 
 GROUP_EVENTS_COLUMNS = """
@@ -73,6 +74,8 @@ GROUP_EVENTS_COLUMNS = """
 # column existed with read_parquet(..., union_by_name = true) (the missing column reads as NULL).
 ADDED_COLUMNS = [
     ("group_events", "event_name", "VARCHAR"),
+    ("group_event_rejects", "exported_to", "VARCHAR"),
+    ("group_event_rejects", "exported_line", "BIGINT"),
     ("load_ledger", "skipped_count", "BIGINT DEFAULT 0"),
     ("load_ledger", "skipped_by_type", "JSON"),
 ]
@@ -95,7 +98,24 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_rejects (
     raw_line_base64     VARCHAR,            -- the exact bytes, set when the line is not valid UTF-8 or has NUL bytes
     rejected_at         TIMESTAMPTZ NOT NULL,
     resolved_at         TIMESTAMPTZ,        -- set when a fixed version of the line was loaded later
-    resolved_by_batch_id BIGINT
+    resolved_by_batch_id BIGINT,
+    exported_to         VARCHAR,            -- the file `grouplake rejects --export` last wrote this line to
+    exported_line       BIGINT              -- and its line number there (how a fix without messageId is matched)
+);
+
+-- One row per duplicate line (an accepted line whose messageId was already loaded): where it was,
+-- where the kept event is, and whether the content differs (loader/duplicates.py says how).
+CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_duplicates (
+    message_id          VARCHAR NOT NULL,
+    batch_id            BIGINT NOT NULL,    -- the batch that read the duplicate line
+    source_file         VARCHAR NOT NULL,
+    source_line         BIGINT NOT NULL,
+    kept_batch_id       BIGINT NOT NULL,    -- where the event that was kept (raw.group_events) came from
+    kept_source_file    VARCHAR NOT NULL,
+    kept_source_line    BIGINT NOT NULL,
+    content_differs     BOOLEAN NOT NULL,   -- true: the duplicate carried other content than the kept event
+    raw_line            VARCHAR,            -- the duplicate line as sent, only when its content differs
+    detected_at         TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (

@@ -225,8 +225,9 @@ LIFECYCLE_GROUP_ID_FIELDS = {"ctx_group_id": "context.groupId", "prop_group_id":
 LIFECYCLE_COLUMN_FIELDS = [k for k in KNOWN_FIELDS if k not in ("traits", "groupId")] + ["event"]
 _REMOVE_LIFECYCLE_PATCH = json.dumps({k: None for k in LIFECYCLE_COLUMN_FIELDS})
 
-# every path is extracted by the same single parse of the line
-_PATHS = "[" + ", ".join(f"'$.{k}'" for k in [*KNOWN_FIELDS, "event", *LIFECYCLE_GROUP_ID_FIELDS.values()]) + "]"
+# every path is extracted by the same single parse of the line (the lifecycle group id
+# candidates only for lifecycle events, see CLASSIFY_SQL)
+_PATHS = "[" + ", ".join(f"'$.{k}'" for k in [*KNOWN_FIELDS, "event"]) + "]"
 _DEFAULT_MESSAGE_CASE = "CASE reason " + " ".join(
     "WHEN '{}' THEN '{}'".format(code, text.replace("'", "''")) for code, text in REJECT_REASONS.items()
 ) + " END"
@@ -235,6 +236,10 @@ MACROS_SQL = r"""
 -- unix seconds, or milliseconds when the magnitude says so (>= 1e11 is after year 5138 in seconds)
 CREATE OR REPLACE TEMP MACRO gl_unix(x) AS
     try(to_timestamp(CASE WHEN abs(x) >= 1e11 THEN x / 1000.0 ELSE x END));
+-- RFC 3339 allows a lower-case date/time separator `t` and UTC designator `z`; DuckDB's cast only
+-- reads upper case. Only called when the plain cast failed (rare), so common values pay nothing.
+CREATE OR REPLACE TEMP MACRO gl_rfc3339_upper(s) AS
+    regexp_replace(regexp_replace(s, '^(\s*[+-]?[0-9]+-[0-9]{1,2}-[0-9]{1,2})t', '\1T'), 'z(\s*)$', 'Z\1');
 CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
     WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
     WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object'
@@ -249,7 +254,7 @@ CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
 _FIELD_COLS = ["type", "group_id", "user_id", "anonymous_id", "message_id", "traits", "timestamp",
                "original_timestamp", "sent_at", "received_at", "context", "integrations"]
 _LC_ID_COLS = list(LIFECYCLE_GROUP_ID_FIELDS)
-_ALL_COLS = [*_FIELD_COLS, "event", *_LC_ID_COLS]
+_ALL_COLS = [*_FIELD_COLS, "event"]
 
 
 def _per_field(template: str, cols: list[str] = _FIELD_COLS) -> str:
@@ -267,19 +272,21 @@ def _id_expr(c: str) -> str:
 
 
 def _ts_expr(c: str) -> str:
-    """The timestamp of field <c>: ISO-8601 text, or unix seconds / milliseconds as a number or
-    numeric text (NULL when absent, null, or unparseable). Only date-like text is cast: DuckDB
-    would also read 'epoch' and 'infinity'."""
+    """The timestamp of field <c>: ISO-8601 / RFC 3339 text, or unix seconds / milliseconds as a
+    number or numeric text (NULL when absent, null, or unparseable). Only date-like text is cast:
+    DuckDB would also read 'epoch' and 'infinity'. RFC 3339's lower-case `t` / `z` are read by a
+    second cast, only for values the first one refused."""
     return (f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
             f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
-            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN try_cast(s_{c} AS TIMESTAMPTZ) END, "
+            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN coalesce(try_cast(s_{c} AS TIMESTAMPTZ), "
+            f"CASE WHEN regexp_matches(s_{c}, '[tz]') THEN try_cast(gl_rfc3339_upper(s_{c}) AS TIMESTAMPTZ) END) END, "
             f"CASE WHEN regexp_full_match(trim(s_{c}), '-?[0-9]+(\\.[0-9]+)?') "
             f"THEN gl_unix(try_cast(trim(s_{c}) AS DOUBLE)) END) "
             f"WHEN t_{c} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(j_{c}::DOUBLE) END")
 
 
 _TS = ["timestamp", "original_timestamp", "sent_at", "received_at"]
-_IDS = ["group_id", "user_id", "anonymous_id", "message_id", *_LC_ID_COLS]
+_IDS = ["group_id", "user_id", "anonymous_id", "message_id"]
 # string values are only needed for the type, the ids and the timestamps (not the big objects)
 _STRING_COLS = ["type", "event", *_IDS, *_TS]
 _OBJECT_COLS = ["traits", "context", "integrations"]
@@ -327,7 +334,7 @@ WITH lines AS (
     FROM field_types
 ), derived AS (
     SELECT *,
-        {_per_field("coalesce(t_{c} <> 'NULL', false) AS p_{c}", [*_FIELD_COLS, *_LC_ID_COLS])},
+        {_per_field("coalesce(t_{c} <> 'NULL', false) AS p_{c}")},
         {", ".join(f"t_{c} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') AS idt_{c}" for c in _IDS)},
         {", ".join(f"{_id_expr(c)} AS id_{c}" for c in _IDS)},
         {", ".join(f"{_ts_expr(c)} AS ts_{c}" for c in _TS)}
@@ -339,14 +346,34 @@ WITH lines AS (
     -- the call kind: 'group', 'lifecycle' (one of the two track events that describe groups),
     -- 'other' (any other call type: skipped, or rejected with --other-types reject), NULL (no type)
     SELECT *,
-        CASE WHEN doc_type = 'OBJECT' AND t_type = 'VARCHAR' AND trim(s_type) <> '' THEN CASE
-            WHEN lower(trim(s_type)) = 'group' THEN 'group'
-            WHEN lower(trim(s_type)) = 'track' AND t_event = 'VARCHAR'
-                 AND s_event IN ({", ".join(f"'{e}'" for e in LIFECYCLE_EVENTS)}) THEN 'lifecycle'
-            ELSE 'other' END END AS call_kind,
+        CASE WHEN type_norm = 'group' THEN 'group'
+             WHEN type_norm = '' OR type_norm IS NULL THEN NULL
+             WHEN type_norm = 'track' AND t_event = 'VARCHAR'
+                  AND s_event IN ({", ".join(f"'{e}'" for e in LIFECYCLE_EVENTS)}) THEN 'lifecycle'
+             ELSE 'other' END AS call_kind
+    FROM (SELECT *, CASE WHEN doc_type = 'OBJECT' THEN lower(trim(s_type)) END AS type_norm FROM flagged)
+), lc_fields AS (
+    -- the group id candidates of lifecycle events: extracted only for those (rare) rows, from the
+    -- already extracted context and one more look at the line for its properties
+    SELECT *,
+        CASE WHEN call_kind = 'lifecycle' THEN json_extract(j_context, '$.groupId') END AS j_ctx_group_id,
+        CASE WHEN call_kind = 'lifecycle'
+             THEN json_extract(line, ['$.properties.groupId', '$.properties.objectId']) END AS lc_props
+    FROM kinds
+), lc_named AS (
+    SELECT *, lc_props[1] AS j_prop_group_id, lc_props[2] AS j_prop_object_id FROM lc_fields
+), lc_typed AS (
+    SELECT *, {", ".join(_type_expr(c) for c in _LC_ID_COLS)} FROM lc_named
+), lc_strings AS (
+    SELECT *, {", ".join(f"CASE WHEN t_{c} = 'VARCHAR' THEN j_{c} ->> '$' END AS s_{c}" for c in _LC_ID_COLS)}
+    FROM lc_typed
+), lc_derived AS (
+    SELECT *,
+        {", ".join(f"t_{c} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') AS idt_{c}" for c in _LC_ID_COLS)},
+        {", ".join(f"{_id_expr(c)} AS id_{c}" for c in _LC_ID_COLS)},
         -- where a lifecycle event's group id comes from: the first present, non-null candidate
-        CASE {" ".join(f"WHEN p_{c} THEN '{c}'" for c in _LC_ID_COLS)} END AS lc_src
-    FROM flagged
+        CASE {" ".join(f"WHEN coalesce(t_{c} <> 'NULL', false) THEN '{c}'" for c in _LC_ID_COLS)} END AS lc_src
+    FROM lc_strings
 ), group_ids AS (
     -- the group id of the call (groupId, or the lifecycle event's candidate) as one set of columns
     SELECT *,
@@ -359,7 +386,7 @@ WITH lines AS (
              WHEN 'lifecycle' THEN CASE lc_src {" ".join(f"WHEN '{c}' THEN j_{c}" for c in _LC_ID_COLS)} END END AS gid_j,
         CASE call_kind WHEN 'group' THEN 'groupId'
              WHEN 'lifecycle' THEN CASE lc_src {" ".join(f"WHEN '{c}' THEN '{f}'" for c, f in LIFECYCLE_GROUP_ID_FIELDS.items())} END END AS gid_field
-    FROM kinds
+    FROM lc_derived
 ), checked AS (
     SELECT *,
         CASE
@@ -382,7 +409,7 @@ WITH lines AS (
     FROM group_ids
 ), decided AS (
     SELECT *,
-        CASE WHEN call_kind = 'other' AND reason IS NULL THEN lower(trim(s_type)) END AS skipped_type,
+        CASE WHEN call_kind = 'other' AND reason IS NULL THEN type_norm END AS skipped_type,
         reason IS NULL AND call_kind IN ('group', 'lifecycle') AS accepted
     FROM checked
 )
@@ -464,26 +491,6 @@ SELECT
     $batch_id::BIGINT AS batch_id,
     $source_file::VARCHAR AS source_file
 FROM decided
-"""
-
-# The chunk's accepted lines that are duplicates: of an earlier line of the chunk, of a committed
-# event, or of an event already staged for this file. Only two narrow columns are looked at; the
-# inner INs build their hash tables on this chunk's ids, so memory does not grow with the
-# warehouse or the file.
-DUPLICATES_SQL = """
-CREATE OR REPLACE TEMP TABLE chunk_duplicates AS
-SELECT source_line
-FROM (
-    SELECT source_line, message_id,
-        row_number() OVER (PARTITION BY message_id ORDER BY source_line) AS nth
-    FROM chunk_classified
-    WHERE accepted
-)
-WHERE nth > 1
-   OR message_id IN (SELECT e.message_id FROM raw.group_events e
-                     WHERE e.message_id IN (SELECT message_id FROM chunk_classified WHERE accepted))
-   OR message_id IN (SELECT s.message_id FROM ({staged_message_ids}) s
-                     WHERE s.message_id IN (SELECT message_id FROM chunk_classified WHERE accepted))
 """
 
 # The new events of the chunk, in the columns of raw.group_events (and of the lake files).

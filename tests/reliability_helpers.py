@@ -204,6 +204,11 @@ def snapshot(warehouse: Path, lake: Path) -> dict:
             FROM raw.group_event_rejects""").fetchall()
         rejects = sorted(r[:7] + (ranks.get(r[7], -1), r[8], ranks.get(r[9]) if r[9] else None)
                          for r in rejects)
+        duplicates = sorted(
+            r[:3] + (ranks.get(r[3], -1),) + r[4:] for r in con.execute("""
+            SELECT message_id, source_file, source_line, kept_batch_id, kept_source_file, kept_source_line,
+                   content_differs, raw_line
+            FROM raw.group_event_duplicates""").fetchall())
         ledger_rows = con.execute("""
             SELECT batch_id, file_path, file_size, content_hash, read_count, loaded_count, rejected_count,
                    duplicate_count, status, error, lake_files, lake_published, skipped_count,
@@ -218,7 +223,7 @@ def snapshot(warehouse: Path, lake: Path) -> dict:
         lake_listing = sorted(_norm_lake_file(f, ranks) for f in lake_files(lake))
     finally:
         con.close()
-    return {"events": events, "rejects": rejects, "ledger": ledger, "failed_ledger_rows": failed,
+    return {"events": events, "rejects": rejects, "duplicates": duplicates, "ledger": ledger, "failed_ledger_rows": failed,
             "lake_rows": lake_rows, "lake_files": lake_listing}
 
 
@@ -237,7 +242,7 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
 
     - per ledger row and in total: read = loaded + rejected + duplicates + skipped + suppressed
     - raw.group_events has exactly loaded_count rows per loaded batch (no half batch), less those
-      `grouplake forget` removed since (forgotten_count; the same for rejects)
+      `grouplake forget` removed since (forgotten_count; the same for rejects and duplicates)
     - no message_id twice in raw.group_events
     - every rejects row belongs to a loaded batch and their count is rejected_count
     - the lake (what readers of group_events/** see) equals raw.group_events, file for file what the
@@ -260,6 +265,17 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
             FROM raw.load_ledger l WHERE status = 'loaded'""").fetchall()
         for b, loaded, rejected, n_ev, n_rej in per_batch:
             assert (n_ev, n_rej) == (loaded, rejected), f"batch {b}: half a batch in the raw tables"
+        bad = con.execute("""
+            SELECT l.batch_id, l.duplicate_count - l.forgotten_duplicate_count, count(d.message_id)
+            FROM raw.load_ledger l LEFT JOIN raw.group_event_duplicates d ON d.batch_id = l.batch_id
+            GROUP BY ALL HAVING l.duplicate_count - l.forgotten_duplicate_count <> count(d.message_id)""").fetchall()
+        assert not bad, f"batches whose duplicate rows differ from duplicate_count: {bad}"
+        lost = con.execute("""
+            SELECT d.message_id, d.batch_id, d.source_line FROM raw.group_event_duplicates d
+            LEFT JOIN raw.group_events e ON e.message_id = d.message_id AND e.batch_id = d.kept_batch_id
+                 AND e.source_file = d.kept_source_file AND e.source_line = d.kept_source_line
+            WHERE e.message_id IS NULL""").fetchall()
+        assert not lost, f"duplicates whose kept event is not where they say: {lost[:5]}"
         orphans = con.execute("""
             SELECT count(*) FROM raw.group_events WHERE batch_id NOT IN
                 (SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded')""").fetchone()[0]

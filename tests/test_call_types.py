@@ -172,6 +172,12 @@ def test_an_existing_warehouse_gains_the_new_columns_and_old_lake_files_stay_rea
         con.execute(f"ALTER TABLE raw.{table} DROP COLUMN {column}")
     assert "event_name" not in [r[0] for r in con.execute("DESCRIBE raw.group_events").fetchall()]
     con.close()
+    # status reads an old warehouse without writing to it
+    con = duckdb.connect(str(wh.path))
+    con.execute("DROP TABLE raw.group_event_duplicates")
+    con.close()
+    old_status = wh.cli("status")
+    assert old_status.returncode == 0, old_status.stderr
     # an old lake file without the event_name column
     old_file = wh.lake / "group_events" / "received_date=2026-01-01" / "part-old.parquet"
     old_file.parent.mkdir(parents=True)

@@ -70,6 +70,15 @@ def _copy(src: Path, dst: Path) -> tuple[Path, Path]:
     return dst / "wh.duckdb", dst / "lake"
 
 
+def _duplicates(wh: Path) -> list[tuple]:
+    con = connect_ro(wh)
+    try:
+        return sorted(con.execute("SELECT message_id, raw_line, source_file, source_line "
+                                  "FROM raw.group_event_duplicates").fetchall())
+    finally:
+        con.close()
+
+
 def _reject_matches(raw_line: str | None, forget: dict[str, list[str]]) -> bool:
     """The documented rule, independently: parsed id fields of a JSON object, or "id" in the text."""
     if raw_line is None:
@@ -138,8 +147,13 @@ def test_forget_removes_every_row_of_the_identities(loaded, tmp_path):
     salt = salt_of(wh)
     hashes = sorted(f"{k}:{hashlib.sha256((salt + i).encode()).hexdigest()}" for k, v in FORGET.items() for i in v)
     (deletion_id, identities, ev, rj, dup, rewritten, removed, swapped, suppressed, rebuilt), = log
-    assert (deletion_id, sorted(identities), ev, rj, dup, swapped, suppressed, rebuilt) == \
-        (1, hashes, n_events, n_rejects, 0, True, False, None)
+    assert (deletion_id, sorted(identities), ev, rj, swapped, suppressed, rebuilt) == \
+        (1, hashes, n_events, n_rejects, True, False, None)
+    # duplicates go with the event they duplicate, or when their own raw line matches
+    gone_ids = {r[0] for r in before["events"]} - {r[0] for r in expected["events"]}
+    dups_before = _duplicates(src / "wh.duckdb")
+    dups_expected = sorted(d for d in dups_before if d[0] not in gone_ids and not _reject_matches(d[1], FORGET))
+    assert _duplicates(wh) == dups_expected and dup == len(dups_before) - len(dups_expected) > 0
     assert rewritten and set(rewritten).isdisjoint(removed)
     for i in (i for v in FORGET.values() for i in v):
         assert i not in log_text, "the audit row must not hold the id"
@@ -176,6 +190,23 @@ def test_forget_unknown_id_is_logged_with_zero_counts(loaded, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "removed: 0 events, 0 rejects" in run.stdout
     assert part(snapshot(wh, lake)) == part(before)
+
+
+def test_forget_removes_the_duplicates_of_forgotten_events(wh):
+    """raw.group_event_duplicates: rows of a forgotten event's duplicates go with it (same message_id)."""
+    from conftest import group_call
+    lines = [group_call("g1", "alice", {"plan": "a"}, message_id="k1"),
+             group_call("g1", "alice", {"plan": "b"}, message_id="k1"),        # differs: raw line kept
+             group_call("g1", "alice", {"plan": "a"}, message_id="k1"),        # same content
+             group_call("g1", "bob", {"plan": "c"}, message_id="k2"),
+             group_call("g1", "bob", {"plan": "c"}, message_id="k2")]
+    wh.load(wh.write("in.ndjson", lines))
+    assert wh.scalar("SELECT count(*) FROM raw.group_event_duplicates") == 3
+    r = wh.cli("forget", "--user-id", "alice")
+    assert r.returncode == 0, r.stderr
+    assert "removed: 1 events, 0 rejects, 2 duplicates" in r.stdout
+    assert wh.query("SELECT message_id FROM raw.group_event_duplicates") == [("k2",)]
+    assert wh.query("SELECT events_removed, duplicates_removed FROM raw.deletion_log") == [(1, 2)]
 
 
 def test_forget_without_ids_is_one_clear_error(tmp_path):

@@ -132,3 +132,18 @@ def test_bad_config_is_one_clear_error_and_loads_nothing(wh, text, message):
     assert message in r.stderr and "grouplake.toml" in r.stderr and "Traceback" not in r.stderr
     if wh.path.exists():
         assert wh.scalar("SELECT count(*) FROM raw.group_events") == 0
+
+
+def test_raw_line_of_a_differing_duplicate_gets_the_field_rules(wh):
+    """raw.group_event_duplicates keeps the raw line of a duplicate whose content differs: hashed too."""
+    _config(wh)
+    first = group_call("g1", "u1", {"email": "a@x.io"}, message_id="d1", context={"ip": "10.0.0.9"})
+    again = group_call("g1", "u1", {"email": "b@x.io", "phone": "1"}, message_id="d1", context={"ip": "10.0.0.9"})
+    report = wh.load(wh.write("in.ndjson", [first, again]))
+    assert (report.loaded, report.duplicates) == (1, 1)
+    salt = _salt(wh)
+    (raw_line, differs), = wh.query("SELECT raw_line, content_differs FROM raw.group_event_duplicates")
+    assert differs
+    doc = json.loads(raw_line)
+    assert doc["traits"] == {"email": _h(salt, "b@x.io")} and doc["context"] == {"ip": _h(salt, "10.0.0.9")}
+    assert "b@x.io" not in raw_line
