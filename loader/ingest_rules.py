@@ -3,6 +3,8 @@ r"""Privacy rules applied while a load classifies its lines: suppression and PII
 Both run in SQL over the whole chunk right after the classification (``chunk_classified``),
 before duplicates are looked for and anything is written, so no suppressed line and no
 unhashed field reaches the lake, the raw tables or a reject row (when rejects are redacted).
+The raw line kept for a duplicate whose content differs gets the field rules too
+(:func:`redact_duplicates`). Lines of other call types (skipped, never stored) are left alone.
 
 1. **Suppression** (``grouplake suppress``, ``grouplake forget --suppress``): a line is dropped
    and counted as ``suppressed`` when it is an accepted event whose ``user_id`` /
