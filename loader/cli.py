@@ -35,7 +35,7 @@ err = Console(stderr=True)
 WarehouseOpt = typer.Option(None, "--warehouse", "-w", envvar=WAREHOUSE_ENV,
                             help="DuckDB warehouse file [default: data/warehouse.duckdb]")
 LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
-                       help="Parquet lake folder [default: data/lake]")
+                       help="Parquet lake folder, or s3://bucket/prefix [default: data/lake]")
 WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait", min=0,
                        help="Seconds to wait for another grouplake writer before giving up.")
 
@@ -154,17 +154,31 @@ class _RichProgress:
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
         path = escape(result.path)
-        line = (f"[{style}]{result.status:>7}[/] {path}: read {result.read:,}, loaded {result.loaded:,}, "
-                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}, skipped {result.skipped:,}"
+        line = (f"[{style}]{result.status:>7}[/] {path} ({_mode(result)}): read {result.read:,}, "
+                f"loaded {result.loaded:,}, rejected {result.rejected:,}, duplicates {result.duplicates:,}, "
+                f"skipped {result.skipped:,}"
                 + (f", suppressed {result.suppressed:,}" if result.suppressed else ""))
         if result.status == "skipped":
-            line = f"[{style}]{result.status:>7}[/] {path}: already loaded (same content)"
+            line = f"[{style}]{result.status:>7}[/] {path}: {escape(result.note or 'already loaded')}"
         if result.error:
             line += f" — {escape(result.error)}"
         err.print(line, highlight=False, soft_wrap=True)  # one line per file, also in a cron log
 
     def waiting_for_lock(self, holder: str) -> None:
         err.print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...")
+
+
+def _mode(result) -> str:
+    """new | appended (from line N) | changed: which case of an input the load was."""
+    if result.mode == "appended":
+        return f"appended from line {result.first_line:,}"
+    return result.mode
+
+
+def _display_name(path: str) -> str:
+    p = Path(path)
+    cwd = Path.cwd()
+    return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
 
 def _print_load_report(report) -> None:
@@ -178,11 +192,9 @@ def _print_load_report(report) -> None:
         cols.append(("suppressed", "suppressed"))
     for col, attr in cols:
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
-    cwd = Path.cwd()
     for f in report.files:
-        p = Path(f.path)
-        name = str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
-        table.add_row(name, f.status, *(f"{getattr(f, attr):,}" for _, attr in cols))
+        status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
+        table.add_row(_display_name(f.path), status, *(f"{getattr(f, attr):,}" for _, attr in cols))
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
     # the suppressed term only when identities are suppressed (loader/ingest_rules.py)
@@ -213,9 +225,12 @@ def _warehouse_must_exist(warehouse: Path) -> None:
 
 
 @app.command()
-def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories, globs, - (standard "
+                                                     "input), FIFOs, s3://bucket/prefix."),
+         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
          wait: float = WaitOpt,
+         name: Optional[str] = typer.Option(None, "--name", help="The name of a stream input (-, a FIFO, <(...)) "
+                                                                 "in the ledger and source_file [default: <stdin>]."),
          chunk_mb: int = typer.Option(64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
                                                    help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
@@ -229,7 +244,7 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
         with _RichProgress() as progress:
             report = load_paths(paths, warehouse=resolved.warehouse, lake=resolved.lake, wait_seconds=wait,
                                 chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress,
-                                other_types=OtherTypes(other_types).value)
+                                other_types=OtherTypes(other_types).value, name=name)
     code = 0 if report.ok else 1
     if json_out:
         _print_json(load_report_dict(report, exit_code=code))
@@ -240,7 +255,7 @@ def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), di
 
 
 @app.command()
-def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
            limit: int = typer.Option(20, min=0, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
     from grouplake.status import differing_duplicates, ledger_rows, table_counts
@@ -333,7 +348,7 @@ def _dbt_log(warehouse: Path) -> Path:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt,
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt, wait: float = WaitOpt,
         other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
@@ -341,7 +356,7 @@ def run(ctx: typer.Context,
     from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
-    first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
+    first_option = next((i for i, p in enumerate(paths) if p.startswith("-") and p != "-"), len(paths))
     paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
     if not paths:
         message = "no input paths given: grouplake run PATH... [dbt options]"

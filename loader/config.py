@@ -33,10 +33,12 @@ def dbt_work_dir(warehouse: str | Path) -> Path:
 @dataclass(frozen=True)
 class Paths:
     warehouse: Path
-    lake: Path
+    lake: Path | str     # a folder, or an object-storage URI (s3://bucket/prefix) kept as written
 
     @classmethod
     def resolve(cls, warehouse: str | Path | None = None, lake: str | Path | None = None) -> "Paths":
         wh = Path(warehouse or os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE)
-        lk = Path(lake or os.environ.get(LAKE_ENV) or DEFAULT_LAKE)
-        return cls(warehouse=wh.absolute(), lake=lk.absolute())
+        lk = str(lake or os.environ.get(LAKE_ENV) or DEFAULT_LAKE)
+        if "://" in lk:
+            return cls(warehouse=wh.absolute(), lake=lk)
+        return cls(warehouse=wh.absolute(), lake=Path(lk).absolute())

@@ -35,6 +35,12 @@ class InputNotFound(GrouplakeError):
     exit_code = EXIT_USAGE
 
 
+class UsageError(GrouplakeError):
+    """Options that do not fit together (the same exit code as a wrong command line)."""
+
+    exit_code = 2
+
+
 class WarehouseBusy(GrouplakeError):
     """Another process holds the warehouse longer than the wait allowed."""
 

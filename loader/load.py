@@ -6,8 +6,10 @@ This is the library API behind ``grouplake load``::
     report = load_paths(["data/sample"], warehouse="data/warehouse.duckdb", lake="data/lake")
     print(report.loaded, report.rejected)
 
-One input file is one batch: one DuckDB transaction that inserts its events, rejects and
-ledger row, plus the Parquet files that are published when (and only when) it commits.
+One input (a file, standard input, a FIFO, an object) is one batch: one DuckDB transaction
+that inserts its events, rejects and ledger row, plus the Parquet files that are published
+when (and only when) it commits. A file that grew since its last load is one more batch of
+only the new lines (``ledger.plan`` has the rules).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from grouplake import lake as lake_files
 from grouplake import ledger
 from grouplake.config import Paths
 from grouplake.faults import crash_point
-from grouplake.reader import DEFAULT_CHUNK_BYTES, discover_files, file_sha256, file_size, iter_chunks
 from grouplake.duplicates import DUPLICATE_ROWS_SQL, DUPLICATES_SQL, INDEX_RELATION, NO_STAGED_INDEX
+from grouplake.lake import Lake
+from grouplake.reader import DEFAULT_CHUNK_BYTES, Reading, iter_chunks
+from grouplake.sources import Source, discover_sources, local_file, one_line
 from grouplake.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, MACROS_SQL, NEW_EVENTS_RELATION,
                                 REJECT_REASONS, REJECTS_RELATION, prepare_chunk)
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
@@ -50,11 +54,15 @@ OTHER_TYPES_CHOICES: tuple[str, ...] = ("skip", "reject")
 class FileResult:
     path: str
     status: str                 # loaded | skipped | failed
+    mode: str = "new"           # new | appended | changed | skipped: what of the input was read
+    note: str | None = None     # why it was skipped
+    first_line: int = 1         # the batch read from this line (an appended file: after the loaded ones)
     read: int = 0
     loaded: int = 0
     rejected: int = 0
     duplicates: int = 0
     duplicates_differing: int = 0   # duplicates whose content differs from the kept event
+    duplicate_rejects: int = 0  # duplicates that are rejected lines an earlier batch of this input stored
     skipped: int = 0            # lines of other call types: counted, not stored
     suppressed: int = 0         # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
     batch_id: int | None = None
@@ -112,32 +120,37 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
                lake: str | Path | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
                wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-               progress: Progress | None = None, other_types: OtherTypes = "skip") -> LoadReport:
-    """Load files, directories and globs. Raises InputNotFound / WarehouseBusy before loading anything.
+               progress: Progress | None = None, other_types: OtherTypes = "skip",
+               name: str | None = None) -> LoadReport:
+    """Load files, directories, globs, ``-`` (standard input), FIFOs and ``s3://``/``gs://``
+    prefixes. Raises InputNotFound / WarehouseBusy before loading anything.
 
     ``other_types``: "skip" (default) counts calls of other types per type without storing them;
     "reject" stores each as a `wrong_type` reject (every line of the input is then kept).
+    ``name`` names a single stream input in the ledger (default ``<stdin>`` for standard input).
     """
     if other_types not in OTHER_TYPES_CHOICES:
         raise ValueError(f"other_types must be one of {', '.join(OTHER_TYPES_CHOICES)}, not {other_types!r}")
     started = time.monotonic()
     paths = Paths.resolve(warehouse, lake)
-    files = discover_files([str(p) for p in inputs])
+    sources = discover_sources([str(p) for p in inputs], name=name)
+    the_lake = Lake.at(paths.lake, paths.warehouse)
+    the_lake.check()
     report = LoadReport()
     on_wait = progress.waiting_for_lock if progress else None
     with _noting_ctrl_c(), warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
-        lake_files.check_writable(paths.lake)
+        lake_files.check_writable(the_lake)
         # readers (status, rejects, an analyst's shell) may hold the file for a moment
         con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
             con.execute(MACROS_SQL)
             ingest_rules.rules_for(con, paths.warehouse)   # a bad grouplake.toml or salt fails here, first
             try:
-                recover(con, paths.lake)
+                recover(con, the_lake)
             except OSError as exc:  # a staging folder that cannot be published or removed
-                raise lake_files.not_writable(paths.lake, exc) from None
-            for path in files:
-                result = load_file(con, path, paths.lake, chunk_bytes=chunk_bytes,
+                raise lake_files.not_writable(the_lake, exc) from None
+            for source in sources:
+                result = load_file(con, source, the_lake, chunk_bytes=chunk_bytes,
                                    max_line_bytes=max_line_bytes, progress=progress,
                                    other_types=other_types)
                 report.files.append(result)
@@ -153,7 +166,7 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     return report
 
 
-def recover(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+def recover(con: duckdb.DuckDBPyConnection, lake: Lake | Path) -> None:
     """Finish publishing committed batches and drop staging left by batches that never committed."""
     for batch_id, files in ledger.unpublished(con):
         lake_files.publish(lake, batch_id, files)
@@ -169,57 +182,77 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, lake: Path, *,
+def load_file(con: duckdb.DuckDBPyConnection, source: Source | Path, lake: Lake | Path, *,
               chunk_bytes: int = DEFAULT_CHUNK_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
               progress: Progress | None = None, other_types: OtherTypes = "skip") -> FileResult:
+    """Load one input as one batch, or skip it (``ledger.plan`` decides what to read)."""
     t0 = time.monotonic()
-    result = FileResult(path=str(path), status="failed")
+    if not isinstance(source, Source):
+        source = local_file(Path(source))
+    result = FileResult(path=source.path, status="failed")
     started_at = _now()
     try:
-        result.size = file_size(path)
-        # The content hash decides whether the file was loaded before. Only a file the size of an
-        # already loaded one can be: hash those first; hash any other file alongside its load.
-        early_hash = file_sha256(path) if ledger.loaded_file_of_size(con, result.size) else None
+        plan = ledger.plan(con, source)
     except OSError as exc:
-        result.error = f"cannot read {path}: {exc.strerror or exc}"
-        _record_failure(con, result, None, started_at)
+        result.size = source.size or 0
+        result.error = _describe(exc, source.path)
+        _record_failure(con, result, None, started_at, source)
         return result
-    if early_hash is not None and ledger.loaded_batch_for_hash(con, early_hash) is not None:
+    result.mode = plan.mode
+    if plan.mode == "skipped":
+        source.close()
         result.status = "skipped"
+        result.note = plan.note
+        result.size = source.size or 0
         result.seconds = time.monotonic() - t0
         return result
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouplake-hash") as hasher:
-        hashing = hasher.submit(file_sha256, path) if early_hash is None else None
-        return _load_new_file(con, path, lake, result, started_at, t0, early_hash, hashing,
-                              chunk_bytes, max_line_bytes, progress, other_types)
+    reading = Reading(source, plan.start_offset, plan.first_line, plan.hasher)
+    return _load_new_file(con, reading, Lake.at(lake), result, started_at, t0, plan,
+                          chunk_bytes, max_line_bytes, progress, other_types)
 
 
-def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: datetime, t0: float,
-                   content_hash: str | None, hashing, chunk_bytes: int, max_line_bytes: int,
+def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, started_at: datetime, t0: float,
+                   plan: ledger.ReadPlan, chunk_bytes: int, max_line_bytes: int,
                    progress: Progress | None, other_types: OtherTypes = "skip") -> FileResult:
+    source = reading.source
     batch_id = ledger.next_batch_id(con)
     result.batch_id = batch_id
+    result.first_line = reading.first_line
     if progress:
-        progress.start_file(path, result.size)
+        progress.start_file(reading, (source.size or 0) - reading.start_offset)
     in_transaction = False
     try:
-        # 1. stream the file chunk by chunk into staged Parquet (memory bounded by the chunk) ...
+        # 1. stream the input chunk by chunk into staged Parquet (memory bounded by the chunk),
+        #    hashing its bytes on the same pass ...
         lake_files.start_batch(lake, batch_id)
-        _stage_lines(con, path, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress,
+        _stage_lines(con, reading, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress,
                      other_types)
         files = lake_files.staged_event_files(lake, batch_id)
-        # 2. ... then land the staged rows in one transaction: all of the file, or nothing.
-        if hashing is not None:
-            content_hash = hashing.result()
+        result.size = reading.end_offset
+        content_hash = reading.content_hash()
+        if plan.check_after_read and content_hash is not None:
+            # a stream or object whose bytes were loaded before: nothing of it is new
+            earlier = ledger.loaded_batch_for_hash(con, content_hash)
+            if earlier is not None:
+                lake_files.discard(lake, batch_id)
+                return _skipped_after_read(result, f"already loaded (same content as batch {earlier})", t0)
+        # 2. ... then land the staged rows in one transaction: all of the batch, or nothing.
         con.begin()
         in_transaction = True
         _insert_staged(con, lake, batch_id)
+        if plan.mode in ("appended", "changed"):
+            _drop_rejects_stored_before(con, batch_id, result)
         _resolve_rejects(con, batch_id)
         result.status = "loaded"
         ledger.record(con, ledger.LedgerRow(
-            batch_id, str(path), result.size, content_hash, started_at, _now(), result.read,
+            batch_id, source.path, result.size, content_hash, started_at, _now(), result.read,
             result.loaded, result.rejected, result.duplicates, "loaded", None, files,
-            result.skipped, result.skipped_by_type, suppressed_count=result.suppressed))
+            result.skipped, result.skipped_by_type, source_kind=source.kind, load_mode=plan.mode,
+            start_offset=reading.start_offset, first_line=reading.first_line,
+            resume_offset=reading.resume_offset(),
+            resume_line=reading.resume_line if reading.resume_offset() is not None else None,
+            etag=source.etag, duplicate_reject_count=result.duplicate_rejects,
+            suppressed_count=result.suppressed))
         crash_point("before_commit")
         con.commit()
         in_transaction = False
@@ -227,23 +260,18 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
         if _is_interrupt(exc):  # Ctrl-C inside DuckDB surfaces as a DuckDB error
             _abandon_batch(con, lake, batch_id)
             raise KeyboardInterrupt from None
-        if storage.is_storage_fault(exc, path):   # a full or read-only disk stops the load (loader/storage.py)
+        if storage.is_storage_fault(exc, source.local):   # a full or read-only disk stops the load (loader/storage.py)
             _abandon_batch(con, lake, batch_id)
             raise storage.StorageError(storage.message(
-                exc, f"nothing of {path} was committed, batches before it are kept; {storage.RERUN}")) from None
+                exc, f"nothing of {source.path} was committed, batches before it are kept; {storage.RERUN}")) from None
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
-        if content_hash is None and hashing is not None and hashing.done() and not hashing.exception():
-            content_hash = hashing.result()
         result.status = "failed"
-        result.error = _describe(exc, path)
-        result.read = result.loaded = result.rejected = result.duplicates = result.skipped = 0
-        result.suppressed = 0
-        result.duplicates_differing = 0
-        result.rejects_by_reason = {}
-        result.skipped_by_type = {}
-        _record_failure(con, result, content_hash, started_at)
+        result.error = _describe(exc, source.path)
+        _zero_counts(result)
+        result.size = result.size or source.size or 0
+        _record_failure(con, result, None, started_at, source)
         result.seconds = time.monotonic() - t0
         return result
     except BaseException as exc:  # Ctrl-C, or an error that stops the whole load (an unwritable lake)
@@ -256,6 +284,48 @@ def _load_new_file(con, path: Path, lake: Path, result: FileResult, started_at: 
     ledger.mark_published(con, batch_id)
     result.seconds = time.monotonic() - t0
     return result
+
+
+def _zero_counts(result: FileResult) -> None:
+    """A batch that stored nothing (failed, or dropped after the read) counts nothing."""
+    result.read = result.loaded = result.rejected = result.duplicates = result.skipped = 0
+    result.duplicates_differing = result.duplicate_rejects = result.suppressed = 0
+    result.rejects_by_reason = {}
+    result.skipped_by_type = {}
+
+
+def _skipped_after_read(result: FileResult, note: str, t0: float) -> FileResult:
+    result.status = result.mode = "skipped"
+    result.note = note
+    result.batch_id = None
+    _zero_counts(result)
+    result.seconds = time.monotonic() - t0
+    return result
+
+
+def _drop_rejects_stored_before(con, batch_id: int, result: FileResult) -> None:
+    """Inside the batch transaction of a grown or changed input: a rejected line that an earlier
+    batch of the same input already stored (same line number, same bytes) is not stored
+    again. It is counted as a duplicate (the line is already in the warehouse, as a reject),
+    and as one of the batch's ``duplicate_reject_count``: raw.group_event_duplicates records
+    duplicate events, and this line's record is the earlier batch's reject row.
+    """
+    dropped = con.execute("""
+        DELETE FROM raw.group_event_rejects AS r
+        WHERE r.batch_id = $b
+          AND EXISTS (SELECT 1 FROM raw.group_event_rejects AS e
+                      WHERE e.batch_id < $b AND e.source_file = r.source_file
+                        AND e.source_line = r.source_line
+                        AND e.raw_line IS NOT DISTINCT FROM r.raw_line
+                        AND e.raw_line_base64 IS NOT DISTINCT FROM r.raw_line_base64)
+        RETURNING reason""", {"b": batch_id}).fetchall()
+    for (reason,) in dropped:
+        result.rejects_by_reason[reason] -= 1
+        if not result.rejects_by_reason[reason]:
+            del result.rejects_by_reason[reason]
+    result.rejected -= len(dropped)
+    result.duplicates += len(dropped)
+    result.duplicate_rejects += len(dropped)
 
 
 def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime, result: FileResult,
@@ -428,12 +498,14 @@ def _resolve_rejects(con, batch_id: int) -> None:
               AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""", {"b": batch_id})
 
 
-def _record_failure(con, result: FileResult, content_hash: str | None, started_at: datetime) -> None:
+def _record_failure(con, result: FileResult, content_hash: str | None, started_at: datetime,
+                    source: Source | None = None) -> None:
     batch_id = ledger.next_batch_id(con)
     result.batch_id = batch_id
     ledger.record(con, ledger.LedgerRow(
         batch_id, result.path, result.size or None, content_hash, started_at, _now(), 0, 0, 0, 0,
-        "failed", result.error, []))
+        "failed", result.error, [], source_kind=source.kind if source else None,
+        load_mode=result.mode, etag=source.etag if source else None))
 
 
 _ctrl_c = threading.Event()  # set when SIGINT arrives during load_paths
@@ -466,7 +538,7 @@ def _is_interrupt(exc: BaseException) -> bool:
         type(exc) is RuntimeError and str(exc).strip() == "Query interrupted")
 
 
-def _abandon_batch(con, lake: Path, batch_id: int) -> None:
+def _abandon_batch(con, lake: Lake | Path, batch_id: int) -> None:
     """Roll back a batch that did not finish and remove its staging, unless it just committed."""
     try:
         con.rollback()
@@ -483,9 +555,9 @@ def _abandon_batch(con, lake: Path, batch_id: int) -> None:
             pass  # an unwritable lake: the next run's recover() removes it
 
 
-def _describe(exc: BaseException, path: Path) -> str:
+def _describe(exc: BaseException, path: str) -> str:
     if isinstance(exc, OSError):
-        return f"cannot read {path}: {exc.strerror or exc}"
+        return f"cannot read {path}: {one_line(exc.strerror or exc)}"
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -138,6 +138,10 @@ def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
     if not identities:
         raise GrouplakeError("nothing to forget: give --user-id, --anonymous-id or --group-id")
     paths = Paths.resolve(warehouse, lake)
+    if not lake_files.Lake.at(paths.lake, paths.warehouse).is_local:
+        raise GrouplakeError(
+            f"grouplake forget rewrites the lake's Parquet files in place and needs a folder lake, not {paths.lake}: "
+            "nothing was removed (forgetting in an object-storage lake is not supported yet)")
     with warehouse_lock(paths.warehouse, wait_seconds):
         con = connect(paths.warehouse, busy_wait_seconds=wait_seconds)
         try:
@@ -304,8 +308,13 @@ def _remove_if_empty(d: Path) -> None:
         pass
 
 
-def recover(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
-    """Finish the file swaps of committed forget requests; drop the staging of uncommitted ones."""
+def recover(con: duckdb.DuckDBPyConnection, lake) -> None:
+    """Finish the file swaps of committed forget requests; drop the staging of uncommitted ones.
+
+    Only a folder lake can have them: forget refuses an object-storage lake."""
+    if not lake_files.Lake.at(lake).is_local:
+        return
+    lake = Path(lake)
     pending = con.execute("""SELECT deletion_id, lake_files_rewritten, lake_files_removed FROM raw.deletion_log
                              WHERE NOT lake_swapped ORDER BY deletion_id""").fetchall()
     for deletion_id, rewritten, removed in pending:

@@ -78,6 +78,14 @@ ADDED_COLUMNS = [
     ("group_event_rejects", "exported_line", "BIGINT"),
     ("load_ledger", "skipped_count", "BIGINT DEFAULT 0"),
     ("load_ledger", "skipped_by_type", "JSON"),
+    ("load_ledger", "source_kind", "VARCHAR"),
+    ("load_ledger", "load_mode", "VARCHAR"),
+    ("load_ledger", "start_offset", "BIGINT"),
+    ("load_ledger", "first_line", "BIGINT"),
+    ("load_ledger", "resume_offset", "BIGINT"),
+    ("load_ledger", "resume_line", "BIGINT"),
+    ("load_ledger", "etag", "VARCHAR"),
+    ("load_ledger", "duplicate_reject_count", "BIGINT DEFAULT 0"),
 ]
 
 DDL = f"""
@@ -121,8 +129,8 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_duplicates (
 CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     batch_id            BIGINT NOT NULL,
     file_path           VARCHAR NOT NULL,
-    file_size           BIGINT,
-    content_hash        VARCHAR,            -- sha256 of the file's bytes (compressed bytes for .gz)
+    file_size           BIGINT,             -- bytes of the input read up to the end of this batch
+    content_hash        VARCHAR,            -- sha256 of the input's first file_size bytes (compressed bytes for .gz)
     started_at          TIMESTAMPTZ NOT NULL,
     finished_at         TIMESTAMPTZ,
     read_count          BIGINT NOT NULL DEFAULT 0,
@@ -134,7 +142,16 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     lake_files          VARCHAR[],          -- Parquet files of this batch, relative to the lake root
     lake_published      BOOLEAN NOT NULL DEFAULT false,
     skipped_count       BIGINT DEFAULT 0,   -- lines of other call types (identify, page, ...), counted, not stored
-    skipped_by_type     JSON                -- those lines by call type (lower case): {{"track": 40000, "identify": 900}}
+    skipped_by_type     JSON,               -- those lines by call type (lower case): {{"track": 40000, "identify": 900}}
+    source_kind         VARCHAR,            -- file | stream (stdin, FIFO, <(...)) | object (s3://, gs://)
+    load_mode           VARCHAR,            -- new | appended (only the bytes after resume) | changed (all again)
+    start_offset        BIGINT,             -- byte where this batch started reading the input
+    first_line          BIGINT,             -- the line number of that byte
+    resume_offset       BIGINT,             -- after the last newline: where a load of the grown file continues
+    resume_line         BIGINT,             -- the line number there
+    etag                VARCHAR,            -- object storage: ETag of the object version read
+    duplicate_reject_count BIGINT DEFAULT 0 -- of duplicate_count: lines of a grown/changed input whose reject an
+                                            -- earlier batch of it stored (same line, same bytes; not stored again)
 );
 """ + "".join(f"\nALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type};"
               for table, column, sql_type in ADDED_COLUMNS) + "\n" + PRIVACY_DDL

@@ -58,7 +58,8 @@ def table_counts(warehouse: Path, lake: Path) -> dict[str, int]:
             counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         counts["open rejects"] = con.execute(
             "SELECT count(*) FROM raw.group_event_rejects WHERE resolved_at IS NULL").fetchall()[0][0]
-        for mart in ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history"):
+        for mart in ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history",
+                     "group_trait_catalog"):
             exists = con.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
                 [mart]).fetchall()[0][0]

@@ -266,9 +266,13 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
         for b, loaded, rejected, n_ev, n_rej in per_batch:
             assert (n_ev, n_rej) == (loaded, rejected), f"batch {b}: half a batch in the raw tables"
         bad = con.execute("""
-            SELECT l.batch_id, l.duplicate_count - l.forgotten_duplicate_count, count(d.message_id)
-            FROM raw.load_ledger l LEFT JOIN raw.group_event_duplicates d ON d.batch_id = l.batch_id
-            GROUP BY ALL HAVING l.duplicate_count - l.forgotten_duplicate_count <> count(d.message_id)""").fetchall()
+            SELECT l.batch_id, l.duplicate_count, l.duplicate_reject_count, l.forgotten_duplicate_count,
+                   count(d.message_id)
+            FROM raw.load_ledger l
+            LEFT JOIN raw.group_event_duplicates d ON d.batch_id = l.batch_id
+            GROUP BY ALL
+            HAVING l.duplicate_count - coalesce(l.duplicate_reject_count, 0) - l.forgotten_duplicate_count
+                <> count(d.message_id)""").fetchall()
         assert not bad, f"batches whose duplicate rows differ from duplicate_count: {bad}"
         lost = con.execute("""
             SELECT d.message_id, d.batch_id, d.source_line FROM raw.group_event_duplicates d

@@ -50,11 +50,11 @@ def test_run_loads_builds_and_prints_a_summary(ran):
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
     out = res.stdout
     assert "Completed successfully" in out  # dbt build output
-    assert "2 groups from 3 group calls" in out
+    assert "2 groups from 3 calls" in out
     assert "2 users and 1 anonymous visitors in 3 memberships" in out
     assert "top traits" in out and "Acme" in out and "enterprise" in out
     # example SQL, including "traits of group G as of date D" with a real group
-    assert "FROM group_trait_history" in out and "WHERE group_id = 'acme'" in out
+    assert "FROM group_trait_history" in out and "WHERE group_type = 'default' AND group_id = 'acme'" in out
     assert "valid_to IS NULL OR valid_to >" in out
     assert wh.query("SELECT group_id, plan, employees, member_count FROM groups ORDER BY group_id") == [
         ("acme", "enterprise", 120, 2), ("beta", None, None, 1)]
