@@ -39,4 +39,5 @@ bench-smoke: $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run --events 20000 --smoke
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/lake data/lake.spark dbt_project/target dbt_project/logs
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.lock data/warehouse.duckdb.dbt data/lake data/lake.spark \
+	       dbt_project/target dbt_project/logs build dist

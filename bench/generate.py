@@ -16,14 +16,15 @@ count). The mix, per line:
 * ~1% duplicates: retries of an earlier event with the same ``messageId`` (byte-identical
   or re-sent later);
 * ~0.5% bad lines spread over every reject reason of the loader (``invalid_json``,
-  ``not_an_object``, ``wrong_type`` — identify/track/page calls —, ``missing_group_id``,
+  ``not_an_object``, ``wrong_type`` — a call without a type —, ``missing_group_id``,
   ``invalid_group_id``, ``invalid_user_id``, ``invalid_anonymous_id``,
   ``invalid_message_id``, ``invalid_traits``, ``invalid_timestamp``, ``invalid_utf8``,
   ``empty_line``) plus a few ``too_large`` lines (> 1 MiB; about one per 250k lines, at
-  least one).
+  least one). Three quarters of the ``wrong_type`` draws are identify/track/page calls instead,
+  which the loader skips and counts by call type (``skipped`` in the manifest).
 
 The same seed gives the same bytes. Next to the output a ``<out>.manifest.json`` records
-the seed, the sizes and the expected load result (loaded, duplicates, rejects by reason),
+the seed, the sizes and the expected load result (loaded, duplicates, skipped, rejects by reason),
 which ``bench.run`` checks against what ``grouplake load`` reports.
 
 Speed: one dict per event serialised by the C JSON encoder, random numbers drawn in bulk;
@@ -45,7 +46,7 @@ from bisect import bisect
 from itertools import accumulate
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2   # 2: other call types are expected as skipped, not rejected
 
 BAD_RATE = 0.005
 DUP_RATE = 0.01
@@ -137,12 +138,15 @@ class Manifest:
     duplicates: int = 0
     rejected: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0                   # other call types (identify, track, page): counted, not stored
+    skipped_by_type: dict[str, int] = field(default_factory=dict)
     late_events: int = 0
     derived_message_ids: int = 0
 
     def expected(self) -> dict:
         return {"read": self.lines, "loaded": self.valid, "duplicates": self.duplicates,
-                "rejected": self.rejected, "rejects_by_reason": dict(sorted(self.rejects_by_reason.items()))}
+                "rejected": self.rejected, "rejects_by_reason": dict(sorted(self.rejects_by_reason.items())),
+                "skipped": self.skipped, "skipped_by_type": dict(sorted(self.skipped_by_type.items()))}
 
 
 def manifest_path(out: Path) -> Path:
@@ -414,6 +418,7 @@ class Generator:
 
     def _bad(self, kind: str, i: int, n: int, m: Manifest) -> bytes:
         rng = self.rng
+        self.skipped_type = None   # set when the line is another call type (skipped, not rejected)
         base = self._event(i, n, Manifest(0, 0, 0, 0, "", 0, False))  # a valid call, then broken
         base["type"] = "group"
         base.setdefault("messageId", "%032x" % rng.getrandbits(128))
@@ -427,6 +432,8 @@ class Generator:
         if kind == "not_an_object":
             return [b'["group","org_1"]', b'"group"', b"42", b"null"][v]
         if kind == "wrong_type":
+            if v < 3:
+                self.skipped_type = ["identify", "track", "page"][v]
             if v == 0:
                 return _dumps({"type": "identify", "userId": base.get("userId", "user_1"),
                                "traits": {"email": "someone@example.com"},
@@ -498,9 +505,13 @@ class Generator:
             else:
                 kind = None
             if kind is not None:
-                m.rejected += 1
-                m.rejects_by_reason[kind] = m.rejects_by_reason.get(kind, 0) + 1
                 out.append(self._bad(kind, i, n, m))
+                if self.skipped_type:
+                    m.skipped += 1
+                    m.skipped_by_type[self.skipped_type] = m.skipped_by_type.get(self.skipped_type, 0) + 1
+                else:
+                    m.rejected += 1
+                    m.rejects_by_reason[kind] = m.rejects_by_reason.get(kind, 0) + 1
                 continue
             ev = self._event(i, n, m)
             line = _dumps(ev)
@@ -573,6 +584,9 @@ def generate(out: str | Path, events: int, seed: int = 42, gz: bool | None = Non
             m.valid += bm.valid
             m.duplicates += bm.duplicates
             m.rejected += bm.rejected
+            m.skipped += bm.skipped
+            for k, v in bm.skipped_by_type.items():
+                m.skipped_by_type[k] = m.skipped_by_type.get(k, 0) + v
             m.late_events += bm.late_events
             m.derived_message_ids += bm.derived_message_ids
             for k, v in bm.rejects_by_reason.items():
@@ -586,6 +600,7 @@ def generate(out: str | Path, events: int, seed: int = 42, gz: bool | None = Non
         raw.close()
     os.replace(tmp, out)
     m.rejects_by_reason = dict(sorted(m.rejects_by_reason.items()))
+    m.skipped_by_type = dict(sorted(m.skipped_by_type.items()))
     m.bytes = out.stat().st_size
     m.seconds = round(time.perf_counter() - t0, 3)
     manifest_path(out).write_text(json.dumps(m.__dict__ | {"expected": m.expected()}, indent=2) + "\n")

@@ -151,21 +151,21 @@ def warehouse_counts(warehouse: Path) -> dict:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        read, loaded, rejected, dups = con.execute(
-            "SELECT sum(read_count), sum(loaded_count), sum(rejected_count), sum(duplicate_count) "
-            "FROM raw.load_ledger WHERE status = 'loaded'").fetchone()
+        read, loaded, rejected, dups, skipped = con.execute(
+            "SELECT sum(read_count), sum(loaded_count), sum(rejected_count), sum(duplicate_count), "
+            "sum(skipped_count) FROM raw.load_ledger WHERE status = 'loaded'").fetchone()
         reasons = dict(con.execute(
             "SELECT reason, count(*) FROM raw.group_event_rejects GROUP BY reason ORDER BY reason").fetchall())
         events = con.execute("SELECT count(*) FROM raw.group_events").fetchone()[0]
     finally:
         con.close()
-    return {"read": read, "loaded": loaded, "duplicates": dups, "rejected": rejected,
+    return {"read": read, "loaded": loaded, "duplicates": dups, "rejected": rejected, "skipped": skipped,
             "rejects_by_reason": reasons, "rows": events}
 
 
 def check_counts(expected: dict, got: dict) -> list[str]:
     problems = []
-    for k in ("read", "loaded", "duplicates", "rejected"):
+    for k in ("read", "loaded", "duplicates", "rejected", "skipped"):
         if expected[k] != got[k]:
             problems.append(f"{k}: expected {expected[k]:,}, got {got[k]:,}")
     for reason in sorted(set(expected["rejects_by_reason"]) | set(got["rejects_by_reason"])):

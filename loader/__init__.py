@@ -1,3 +1,26 @@
-"""grouplake: land Segment-spec Group calls into a Parquet lake and DuckDB raw tables."""
+"""grouplake: land Segment-spec Group calls into a Parquet lake and DuckDB raw tables, and build
+the dbt marts over them.
+
+The library API (the CLI is a thin layer over it)::
+
+    import grouplake
+    report = grouplake.load_paths(["exports/"], warehouse="data/warehouse.duckdb", lake="data/lake")
+    exit_code = grouplake.build("data/warehouse.duckdb", ["--select", "groups+"])
+    result = grouplake.run(["exports/"])          # load, then build when every file loaded
+"""
 
 __version__ = "0.1.0"
+
+from grouplake.dbt_runner import build
+from grouplake.errors import (GrouplakeError, InputNotFound, OutputNotWritable, WarehouseBusy,
+                              WarehouseNotFound, WarehouseUnusable)
+from grouplake.load import FileResult, LoadReport, load_paths
+from grouplake.pipeline import RunResult, run
+
+__all__ = [
+    "__version__",
+    "load_paths", "build", "run",
+    "LoadReport", "FileResult", "RunResult",
+    "GrouplakeError", "InputNotFound", "WarehouseBusy", "WarehouseNotFound", "WarehouseUnusable",
+    "OutputNotWritable",
+]

@@ -1,19 +1,30 @@
-"""`grouplake`: a thin command line over the library (grouplake.load, grouplake.dbt_runner, ...)."""
+"""`grouplake`: a thin command line over the library API (``grouplake.load_paths``, ``build``,
+``run``, ...): it parses options and renders results. Errors end a command with one line on
+stderr and the exit code errors.py assigns; ``--debug`` (or GROUPLAKE_DEBUG=1) shows the
+traceback instead.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                            TransferSpeedColumn)
 from rich.table import Table
+from rich.text import Text
 
-from grouplake.config import LAKE_ENV, WAREHOUSE_ENV, Paths
-from grouplake.errors import GrouplakeError
+from grouplake import __version__
+from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
+from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -24,15 +35,94 @@ err = Console(stderr=True)
 WarehouseOpt = typer.Option(None, "--warehouse", "-w", envvar=WAREHOUSE_ENV,
                             help="DuckDB warehouse file [default: data/warehouse.duckdb]")
 LakeOpt = typer.Option(None, "--lake", "-l", envvar=LAKE_ENV,
-                       help="Parquet lake folder [default: data/lake]")
-WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait",
+                       help="Parquet lake folder, or s3://bucket/prefix [default: data/lake]")
+WaitOpt = typer.Option(DEFAULT_LOCK_WAIT_SECONDS, "--wait", min=0,
                        help="Seconds to wait for another grouplake writer before giving up.")
 
 
+_debug = False  # set by --debug / GROUPLAKE_DEBUG=1: show tracebacks instead of one line
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"grouplake {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                         help="Print the version and exit."),
+            debug: bool = typer.Option(False, "--debug", envvar=DEBUG_ENV,
+                                       help="Show a Python traceback when a command fails.")) -> None:
+    global _debug
+    _debug = debug
+
+
+def _error_line(message: str) -> None:
+    """One line on stderr, never wrapped or interpreted as markup."""
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True, highlight=False)
+
+
+JsonOpt = typer.Option(False, "--json",
+                       help="Print one JSON report on stdout and nothing else there (progress and "
+                            "messages go to stderr); see docs/scheduling.md.")
+
+
+def _print_json(doc: dict) -> None:
+    sys.stdout.write(json.dumps(doc, default=str) + "\n")   # one line: log shippers, Airflow's XCom
+    sys.stdout.flush()
+
+
+class OtherTypes(str, Enum):
+    skip = "skip"
+    reject = "reject"
+
+
+OtherTypesOpt = typer.Option(OtherTypes.skip, "--other-types", case_sensitive=False,
+                             help="Calls of other types (identify, track, page, screen, alias): skip "
+                                  "(count them per type, store nothing) or reject (store each as a "
+                                  "wrong_type reject).")
+
+
 def _fail(exc: BaseException) -> None:
-    code = getattr(exc, "exit_code", 1)
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code)
+    _error_line(str(exc))
+    raise typer.Exit(exit_code_of(exc))
+
+
+_LOAD_INTERRUPTED = ("interrupted: the unfinished batch was not committed and its staging was removed; "
+                     "the next run loads that file again")
+
+
+@contextlib.contextmanager
+def _reported_errors(interrupted: str = "interrupted", json_report: dict | None = None) -> Iterator[None]:
+    """Turn whatever ends a command into one line and its exit code (errors.py).
+
+    ``json_report`` (--json): also print the report of a command that could not finish on stdout,
+    with the exit code and the error, merged into these keys."""
+    def end(message: str, code: int):
+        _error_line(message)
+        if json_report is not None:
+            from grouplake.report import load_report_dict
+            _print_json({**load_report_dict(None, exit_code=code, error=message), **json_report})
+        raise typer.Exit(code) from None
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt as exc:
+        if _debug:
+            raise
+        end(interrupted, exit_code_of(exc))
+    except GrouplakeError as exc:
+        if _debug:
+            raise
+        end(str(exc), exit_code_of(exc))
+    except Exception as exc:  # a bug or an error not foreseen: still one line, --debug for more
+        if _debug:
+            raise
+        end(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''} "
+            "(run with --debug for a traceback)", exit_code_of(exc))
 
 
 class _RichProgress:
@@ -63,16 +153,31 @@ class _RichProgress:
             self.bar.remove_task(self.task)
             self.task = None
         style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
-        line = (f"[{style}]{result.status:>7}[/] {result.path}: read {result.read:,}, loaded {result.loaded:,}, "
-                f"rejected {result.rejected:,}, duplicates {result.duplicates:,}")
+        path = escape(result.path)
+        line = (f"[{style}]{result.status:>7}[/] {path} ({_mode(result)}): read {result.read:,}, "
+                f"loaded {result.loaded:,}, rejected {result.rejected:,}, duplicates {result.duplicates:,}, "
+                f"skipped {result.skipped:,}")
         if result.status == "skipped":
-            line = f"[{style}]{result.status:>7}[/] {result.path}: already loaded (same content)"
+            line = f"[{style}]{result.status:>7}[/] {path}: {escape(result.note or 'already loaded')}"
         if result.error:
-            line += f" — {result.error}"
-        err.print(line, highlight=False)
+            line += f" — {escape(result.error)}"
+        err.print(line, highlight=False, soft_wrap=True)  # one line per file, also in a cron log
 
     def waiting_for_lock(self, holder: str) -> None:
         err.print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...")
+
+
+def _mode(result) -> str:
+    """new | appended (from line N) | changed: which case of an input the load was."""
+    if result.mode == "appended":
+        return f"appended from line {result.first_line:,}"
+    return result.mode
+
+
+def _display_name(path: str) -> str:
+    p = Path(path)
+    cwd = Path.cwd()
+    return str(p.relative_to(cwd)) if p.is_absolute() and p.is_relative_to(cwd) else path
 
 
 def _print_load_report(report) -> None:
@@ -81,75 +186,89 @@ def _print_load_report(report) -> None:
     table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
                                       f"{report.failed_files} failed")
     for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
-                      ("duplicates", "duplicates")):
+                      ("duplicates", "duplicates"), ("skipped", "skipped")):
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
-    cwd = Path.cwd()
     for f in report.files:
-        p = Path(f.path)
-        name = str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p)
-        table.add_row(name, f.status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}", f"{f.duplicates:,}")
+        status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
+        table.add_row(_display_name(f.path), status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}",
+                      f"{f.duplicates:,}", f"{f.skipped:,}")
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
-              f"read = loaded + rejected + duplicates: "
-              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,}")
-    reasons: dict[str, int] = {}
-    for f in report.files:
-        for k, v in f.rejects_by_reason.items():
-            reasons[k] = reasons.get(k, 0) + v
+              f"read = loaded + rejected + duplicates + skipped: "
+              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.skipped:,}")
+    skipped = report.skipped_by_type
+    if skipped:
+        out.print("skipped (other call types, not stored): "
+                  + ", ".join(f"{k or '(blank)'} {v:,}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1]))
+                  + "  (use --other-types reject to keep them as rejects)")
+    reasons = report.rejects_by_reason
     if reasons:
         out.print("rejects by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
                   + "  (see `grouplake rejects`)")
     for f in report.files:
         if f.status == "failed":
-            err.print(f"[bold red]failed:[/] {f.path}: {f.error}")
+            err.print(Text.assemble(("failed: ", "bold red"), f"{f.path}: {f.error}"), soft_wrap=True,
+                      highlight=False)
 
 
-def _do_load(paths: List[str], warehouse, lake, wait: float, chunk_mb: int,
-             chunk_bytes: Optional[int] = None):
-    from grouplake.load import load_paths
-
-    with _RichProgress() as progress:
-        return load_paths(paths, warehouse=warehouse, lake=lake, wait_seconds=wait,
-                          chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress)
+def _warehouse_must_exist(warehouse: Path) -> None:
+    """Read-only commands (build, status, rejects) never create a warehouse."""
+    if not warehouse.exists():
+        raise WarehouseNotFound(f"no warehouse at {warehouse}: run `grouplake load` first")
 
 
 @app.command()
-def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
+def load(paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories, globs, - (standard "
+                                                     "input), FIFOs, s3://bucket/prefix."),
+         warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
          wait: float = WaitOpt,
-         chunk_mb: int = typer.Option(64, "--chunk-mb", help="Lines are processed in chunks of about this many MB."),
+         name: Optional[str] = typer.Option(None, "--name", help="The name of a stream input (-, a FIFO, <(...)) "
+                                                                 "in the ledger and source_file [default: <stdin>]."),
+         chunk_mb: int = typer.Option(64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."),
          chunk_bytes: Optional[int] = typer.Option(None, "--chunk-bytes", hidden=True, min=1,
-                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests).")):
+                                                   help="Chunk size in bytes (overrides --chunk-mb; for tests)."),
+         other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load Group calls: valid events to raw.group_events and the lake, the rest to raw.group_event_rejects."""
-    try:
-        report = _do_load(paths, warehouse, lake, wait, chunk_mb, chunk_bytes)
-    except GrouplakeError as exc:
-        _fail(exc)
-    _print_load_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
+    from grouplake.load import load_paths
+    from grouplake.report import load_report_dict
+
+    with _reported_errors(_LOAD_INTERRUPTED, json_report={} if json_out else None):
+        resolved = Paths.resolve(warehouse, lake)
+        with _RichProgress() as progress:
+            report = load_paths(paths, warehouse=resolved.warehouse, lake=resolved.lake, wait_seconds=wait,
+                                chunk_bytes=chunk_bytes or (chunk_mb << 20), progress=progress,
+                                other_types=OtherTypes(other_types).value, name=name)
+    code = 0 if report.ok else 1
+    if json_out:
+        _print_json(load_report_dict(report, exit_code=code))
+    else:
+        _print_load_report(report)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
-def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt,
-           limit: int = typer.Option(20, help="How many ledger rows to show.")):
+def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
+           limit: int = typer.Option(20, min=0, help="How many ledger rows to show.")):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from grouplake.status import ledger_rows, table_counts
+    from grouplake.status import differing_duplicates, ledger_rows, table_counts
 
-    paths = Paths.resolve(warehouse, lake)
-    try:
+    with _reported_errors():
+        paths = Paths.resolve(warehouse, lake)
+        _warehouse_must_exist(paths.warehouse)
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
-    except GrouplakeError as exc:
-        _fail(exc)
+        differing, differing_batches = differing_duplicates(paths.warehouse)
     table = Table(title=f"load ledger (last {limit})", title_justify="left")
-    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "finished"):
-        table.add_column(col, justify="right" if col in ("batch", "read", "loaded", "rejected", "duplicates") else "left")
+    numeric = ("batch", "read", "loaded", "rejected", "duplicates", "skipped")
+    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "skipped", "finished"):
+        table.add_column(col, justify="right" if col in numeric else "left")
     for r in rows:
         table.add_row(str(r["batch_id"]), r["file_path"], r["status"] + (f" ({r['error']})" if r["error"] else ""),
                       f"{r['read_count']:,}", f"{r['loaded_count']:,}", f"{r['rejected_count']:,}",
-                      f"{r['duplicate_count']:,}", f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
+                      f"{r['duplicate_count']:,}", f"{r['skipped_count'] or 0:,}",
+                      f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
     out.print(table)
     counts_table = Table(title="row counts", title_justify="left")
     counts_table.add_column("table")
@@ -157,6 +276,10 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = Lake
     for name, n in counts.items():
         counts_table.add_row(name, f"{n:,}")
     out.print(counts_table)
+    if differing:
+        out.print(f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
+                  "other content than the event kept for their messageId: only the first was loaded "
+                  "(SELECT * FROM raw.group_event_duplicates WHERE content_differs)", highlight=False)
 
 
 @app.command()
@@ -164,23 +287,23 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             reason: Optional[str] = typer.Option(None, help="Only this reason code."),
             file: Optional[str] = typer.Option(None, "--file", help="Only source files whose path contains this."),
             include_resolved: bool = typer.Option(False, "--all", help="Include rejects already resolved by a later load."),
-            limit: int = typer.Option(50, help="How many rows to list."),
-            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again.")):
+            limit: int = typer.Option(50, min=0, help="How many rows to list."),
+            export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again."),
+            wait: float = WaitOpt):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
     from grouplake.rejects import count_rejects, export_rejects, list_rejects
 
-    paths = Paths.resolve(warehouse, None)
-    try:
+    with _reported_errors():
+        paths = Paths.resolve(warehouse, None)
+        _warehouse_must_exist(paths.warehouse)
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
-                               include_resolved=include_resolved)
+                               include_resolved=include_resolved, wait_seconds=wait)
             out.print(f"wrote {n:,} rejected lines to {export}")
             return
         summary = count_rejects(paths.warehouse)
         rows = list_rejects(paths.warehouse, reason=reason, source_file=file,
                             include_resolved=include_resolved, limit=limit)
-    except GrouplakeError as exc:
-        _fail(exc)
     out.print("rejects by reason (open / resolved): " +
               (", ".join(f"{r} {o:,}/{s:,}" for r, o, s in summary) or "none"))
     table = Table(title_justify="left")
@@ -199,52 +322,96 @@ def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: fl
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
     from grouplake.dbt_runner import build as dbt_build
 
-    paths = Paths.resolve(warehouse, None)
-    try:
+    with _reported_errors():
+        paths = Paths.resolve(warehouse, None)
         code = dbt_build(paths.warehouse, list(ctx.args), wait_seconds=wait)
-    except GrouplakeError as exc:
-        _fail(exc)
     if code != 0:
-        err.print(f"[bold red]dbt build failed[/] (exit code {code})")
+        _error_line(f"dbt build failed (exit code {code}); dbt's log: {_dbt_log(paths.warehouse)}")
         raise typer.Exit(code)
+
+
+def _dbt_log(warehouse: Path) -> Path:
+    from grouplake.config import dbt_work_dir
+
+    return Path(os.environ.get("DBT_LOG_PATH") or dbt_work_dir(warehouse) / "logs") / "dbt.log"
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         paths: List[str] = typer.Argument(..., help="NDJSON files (.gz too), directories or globs."),
-        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+        warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt, wait: float = WaitOpt,
+        other_types: OtherTypes = OtherTypesOpt, json_out: bool = JsonOpt):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
-    from grouplake.dbt_runner import build as dbt_build
+    from grouplake.pipeline import run as run_pipeline
+    from grouplake.report import load_report_dict
     from grouplake.summary import print_summary
 
     # click hands unknown options (--full-refresh, --select x) to the PATHS list: split them off
-    first_option = next((i for i, p in enumerate(paths) if p.startswith("-")), len(paths))
+    first_option = next((i for i, p in enumerate(paths) if p.startswith("-") and p != "-"), len(paths))
     paths, dbt_args = paths[:first_option], paths[first_option:] + list(ctx.args)
     if not paths:
-        _fail(GrouplakeError("no input paths given: grouplake run PATH... [dbt options]"))
-    resolved = Paths.resolve(warehouse, lake)
-    try:
-        report = _do_load(paths, resolved.warehouse, resolved.lake, wait, 64)
-        _print_load_report(report)
-        if not report.ok:
-            raise typer.Exit(1)
-        out.rule("dbt build")
-        code = dbt_build(resolved.warehouse, dbt_args, wait_seconds=wait)
-        if code != 0:
-            err.print(f"[bold red]dbt build failed[/] (exit code {code})")
+        message = "no input paths given: grouplake run PATH... [dbt options]"
+        _error_line(message)
+        if json_out:
+            _print_json({**load_report_dict(None, exit_code=EXIT_USAGE, error=message), "build": None})
+        raise typer.Exit(EXIT_USAGE)
+
+    if json_out:
+        # one JSON report on stdout: the load report plus {"build": {"exit_code": ...}} (null when
+        # the build did not run); dbt's own output goes to stderr
+        with _reported_errors(_LOAD_INTERRUPTED, json_report={"build": None}):
+            resolved = Paths.resolve(warehouse, lake)
+            with _RichProgress() as progress:
+                result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake,
+                                      dbt_args=dbt_args, wait_seconds=wait, progress=progress,
+                                      other_types=OtherTypes(other_types).value, dbt_stdout=sys.stderr)
+        code = 1 if not result.load.ok else result.dbt_exit_code
+        _print_json({**load_report_dict(result.load, exit_code=code),
+                     "build": None if result.dbt_exit_code is None else {"exit_code": result.dbt_exit_code}})
+        if code:
             raise typer.Exit(code)
+        return
+
+    def loaded(report) -> None:
+        _print_load_report(report)
+        if report.ok:
+            out.rule("dbt build")
+
+    with _reported_errors(_LOAD_INTERRUPTED):
+        resolved = Paths.resolve(warehouse, lake)
+        with _RichProgress() as progress:
+            result = run_pipeline(paths, warehouse=resolved.warehouse, lake=resolved.lake, dbt_args=dbt_args,
+                                  wait_seconds=wait, progress=progress, on_loaded=loaded,
+                                  other_types=OtherTypes(other_types).value)
+        if not result.load.ok:
+            raise typer.Exit(1)
+        if result.dbt_exit_code != 0:
+            _error_line(f"dbt build failed (exit code {result.dbt_exit_code}); "
+                        f"dbt's log: {_dbt_log(resolved.warehouse)}")
+            raise typer.Exit(result.dbt_exit_code)
         out.rule("summary")
         print_summary(resolved.warehouse, out)
-    except GrouplakeError as exc:
-        _fail(exc)
 
 
-def main() -> None:  # pragma: no cover - console script entry
+# click's base of usage errors (typer may vendor click: reach it through typer's public class)
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def main() -> None:  # console script entry
+    """Run the CLI; a usage error (a bad option value, a missing argument) is one line too."""
     try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted: nothing of the unfinished batch was committed")
-        sys.exit(130)
+        code = app(standalone_mode=False)
+    except _ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `grouplake` alone: the help
+            exc.show()
+        else:
+            ctx = getattr(exc, "ctx", None)
+            _error_line(exc.format_message() + (f" (see `{ctx.command_path} --help`)" if ctx else ""))
+        code = exc.exit_code
+    except typer.Abort:  # Ctrl-C while click itself was running (parsing), not in a command
+        _error_line("interrupted")
+        code = 130
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from grouplake.warehouse import connect
+from grouplake.errors import OutputNotWritable, WarehouseNotFound, describe_os_error
+from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 
 def _where(reason: str | None, source_file: str | None, include_resolved: bool) -> tuple[str, list]:
@@ -48,22 +49,54 @@ def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
 
 
 def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
-                   source_file: str | None = None, include_resolved: bool = False) -> int:
-    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count."""
-    con = connect(warehouse, read_only=True)
+                   source_file: str | None = None, include_resolved: bool = False,
+                   wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> int:
+    """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count.
+
+    Each exported reject remembers where it was written (``exported_to``, ``exported_line``), so
+    that the export, fixed in place and loaded again, resolves rejects that carry no messageId
+    (load.py ``_resolve_rejects``). That is a write: the export takes the warehouse lock.
+    Raises OutputNotWritable (and leaves no partial file, records nothing) when ``out`` cannot be
+    written.
+    """
+    warehouse, out = Path(warehouse), Path(out)
+    if not warehouse.exists():
+        raise WarehouseNotFound(f"no warehouse at {warehouse}: run `grouplake load` first")
+    target = str(out.absolute())
     n = 0
-    try:
-        where, params = _where(reason, source_file, include_resolved)
-        cur = con.execute(
-            f"""SELECT raw_line, raw_line_base64 FROM raw.group_event_rejects {where}
-                ORDER BY batch_id, source_file, source_line""", params)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "wb") as f:
-            while rows := cur.fetchmany(10_000):
-                for raw_line, raw_b64 in rows:
-                    data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
-                    f.write(data + b"\n")
-                    n += 1
-    finally:
-        con.close()
+    with warehouse_lock(warehouse, wait_seconds):
+        con = connect(warehouse, busy_wait_seconds=wait_seconds)
+        try:
+            where, params = _where(reason, source_file, include_resolved)
+            con.execute(f"""
+                CREATE TEMP TABLE exported AS
+                SELECT batch_id, source_file, source_line,
+                       row_number() OVER (ORDER BY batch_id, source_file, source_line) AS exported_line
+                FROM raw.group_event_rejects {where}""", params)
+            cur = con.execute("""
+                SELECT r.raw_line, r.raw_line_base64 FROM raw.group_event_rejects r
+                JOIN exported x USING (batch_id, source_file, source_line)
+                ORDER BY x.exported_line""")
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                f = open(out, "wb")
+            except OSError as exc:
+                raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
+            try:
+                with f:
+                    while rows := cur.fetchmany(10_000):
+                        for raw_line, raw_b64 in rows:
+                            data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
+                            f.write(data + b"\n")
+                            n += 1
+            except OSError as exc:  # a full disk, a quota: do not leave half an export behind
+                out.unlink(missing_ok=True)
+                raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
+            con.execute("""
+                UPDATE raw.group_event_rejects AS r SET exported_to = $target, exported_line = x.exported_line
+                FROM exported AS x
+                WHERE r.batch_id = x.batch_id AND r.source_file = x.source_file AND r.source_line = x.source_line""",
+                        {"target": target})
+        finally:
+            con.close()
     return n

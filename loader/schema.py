@@ -10,8 +10,8 @@ RAW_SCHEMA = "raw"
 GROUP_EVENTS_COLUMNS = """
     message_id          VARCHAR NOT NULL,   -- messageId, or a hash of the line when missing
     message_id_derived  BOOLEAN NOT NULL,   -- true when message_id was derived from the line bytes
-    event_type          VARCHAR NOT NULL,   -- the original `type` value (any case of "group")
-    group_id            VARCHAR NOT NULL,   -- groupId, numbers converted to their decimal string
+    event_type          VARCHAR NOT NULL,   -- the original `type` value (any case of "group", or "track")
+    group_id            VARCHAR NOT NULL,   -- groupId (track: context.groupId / properties.groupId / properties.objectId), numbers as decimal strings
     user_id             VARCHAR,
     anonymous_id        VARCHAR,
     event_at            TIMESTAMPTZ NOT NULL,  -- SPEC §1 event time
@@ -30,8 +30,29 @@ GROUP_EVENTS_COLUMNS = """
     traits              JSON NOT NULL USING COMPRESSION zstd,  -- the traits object as sent ({} when missing or null)
     context             JSON USING COMPRESSION zstd,
     integrations        JSON USING COMPRESSION zstd,
-    extra               JSON USING COMPRESSION zstd            -- every other top-level field, so the call can be rebuilt
+    extra               JSON USING COMPRESSION zstd,           -- every other top-level field, so the call can be rebuilt
+    event_name          VARCHAR             -- NULL for group calls; the track `event` (Relationship Deleted / Object Deleted)
 """
+
+# Columns added after the first release (also in the CREATE statements above). A warehouse
+# created before has the tables without them: each is added with ADD COLUMN IF NOT EXISTS (a
+# no-op on a newer warehouse), so old and new warehouses end up with the same columns. Readers of the lake must read files written before a
+# column existed with read_parquet(..., union_by_name = true) (the missing column reads as NULL).
+ADDED_COLUMNS = [
+    ("group_events", "event_name", "VARCHAR"),
+    ("group_event_rejects", "exported_to", "VARCHAR"),
+    ("group_event_rejects", "exported_line", "BIGINT"),
+    ("load_ledger", "skipped_count", "BIGINT DEFAULT 0"),
+    ("load_ledger", "skipped_by_type", "JSON"),
+    ("load_ledger", "source_kind", "VARCHAR"),
+    ("load_ledger", "load_mode", "VARCHAR"),
+    ("load_ledger", "start_offset", "BIGINT"),
+    ("load_ledger", "first_line", "BIGINT"),
+    ("load_ledger", "resume_offset", "BIGINT"),
+    ("load_ledger", "resume_line", "BIGINT"),
+    ("load_ledger", "etag", "VARCHAR"),
+    ("load_ledger", "duplicate_reject_count", "BIGINT DEFAULT 0"),
+]
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
@@ -51,14 +72,31 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_rejects (
     raw_line_base64     VARCHAR,            -- the exact bytes, set when the line is not valid UTF-8 or has NUL bytes
     rejected_at         TIMESTAMPTZ NOT NULL,
     resolved_at         TIMESTAMPTZ,        -- set when a fixed version of the line was loaded later
-    resolved_by_batch_id BIGINT
+    resolved_by_batch_id BIGINT,
+    exported_to         VARCHAR,            -- the file `grouplake rejects --export` last wrote this line to
+    exported_line       BIGINT              -- and its line number there (how a fix without messageId is matched)
+);
+
+-- One row per duplicate line (an accepted line whose messageId was already loaded): where it was,
+-- where the kept event is, and whether the content differs (loader/duplicates.py says how).
+CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_duplicates (
+    message_id          VARCHAR NOT NULL,
+    batch_id            BIGINT NOT NULL,    -- the batch that read the duplicate line
+    source_file         VARCHAR NOT NULL,
+    source_line         BIGINT NOT NULL,
+    kept_batch_id       BIGINT NOT NULL,    -- where the event that was kept (raw.group_events) came from
+    kept_source_file    VARCHAR NOT NULL,
+    kept_source_line    BIGINT NOT NULL,
+    content_differs     BOOLEAN NOT NULL,   -- true: the duplicate carried other content than the kept event
+    raw_line            VARCHAR,            -- the duplicate line as sent, only when its content differs
+    detected_at         TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     batch_id            BIGINT NOT NULL,
     file_path           VARCHAR NOT NULL,
-    file_size           BIGINT,
-    content_hash        VARCHAR,            -- sha256 of the file's bytes (compressed bytes for .gz)
+    file_size           BIGINT,             -- bytes of the input read up to the end of this batch
+    content_hash        VARCHAR,            -- sha256 of the input's first file_size bytes (compressed bytes for .gz)
     started_at          TIMESTAMPTZ NOT NULL,
     finished_at         TIMESTAMPTZ,
     read_count          BIGINT NOT NULL DEFAULT 0,
@@ -68,6 +106,18 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     status              VARCHAR NOT NULL,   -- loaded | failed
     error               VARCHAR,
     lake_files          VARCHAR[],          -- Parquet files of this batch, relative to the lake root
-    lake_published      BOOLEAN NOT NULL DEFAULT false
+    lake_published      BOOLEAN NOT NULL DEFAULT false,
+    skipped_count       BIGINT DEFAULT 0,   -- lines of other call types (identify, page, ...), counted, not stored
+    skipped_by_type     JSON,               -- those lines by call type (lower case): {{"track": 40000, "identify": 900}}
+    source_kind         VARCHAR,            -- file | stream (stdin, FIFO, <(...)) | object (s3://, gs://)
+    load_mode           VARCHAR,            -- new | appended (only the bytes after resume) | changed (all again)
+    start_offset        BIGINT,             -- byte where this batch started reading the input
+    first_line          BIGINT,             -- the line number of that byte
+    resume_offset       BIGINT,             -- after the last newline: where a load of the grown file continues
+    resume_line         BIGINT,             -- the line number there
+    etag                VARCHAR,            -- object storage: ETag of the object version read
+    duplicate_reject_count BIGINT DEFAULT 0 -- of duplicate_count: lines of a grown/changed input whose reject an
+                                            -- earlier batch of it stored (same line, same bytes; not stored again)
 );
-"""
+""" + "".join(f"\nALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type};"
+              for table, column, sql_type in ADDED_COLUMNS) + "\n"

@@ -15,10 +15,10 @@ from grouplake.warehouse import connect
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 
 EXAMPLE_QUERIES = [
-    ("Traits of group {group} as of {as_of}", """\
+    ("Traits of group {group} (type {group_type}) as of {as_of}", """\
 SELECT trait_key, value_text, value_type, valid_from, message_id
 FROM group_trait_history
-WHERE group_id = '{group}'
+WHERE group_type = '{group_type}' AND group_id = '{group}'
   AND valid_from <= TIMESTAMPTZ '{as_of}'
   AND (valid_to IS NULL OR valid_to > TIMESTAMPTZ '{as_of}')
   AND NOT is_null
@@ -29,11 +29,11 @@ SELECT coalesce(plan, '(none)') AS plan, count(*) AS groups,
 FROM groups
 GROUP BY ALL
 ORDER BY groups DESC;"""),
-    ("Users and the groups they belong to", """\
-SELECT m.user_id, g.group_id, g.name, m.first_seen_at, m.event_count
+    ("Users and the groups they belong to now", """\
+SELECT m.user_id, g.group_type, g.group_id, g.name, m.attributes, m.first_seen_at
 FROM user_group_memberships AS m
-JOIN groups AS g USING (group_id)
-WHERE m.member_type = 'user'
+JOIN groups AS g USING (group_type, group_id)
+WHERE m.member_type = 'user' AND m.is_active AND NOT g.is_deleted
 ORDER BY m.user_id, m.first_seen_at;"""),
 ]
 
@@ -69,7 +69,7 @@ def print_summary(warehouse: Path, console: Console) -> None:
         n_keys, n_changes = con.execute("""
             SELECT count(DISTINCT trait_key), count(*) FROM main.group_trait_history""").fetchone()
         console.print(
-            f"[bold]{n_groups:,}[/] groups from [bold]{n_events:,}[/] group calls; "
+            f"[bold]{n_groups:,}[/] groups from [bold]{n_events:,}[/] calls; "
             f"[bold]{n_users:,}[/] users and {n_anon:,} anonymous visitors in {n_memberships:,} memberships; "
             f"{n_keys:,} distinct traits, {n_changes:,} trait changes in the history.")
 
@@ -109,14 +109,16 @@ def print_summary(warehouse: Path, console: Console) -> None:
             console.print(table)
 
         example = con.execute("""
-            SELECT group_id, max(valid_from) FROM main.group_trait_history
-            GROUP BY group_id ORDER BY count(*) DESC, group_id LIMIT 1""").fetchone()
-        group, as_of = (example if example else ("G", datetime(2024, 1, 1)))
+            SELECT group_type, group_id, max(valid_from) FROM main.group_trait_history
+            GROUP BY group_type, group_id ORDER BY count(*) DESC, group_type, group_id LIMIT 1""").fetchone()
+        group_type, group, as_of = (example if example else ("default", "G", datetime(2024, 1, 1)))
         as_of_text = as_of.strftime("%Y-%m-%d %H:%M:%S") if isinstance(as_of, datetime) else str(as_of)
         console.print("[bold]Example queries[/] (the marts are tables in the warehouse's default schema):")
         for title, sql in EXAMPLE_QUERIES:
-            console.print(f"-- {title.format(group=group, as_of=as_of_text)}", style="dim", highlight=False)
-            console.print(Syntax(sql.format(group=str(group).replace("'", "''"), as_of=as_of_text),
+            console.print(f"-- {title.format(group=group, group_type=group_type, as_of=as_of_text)}",
+                          style="dim", highlight=False)
+            console.print(Syntax(sql.format(group=str(group).replace("'", "''"),
+                                            group_type=str(group_type).replace("'", "''"), as_of=as_of_text),
                                  "sql", theme="ansi_dark", background_color="default"))
     finally:
         con.close()

@@ -32,9 +32,10 @@ REJECT_REASONS = {
     "empty_line": "the line is empty or only whitespace",
     "invalid_json": "the line is not valid JSON",
     "not_an_object": "the line is JSON but not an object",
-    "wrong_type": "type is missing or is not \"group\"",
-    "missing_group_id": "groupId is missing or null",
-    "invalid_group_id": "groupId is empty, whitespace-only, or not a string or number",
+    "wrong_type": "type is missing, blank or not a string (with --other-types reject: any type but \"group\")",
+    "missing_group_id": "groupId (for a lifecycle track event: its group id) is missing or null",
+    "invalid_group_id": "groupId (for a lifecycle track event: its group id) is empty, whitespace-only, "
+                        "or not a string or number",
     "invalid_user_id": "userId is not a string or number",
     "invalid_anonymous_id": "anonymousId is not a string or number",
     "invalid_message_id": "messageId is not a string or number",
@@ -213,7 +214,20 @@ def _is_utf8(data: bytes) -> bool:
 KNOWN_FIELDS = ["type", "groupId", "userId", "anonymousId", "messageId", "traits", "timestamp",
                 "originalTimestamp", "sentAt", "receivedAt", "context", "integrations"]
 _REMOVE_KNOWN_PATCH = json.dumps({k: None for k in KNOWN_FIELDS})
-_PATHS = "[" + ", ".join(f"'$.{k}'" for k in KNOWN_FIELDS) + "]"
+
+# The two track events that describe groups (SPEC §1): landed with their event name; every other
+# track call is an "other call type". Their group id is the first present, non-null one of
+# LIFECYCLE_GROUP_ID_FIELDS. `traits` and `groupId` are not columns of such a call: they stay in
+# `extra` with `properties` and every other field; `event` becomes the event_name column.
+LIFECYCLE_EVENTS = ("Relationship Deleted", "Object Deleted")
+LIFECYCLE_GROUP_ID_FIELDS = {"ctx_group_id": "context.groupId", "prop_group_id": "properties.groupId",
+                             "prop_object_id": "properties.objectId"}
+LIFECYCLE_COLUMN_FIELDS = [k for k in KNOWN_FIELDS if k not in ("traits", "groupId")] + ["event"]
+_REMOVE_LIFECYCLE_PATCH = json.dumps({k: None for k in LIFECYCLE_COLUMN_FIELDS})
+
+# every path is extracted by the same single parse of the line (the lifecycle group id
+# candidates only for lifecycle events, see CLASSIFY_SQL)
+_PATHS = "[" + ", ".join(f"'$.{k}'" for k in [*KNOWN_FIELDS, "event"]) + "]"
 _DEFAULT_MESSAGE_CASE = "CASE reason " + " ".join(
     "WHEN '{}' THEN '{}'".format(code, text.replace("'", "''")) for code, text in REJECT_REASONS.items()
 ) + " END"
@@ -222,6 +236,10 @@ MACROS_SQL = r"""
 -- unix seconds, or milliseconds when the magnitude says so (>= 1e11 is after year 5138 in seconds)
 CREATE OR REPLACE TEMP MACRO gl_unix(x) AS
     try(to_timestamp(CASE WHEN abs(x) >= 1e11 THEN x / 1000.0 ELSE x END));
+-- RFC 3339 allows a lower-case date/time separator `t` and UTC designator `z`; DuckDB's cast only
+-- reads upper case. Only called when the plain cast failed (rare), so common values pay nothing.
+CREATE OR REPLACE TEMP MACRO gl_rfc3339_upper(s) AS
+    regexp_replace(regexp_replace(s, '^(\s*[+-]?[0-9]+-[0-9]{1,2}-[0-9]{1,2})t', '\1T'), 'z(\s*)$', 'Z\1');
 CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
     WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
     WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'OBJECT' THEN 'an object'
@@ -235,10 +253,12 @@ CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
 # row in its own column and reused by the reason, the message and the output.
 _FIELD_COLS = ["type", "group_id", "user_id", "anonymous_id", "message_id", "traits", "timestamp",
                "original_timestamp", "sent_at", "received_at", "context", "integrations"]
+_LC_ID_COLS = list(LIFECYCLE_GROUP_ID_FIELDS)
+_ALL_COLS = [*_FIELD_COLS, "event"]
 
 
-def _per_field(template: str) -> str:
-    return ",\n        ".join(template.format(c=c, i=i + 1) for i, c in enumerate(_FIELD_COLS))
+def _per_field(template: str, cols: list[str] = _FIELD_COLS) -> str:
+    return ",\n        ".join(template.format(c=c, i=i + 1) for i, c in enumerate(cols))
 
 
 def _id_expr(c: str) -> str:
@@ -252,12 +272,14 @@ def _id_expr(c: str) -> str:
 
 
 def _ts_expr(c: str) -> str:
-    """The timestamp of field <c>: ISO-8601 text, or unix seconds / milliseconds as a number or
-    numeric text (NULL when absent, null, or unparseable). Only date-like text is cast: DuckDB
-    would also read 'epoch' and 'infinity'."""
+    """The timestamp of field <c>: ISO-8601 / RFC 3339 text, or unix seconds / milliseconds as a
+    number or numeric text (NULL when absent, null, or unparseable). Only date-like text is cast:
+    DuckDB would also read 'epoch' and 'infinity'. RFC 3339's lower-case `t` / `z` are read by a
+    second cast, only for values the first one refused."""
     return (f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
             f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
-            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN try_cast(s_{c} AS TIMESTAMPTZ) END, "
+            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN coalesce(try_cast(s_{c} AS TIMESTAMPTZ), "
+            f"CASE WHEN regexp_matches(s_{c}, '[tz]') THEN try_cast(gl_rfc3339_upper(s_{c}) AS TIMESTAMPTZ) END) END, "
             f"CASE WHEN regexp_full_match(trim(s_{c}), '-?[0-9]+(\\.[0-9]+)?') "
             f"THEN gl_unix(try_cast(trim(s_{c}) AS DOUBLE)) END) "
             f"WHEN t_{c} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(j_{c}::DOUBLE) END")
@@ -266,7 +288,7 @@ def _ts_expr(c: str) -> str:
 _TS = ["timestamp", "original_timestamp", "sent_at", "received_at"]
 _IDS = ["group_id", "user_id", "anonymous_id", "message_id"]
 # string values are only needed for the type, the ids and the timestamps (not the big objects)
-_STRING_COLS = ["type", *_IDS, *_TS]
+_STRING_COLS = ["type", "event", *_IDS, *_TS]
 _OBJECT_COLS = ["traits", "context", "integrations"]
 
 
@@ -300,12 +322,12 @@ WITH lines AS (
     FROM typed
 ), named AS (
     SELECT source_line, line, pre_reason, pre_message, raw_text, raw_base64, is_json, doc_type,
-        {_per_field("f[{i}] AS j_{c}")}
+        {_per_field("f[{i}] AS j_{c}", _ALL_COLS)}
     FROM fields
 ), field_types AS (
     -- JSON types and string values from the small extracted values, not from the whole line;
     -- the big objects only need to be told apart from other values (their first byte)
-    SELECT *, {", ".join(_type_expr(c) for c in _FIELD_COLS)}
+    SELECT *, {", ".join(_type_expr(c) for c in _ALL_COLS)}
     FROM named
 ), field_strings AS (
     SELECT *, {", ".join(f"CASE WHEN t_{c} = 'VARCHAR' THEN j_{c} ->> '$' END AS s_{c}" for c in _STRING_COLS)}
@@ -320,6 +342,51 @@ WITH lines AS (
 ), flagged AS (
     SELECT *, {", ".join(f"p_{c} AND ts_{c} IS NULL AS bad_{c}" for c in _TS)}
     FROM derived
+), kinds AS (
+    -- the call kind: 'group', 'lifecycle' (one of the two track events that describe groups),
+    -- 'other' (any other call type: skipped, or rejected with --other-types reject), NULL (no type)
+    SELECT *,
+        CASE WHEN type_norm = 'group' THEN 'group'
+             WHEN type_norm = '' OR type_norm IS NULL THEN NULL
+             WHEN type_norm = 'track' AND t_event = 'VARCHAR'
+                  AND s_event IN ({", ".join(f"'{e}'" for e in LIFECYCLE_EVENTS)}) THEN 'lifecycle'
+             ELSE 'other' END AS call_kind
+    FROM (SELECT *, CASE WHEN doc_type = 'OBJECT' THEN lower(trim(s_type)) END AS type_norm FROM flagged)
+), lc_fields AS (
+    -- the group id candidates of lifecycle events: extracted only for those (rare) rows, from the
+    -- already extracted context and one more look at the line for its properties
+    SELECT *,
+        CASE WHEN call_kind = 'lifecycle' THEN json_extract(j_context, '$.groupId') END AS j_ctx_group_id,
+        CASE WHEN call_kind = 'lifecycle'
+             THEN json_extract(line, ['$.properties.groupId', '$.properties.objectId']) END AS lc_props
+    FROM kinds
+), lc_named AS (
+    SELECT *, lc_props[1] AS j_prop_group_id, lc_props[2] AS j_prop_object_id FROM lc_fields
+), lc_typed AS (
+    SELECT *, {", ".join(_type_expr(c) for c in _LC_ID_COLS)} FROM lc_named
+), lc_strings AS (
+    SELECT *, {", ".join(f"CASE WHEN t_{c} = 'VARCHAR' THEN j_{c} ->> '$' END AS s_{c}" for c in _LC_ID_COLS)}
+    FROM lc_typed
+), lc_derived AS (
+    SELECT *,
+        {", ".join(f"t_{c} IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE') AS idt_{c}" for c in _LC_ID_COLS)},
+        {", ".join(f"{_id_expr(c)} AS id_{c}" for c in _LC_ID_COLS)},
+        -- where a lifecycle event's group id comes from: the first present, non-null candidate
+        CASE {" ".join(f"WHEN coalesce(t_{c} <> 'NULL', false) THEN '{c}'" for c in _LC_ID_COLS)} END AS lc_src
+    FROM lc_strings
+), group_ids AS (
+    -- the group id of the call (groupId, or the lifecycle event's candidate) as one set of columns
+    SELECT *,
+        CASE call_kind WHEN 'group' THEN p_group_id WHEN 'lifecycle' THEN lc_src IS NOT NULL END AS gid_present,
+        CASE call_kind WHEN 'group' THEN idt_group_id
+             WHEN 'lifecycle' THEN CASE lc_src {" ".join(f"WHEN '{c}' THEN idt_{c}" for c in _LC_ID_COLS)} END END AS gid_idt,
+        CASE call_kind WHEN 'group' THEN id_group_id
+             WHEN 'lifecycle' THEN CASE lc_src {" ".join(f"WHEN '{c}' THEN id_{c}" for c in _LC_ID_COLS)} END END AS gid,
+        CASE call_kind WHEN 'group' THEN j_group_id
+             WHEN 'lifecycle' THEN CASE lc_src {" ".join(f"WHEN '{c}' THEN j_{c}" for c in _LC_ID_COLS)} END END AS gid_j,
+        CASE call_kind WHEN 'group' THEN 'groupId'
+             WHEN 'lifecycle' THEN CASE lc_src {" ".join(f"WHEN '{c}' THEN '{f}'" for c, f in LIFECYCLE_GROUP_ID_FIELDS.items())} END END AS gid_field
+    FROM lc_derived
 ), checked AS (
     SELECT *,
         CASE
@@ -327,29 +394,42 @@ WITH lines AS (
             WHEN is_json IS NULL THEN 'empty_line'
             WHEN NOT is_json THEN 'invalid_json'
             WHEN doc_type <> 'OBJECT' THEN 'not_an_object'
-            WHEN j_type IS NULL OR t_type <> 'VARCHAR' OR lower(trim(s_type)) <> 'group' THEN 'wrong_type'
-            WHEN NOT p_group_id THEN 'missing_group_id'
-            WHEN NOT idt_group_id OR trim(id_group_id) = '' THEN 'invalid_group_id'
+            WHEN call_kind IS NULL THEN 'wrong_type'
+            -- NULL: skipped (counted by call type), not a reject
+            WHEN call_kind = 'other' THEN CASE WHEN $reject_other_types::BOOLEAN THEN 'wrong_type' END
+            WHEN NOT gid_present THEN 'missing_group_id'
+            WHEN NOT gid_idt OR trim(gid) = '' THEN 'invalid_group_id'
             WHEN p_user_id AND NOT idt_user_id THEN 'invalid_user_id'
             WHEN p_anonymous_id AND NOT idt_anonymous_id THEN 'invalid_anonymous_id'
             WHEN p_message_id AND NOT idt_message_id THEN 'invalid_message_id'
-            WHEN p_traits AND t_traits <> 'OBJECT' THEN 'invalid_traits'
+            WHEN call_kind = 'group' AND p_traits AND t_traits <> 'OBJECT' THEN 'invalid_traits'
             WHEN bad_timestamp OR bad_original_timestamp OR bad_sent_at OR bad_received_at THEN 'invalid_timestamp'
         END AS reason,
         doc_type = 'OBJECT' AND idt_message_id AND trim(id_message_id) <> '' AS has_message_id
-    FROM flagged
+    FROM group_ids
+), decided AS (
+    SELECT *,
+        CASE WHEN call_kind = 'other' AND reason IS NULL THEN type_norm END AS skipped_type,
+        reason IS NULL AND call_kind IN ('group', 'lifecycle') AS accepted
+    FROM checked
 )
 SELECT
-    source_line, reason,
+    source_line, reason, skipped_type, accepted,
     CASE
         WHEN reason IS NULL THEN NULL
         WHEN pre_message IS NOT NULL THEN pre_message
         WHEN reason = 'wrong_type' THEN
             CASE WHEN j_type IS NULL THEN 'type is missing'
-                 ELSE 'type is ' || j_type::VARCHAR || ', expected "group"' END
+                 WHEN t_type <> 'VARCHAR' THEN 'type is ' || gl_kind(j_type) || ', expected a string'
+                 WHEN trim(s_type) = '' THEN 'type is blank: ' || j_type::VARCHAR
+                 ELSE 'type is ' || j_type::VARCHAR || ', expected "group" (other call types are rejected: --other-types reject)' END
+        WHEN reason = 'missing_group_id' AND call_kind = 'lifecycle' THEN
+            'track event "' || s_event || '" has no group id: looked for {", ".join(LIFECYCLE_GROUP_ID_FIELDS.values())}'
+        WHEN reason = 'invalid_group_id' AND call_kind = 'lifecycle' THEN 'track event "' || s_event || '": '
+            || gid_field || ' is ' || CASE WHEN gid_idt THEN 'blank: ' || gid_j::VARCHAR ELSE gl_kind(gid_j) END
         WHEN reason = 'not_an_object' THEN 'the line is ' || gl_kind(line) || ', expected an object'
-        WHEN reason = 'invalid_group_id' THEN 'groupId is ' || CASE WHEN idt_group_id
-            THEN 'blank: ' || j_group_id::VARCHAR ELSE gl_kind(j_group_id) END
+        WHEN reason = 'invalid_group_id' THEN 'groupId is ' || CASE WHEN gid_idt
+            THEN 'blank: ' || gid_j::VARCHAR ELSE gl_kind(gid_j) END
         WHEN reason = 'invalid_user_id' THEN 'userId is ' || gl_kind(j_user_id)
         WHEN reason = 'invalid_anonymous_id' THEN 'anonymousId is ' || gl_kind(j_anonymous_id)
         WHEN reason = 'invalid_message_id' THEN 'messageId is ' || gl_kind(j_message_id)
@@ -365,23 +445,24 @@ SELECT
     CASE WHEN reason IS NOT NULL THEN coalesce(raw_text, line) END AS raw_line,
     raw_base64,
     CASE WHEN has_message_id THEN id_message_id
-         WHEN reason IS NULL THEN md5(line)
+         WHEN accepted THEN md5(line)
          -- a line that is not a JSON object: its messageId as text, so a fixed replay resolves it
          WHEN doc_type IS DISTINCT FROM 'OBJECT' THEN nullif(trim(regexp_extract(
              coalesce(raw_text, line), '"messageId"\\s*:\\s*"([^"\\\\]+)"', 1)), '') END AS message_id,
     NOT coalesce(has_message_id, false) AS message_id_derived,
-    CASE WHEN reason IS NULL THEN s_type END AS event_type,
-    CASE WHEN reason IS NULL THEN id_group_id END AS group_id,
-    CASE WHEN reason IS NULL AND p_user_id AND trim(id_user_id) <> '' THEN id_user_id END AS user_id,
-    CASE WHEN reason IS NULL AND p_anonymous_id AND trim(id_anonymous_id) <> '' THEN id_anonymous_id END AS anonymous_id,
+    CASE WHEN accepted THEN s_type END AS event_type,
+    CASE WHEN accepted AND call_kind = 'lifecycle' THEN s_event END AS event_name,
+    CASE WHEN accepted THEN gid END AS group_id,
+    CASE WHEN accepted AND p_user_id AND trim(id_user_id) <> '' THEN id_user_id END AS user_id,
+    CASE WHEN accepted AND p_anonymous_id AND trim(id_anonymous_id) <> '' THEN id_anonymous_id END AS anonymous_id,
     -- SPEC §1 event time of accepted lines
-    CASE WHEN reason IS NULL THEN CASE
+    CASE WHEN accepted THEN CASE
         WHEN ts_timestamp IS NOT NULL THEN ts_timestamp
         WHEN ts_original_timestamp IS NOT NULL AND ts_sent_at IS NOT NULL AND ts_received_at IS NOT NULL
             THEN ts_received_at - (ts_sent_at - ts_original_timestamp)
         ELSE coalesce(ts_original_timestamp, ts_received_at, ts_sent_at, $loaded_at::TIMESTAMPTZ)
     END END AS event_at,
-    CASE WHEN reason IS NULL THEN CASE
+    CASE WHEN accepted THEN CASE
         WHEN ts_timestamp IS NOT NULL THEN 'timestamp'
         WHEN ts_original_timestamp IS NOT NULL AND ts_sent_at IS NOT NULL AND ts_received_at IS NOT NULL
             THEN 'skew_corrected'
@@ -390,42 +471,26 @@ SELECT
         WHEN ts_sent_at IS NOT NULL THEN 'sent_at'
         ELSE 'loaded_at'
     END END AS event_at_source,
-    CASE WHEN reason IS NULL THEN ts_timestamp END AS "timestamp",
-    CASE WHEN reason IS NULL THEN ts_original_timestamp END AS original_timestamp,
-    CASE WHEN reason IS NULL THEN ts_sent_at END AS sent_at,
-    CASE WHEN reason IS NULL THEN ts_received_at END AS received_at,
-    CASE WHEN reason IS NULL THEN
-        CASE WHEN p_traits THEN j_traits ELSE '{{}}'::JSON END END AS traits,
-    CASE WHEN reason IS NULL AND p_context THEN j_context END AS context,
-    CASE WHEN reason IS NULL AND p_integrations THEN j_integrations END AS integrations,
+    CASE WHEN accepted THEN ts_timestamp END AS "timestamp",
+    CASE WHEN accepted THEN ts_original_timestamp END AS original_timestamp,
+    CASE WHEN accepted THEN ts_sent_at END AS sent_at,
+    CASE WHEN accepted THEN ts_received_at END AS received_at,
+    CASE WHEN accepted THEN
+        CASE WHEN call_kind = 'group' AND p_traits THEN j_traits ELSE '{{}}'::JSON END END AS traits,
+    CASE WHEN accepted AND p_context THEN j_context END AS context,
+    CASE WHEN accepted AND p_integrations THEN j_integrations END AS integrations,
     -- the rest of the call: only lines with more keys than the known fields they hold need the
     -- (costly) patch; json_keys' length is cheap, a list comparison per line is not
-    CASE WHEN reason IS NULL AND len(json_keys(line)) > {" + ".join(f"(j_{c} IS NOT NULL)::INTEGER" for c in _FIELD_COLS)}
-         THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON) END AS extra,
+    CASE WHEN accepted AND call_kind = 'group'
+              AND len(json_keys(line)) > {" + ".join(f"(j_{c} IS NOT NULL)::INTEGER" for c in _FIELD_COLS)}
+         THEN nullif(json_merge_patch(line, '{_REMOVE_KNOWN_PATCH}'), '{{}}'::JSON)
+         -- lifecycle events (rare) always carry properties: always patched
+         WHEN accepted AND call_kind = 'lifecycle'
+         THEN nullif(json_merge_patch(line, '{_REMOVE_LIFECYCLE_PATCH}'), '{{}}'::JSON) END AS extra,
     $loaded_at::TIMESTAMPTZ AS loaded_at,
     $batch_id::BIGINT AS batch_id,
     $source_file::VARCHAR AS source_file
-FROM checked
-"""
-
-# The chunk's accepted lines that are duplicates: of an earlier line of the chunk, of a committed
-# event, or of an event already staged for this file. Only two narrow columns are looked at; the
-# inner INs build their hash tables on this chunk's ids, so memory does not grow with the
-# warehouse or the file.
-DUPLICATES_SQL = """
-CREATE OR REPLACE TEMP TABLE chunk_duplicates AS
-SELECT source_line
-FROM (
-    SELECT source_line, message_id,
-        row_number() OVER (PARTITION BY message_id ORDER BY source_line) AS nth
-    FROM chunk_classified
-    WHERE reason IS NULL
-)
-WHERE nth > 1
-   OR message_id IN (SELECT e.message_id FROM raw.group_events e
-                     WHERE e.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
-   OR message_id IN (SELECT s.message_id FROM ({staged_message_ids}) s
-                     WHERE s.message_id IN (SELECT message_id FROM chunk_classified WHERE reason IS NULL))
+FROM decided
 """
 
 # The new events of the chunk, in the columns of raw.group_events (and of the lake files).
@@ -434,11 +499,11 @@ WHERE nth > 1
 # order on one thread anyway).
 NEW_EVENTS_RELATION = """(
 SELECT
-    message_id, message_id_derived, event_type, group_id, user_id, anonymous_id,
+    message_id, message_id_derived, event_type, event_name, group_id, user_id, anonymous_id,
     event_at, event_at_source, "timestamp", original_timestamp, sent_at, received_at,
     loaded_at, batch_id, source_file, source_line, traits, context, integrations, extra
 FROM chunk_classified
-WHERE reason IS NULL AND source_line NOT IN (SELECT source_line FROM chunk_duplicates)
+WHERE accepted AND source_line NOT IN (SELECT source_line FROM chunk_duplicates)
 )"""
 
 # The chunk's rejects, in the columns of raw.group_event_rejects.

@@ -11,7 +11,8 @@ from typing import Iterator
 
 import duckdb
 
-from grouplake.errors import GrouplakeError, WarehouseBusy
+from grouplake.errors import (WarehouseBusy, WarehouseNotFound, WarehouseUnusable,
+                              describe_os_error)
 from grouplake.schema import DDL
 
 DEFAULT_LOCK_WAIT_SECONDS = 300.0
@@ -31,8 +32,12 @@ def warehouse_lock(warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECO
     The lock is an OS file lock: it is released when the process dies, even on SIGKILL.
     """
     path = lock_path(Path(warehouse))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    _make_folder(Path(warehouse))
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise WarehouseUnusable(f"cannot use warehouse {warehouse}: cannot create its lock file "
+                                f"{path}: {describe_os_error(exc)}") from None
     try:
         deadline = time.monotonic() + wait_seconds
         told = False
@@ -58,6 +63,20 @@ def warehouse_lock(warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECO
         os.close(fd)  # closing the descriptor releases the flock
 
 
+def _make_folder(warehouse: Path) -> None:
+    """Create the warehouse's folder (and its parents) for a new warehouse."""
+    try:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseUnusable(f"cannot create the folder of warehouse {warehouse}: "
+                                f"{describe_os_error(exc)}") from None
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    text = str(exc).lower()
+    return "could not set lock" in text or "conflicting lock" in text
+
+
 def _read_holder(path: Path) -> str:
     try:
         return path.read_text().strip()
@@ -76,8 +95,8 @@ def connect(warehouse: Path, read_only: bool = False,
     """
     warehouse = Path(warehouse)
     if read_only and not warehouse.exists():
-        raise GrouplakeError(f"no warehouse at {warehouse}: run `grouplake load` first")
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+        raise WarehouseNotFound(f"no warehouse at {warehouse}: run `grouplake load` first")
+    _make_folder(warehouse)
     config: dict[str, str | int] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
@@ -89,9 +108,9 @@ def connect(warehouse: Path, read_only: bool = False,
         try:
             con = duckdb.connect(str(warehouse), read_only=read_only, config=config)
             break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise GrouplakeError(f"cannot open warehouse {warehouse}: {exc}") from None
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc):
+                raise WarehouseUnusable(f"cannot open warehouse {warehouse}: {_first_line(exc)}") from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"warehouse is busy: {warehouse} is open in another process "
@@ -99,7 +118,19 @@ def connect(warehouse: Path, read_only: bool = False,
                     "and try again)") from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-    con.execute("SET TimeZone = 'UTC'")  # after connect: the ICU extension must be loaded first
-    if not read_only:
-        con.execute(DDL)
+    try:
+        con.execute("SET TimeZone = 'UTC'")  # after connect: the ICU extension must be loaded first
+        if not read_only:
+            con.execute(DDL)
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseUnusable(f"cannot use warehouse {warehouse}: {_first_line(exc)}") from None
     return con
+
+
+def _first_line(exc: BaseException) -> str:
+    """DuckDB's message without its class prefix or its multi-line hints."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in ("IO Error: ", "Serialization Error: ", "Invalid Input Error: ", "Catalog Error: "):
+        text = text.removeprefix(prefix)
+    return text

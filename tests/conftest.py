@@ -68,7 +68,7 @@ class Warehouse:
             if not files:
                 return []
             glob = str(self.lake / "group_events" / "**" / "*.parquet")
-            return con.execute(f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning=true) {tail}").fetchall()
+            return con.execute(f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning=true, union_by_name=true) {tail}").fetchall()
         finally:
             con.close()
 

@@ -70,7 +70,7 @@ def write_inputs(root: Path, n_files: int = 4, lines_per_file: int = 240, seed: 
             if i % 37 == 5:
                 lines.append(b'{"type": "group", "groupId": ')            # invalid_json
             if i % 53 == 7:
-                lines.append(json.dumps({"type": "track", "event": "x", "messageId": f"t{f}-{i}"}).encode())
+                lines.append(json.dumps({"type": "track", "event": "x", "messageId": f"t{f}-{i}"}).encode())  # skipped
             if i % 41 == 9:
                 lines.append(json.dumps(_event(i, f, rnd)).encode())        # same messageId again
             if i % 61 == 11 and f > 0:
@@ -155,7 +155,7 @@ _PART_RE = re.compile(r"part-(\d{8})-")
 
 EVENT_COLS = ["message_id", "message_id_derived", "event_type", "group_id", "user_id", "anonymous_id",
               "event_at", "event_at_source", "timestamp", "original_timestamp", "sent_at", "received_at",
-              "source_file", "source_line", "traits", "context", "integrations", "extra"]
+              "source_file", "source_line", "traits", "context", "integrations", "extra", "event_name"]
 _EVENT_SELECT = ", ".join(
     # event_at is the load time when the event carries no time at all: that differs per run
     "CASE WHEN event_at_source = 'loaded_at' THEN NULL ELSE event_at END" if c == "event_at"
@@ -204,19 +204,26 @@ def snapshot(warehouse: Path, lake: Path) -> dict:
             FROM raw.group_event_rejects""").fetchall()
         rejects = sorted(r[:7] + (ranks.get(r[7], -1), r[8], ranks.get(r[9]) if r[9] else None)
                          for r in rejects)
+        duplicates = sorted(
+            r[:3] + (ranks.get(r[3], -1),) + r[4:] for r in con.execute("""
+            SELECT message_id, source_file, source_line, kept_batch_id, kept_source_file, kept_source_line,
+                   content_differs, raw_line
+            FROM raw.group_event_duplicates""").fetchall())
         ledger_rows = con.execute("""
             SELECT batch_id, file_path, file_size, content_hash, read_count, loaded_count, rejected_count,
-                   duplicate_count, status, error, lake_files, lake_published
+                   duplicate_count, status, error, lake_files, lake_published, skipped_count,
+                   skipped_by_type::VARCHAR
             FROM raw.load_ledger WHERE status = 'loaded' ORDER BY batch_id""").fetchall()
         ledger = [(ranks[r[0]],) + tuple(r[1:10])
-                  + (sorted(_norm_lake_file(f, ranks) for f in r[10] or []), r[11]) for r in ledger_rows]
+                  + (sorted(_norm_lake_file(f, ranks) for f in r[10] or []), r[11], r[12], r[13])
+                  for r in ledger_rows]
         failed = con.execute("SELECT count(*) FROM raw.load_ledger WHERE status <> 'loaded'").fetchone()[0]
         lake_rows = read_lake(con, lake)
         lake_rows = sorted(tuple(r[:-1]) + (ranks.get(r[-1], -1),) for r in lake_rows)
         lake_listing = sorted(_norm_lake_file(f, ranks) for f in lake_files(lake))
     finally:
         con.close()
-    return {"events": events, "rejects": rejects, "ledger": ledger, "failed_ledger_rows": failed,
+    return {"events": events, "rejects": rejects, "duplicates": duplicates, "ledger": ledger, "failed_ledger_rows": failed,
             "lake_rows": lake_rows, "lake_files": lake_listing}
 
 
@@ -226,13 +233,14 @@ def read_lake(con, lake: Path) -> list[tuple]:
         return []
     glob = str(Path(lake) / "group_events" / "**" / "*.parquet").replace("'", "''")
     return con.execute(
-        f"SELECT {_EVENT_SELECT}, batch_id FROM read_parquet('{glob}', hive_partitioning = true)").fetchall()
+        f"SELECT {_EVENT_SELECT}, batch_id FROM read_parquet('{glob}', hive_partitioning = true, "
+        "union_by_name = true)").fetchall()
 
 
 def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = True) -> dict:
     """Invariants that hold after every run that ended normally (and, for raw tables, after any kill).
 
-    - per ledger row and in total: read = loaded + rejected + duplicates
+    - per ledger row and in total: read = loaded + rejected + duplicates + skipped
     - raw.group_events has exactly loaded_count rows per loaded batch (no half batch)
     - no message_id twice in raw.group_events
     - every rejects row belongs to a loaded batch and their count is rejected_count
@@ -243,9 +251,10 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
     con = connect_ro(warehouse)
     try:
         bad = con.execute("""
-            SELECT batch_id, read_count, loaded_count, rejected_count, duplicate_count FROM raw.load_ledger
-            WHERE read_count <> loaded_count + rejected_count + duplicate_count""").fetchall()
-        assert not bad, f"ledger rows where read != loaded + rejected + duplicates: {bad}"
+            SELECT batch_id, read_count, loaded_count, rejected_count, duplicate_count, skipped_count
+            FROM raw.load_ledger
+            WHERE read_count <> loaded_count + rejected_count + duplicate_count + skipped_count""").fetchall()
+        assert not bad, f"ledger rows where read != loaded + rejected + duplicates + skipped: {bad}"
         per_batch = con.execute("""
             SELECT l.batch_id, l.loaded_count, l.rejected_count,
                    (SELECT count(*) FROM raw.group_events e WHERE e.batch_id = l.batch_id),
@@ -253,6 +262,19 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
             FROM raw.load_ledger l WHERE status = 'loaded'""").fetchall()
         for b, loaded, rejected, n_ev, n_rej in per_batch:
             assert (n_ev, n_rej) == (loaded, rejected), f"batch {b}: half a batch in the raw tables"
+        bad = con.execute("""
+            SELECT l.batch_id, l.duplicate_count, l.duplicate_reject_count, count(d.message_id)
+            FROM raw.load_ledger l
+            LEFT JOIN raw.group_event_duplicates d ON d.batch_id = l.batch_id
+            GROUP BY ALL
+            HAVING l.duplicate_count - coalesce(l.duplicate_reject_count, 0) <> count(d.message_id)""").fetchall()
+        assert not bad, f"batches whose duplicate rows differ from duplicate_count: {bad}"
+        lost = con.execute("""
+            SELECT d.message_id, d.batch_id, d.source_line FROM raw.group_event_duplicates d
+            LEFT JOIN raw.group_events e ON e.message_id = d.message_id AND e.batch_id = d.kept_batch_id
+                 AND e.source_file = d.kept_source_file AND e.source_line = d.kept_source_line
+            WHERE e.message_id IS NULL""").fetchall()
+        assert not lost, f"duplicates whose kept event is not where they say: {lost[:5]}"
         orphans = con.execute("""
             SELECT count(*) FROM raw.group_events WHERE batch_id NOT IN
                 (SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded')""").fetchone()[0]

@@ -26,7 +26,7 @@ def _sha(path: Path) -> str:
 
 def _recount(path: Path) -> dict:
     """Count the mix by reading the file back, independently of the generator's bookkeeping."""
-    bad = dups = valid = 0
+    bad = dups = valid = skipped = 0
     seen: set[str] = set()
     kinds: Counter[str] = Counter()
     for raw in path.read_bytes().split(b"\n")[:-1]:
@@ -49,6 +49,9 @@ def _recount(path: Path) -> dict:
         if not isinstance(obj, dict):
             bad += 1
             kinds["not_an_object"] += 1
+            continue
+        if isinstance(obj.get("type"), str) and obj["type"].strip().lower() != "group" and obj["type"].strip():
+            skipped += 1     # another call type: skipped and counted by the loader
             continue
         if str(obj.get("type", "")).lower() != "group":
             bad += 1
@@ -73,7 +76,7 @@ def _recount(path: Path) -> dict:
                 continue
             seen.add(mid)
         valid += 1
-    return {"bad": bad, "dups": dups, "valid": valid, "kinds": kinds}
+    return {"bad": bad, "dups": dups, "valid": valid, "skipped": skipped, "kinds": kinds}
 
 
 def test_generator_is_deterministic_and_has_the_advertised_mix(tmp_path):
@@ -84,7 +87,8 @@ def test_generator_is_deterministic_and_has_the_advertised_mix(tmp_path):
     assert _sha(tmp_path / "a.ndjson") != _sha(tmp_path / "c.ndjson")
     assert a.expected() == b.expected()
 
-    assert a.lines == 5000 == a.valid + a.duplicates + a.rejected
+    assert a.lines == 5000 == a.valid + a.duplicates + a.rejected + a.skipped
+    assert a.skipped > 0 and set(a.skipped_by_type) <= {"identify", "track", "page"}
     assert 0.006 <= a.duplicates / a.lines <= 0.015        # ~1% duplicate messageIds
     assert 0.002 <= a.rejected / a.lines <= 0.010          # ~0.5% bad lines
     assert a.late_events > 0 and a.derived_message_ids > 0
@@ -93,6 +97,7 @@ def test_generator_is_deterministic_and_has_the_advertised_mix(tmp_path):
     assert again["dups"] == a.duplicates
     assert again["bad"] == a.rejected
     assert again["valid"] == a.valid
+    assert again["skipped"] == a.skipped
     manifest = read_manifest(tmp_path / "a.ndjson")
     assert manifest["expected"]["read"] == 5000 and manifest["seed"] == 7
 

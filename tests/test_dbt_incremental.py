@@ -1,4 +1,5 @@
-"""Incremental marts == full refresh (SPEC §5), with late, older events and a clear-only batch.
+"""Incremental marts == full refresh (SPEC §5), with late, older events and a clear-only batch,
+group types, relationship attributes, leaves and deleted groups (some of them late too).
 
 Four batches are loaded one by one with `grouplake load`, and `grouplake build` runs after each
 (incremental runs). Then `grouplake build --full-refresh` rebuilds everything from all the data:
@@ -15,11 +16,14 @@ import pytest
 from conftest import Warehouse
 
 TABLES = {
-    "groups": "group_id",
-    "group_traits_latest": "group_id, trait_key",
-    "group_trait_history": "group_id, trait_key, change_seq",
-    "user_group_memberships": "group_id, member_type, member_id",
-    "intermediate.int_group_trait_writes": "message_id, trait_key",
+    "groups": "group_type, group_id",
+    "group_traits_latest": "group_type, group_id, trait_key",
+    "group_trait_history": "group_type, group_id, trait_key, change_seq",
+    "user_group_memberships": "group_type, group_id, member_type, member_id",
+    "group_trait_catalog": "group_type, trait_key",
+    "main_intermediate.int_group_trait_writes": "message_id, trait_key",
+    "main_intermediate.int_group_trait_catalog_counts": "group_type, trait_key, original_key, value_type",
+    "main_staging.stg_grouplake__group_events": "message_id",
 }
 
 
@@ -33,6 +37,22 @@ def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None)
     return {k: v for k, v in c.items() if v is not None}
 
 
+def track(message_id, event, group_id, ts, object_type_id=None, user_id=None) -> dict:
+    """A Customer.io lifecycle track event (`Relationship Deleted` / `Object Deleted`)."""
+    c = {"type": "track", "event": event, "messageId": message_id, "timestamp": ts, "userId": user_id,
+         "context": {"groupId": group_id},
+         "properties": {} if object_type_id is None else {"objectTypeId": object_type_id}}
+    return {k: v for k, v in c.items() if v is not None}
+
+
+def typed(object_type_id, traits=None, attributes=None) -> dict:
+    """Traits of a call for an object of type object_type_id, with relationship attributes."""
+    out = {"objectTypeId": object_type_id, **(traits or {})}
+    if attributes is not None:
+        out["relationshipAttributes"] = attributes
+    return out
+
+
 BATCHES = [
     # 1: the first load
     [
@@ -42,6 +62,11 @@ BATCHES = [
         call("e3", "g2", "2024-01-02T00:00:00Z", {"name": "B"}, anonymous_id="a5"),
         call("e4", "g2", "2024-01-03T00:00:00Z", {"seats": [1, 2]}, user_id="u2"),
         call("e5", "g3", "2024-01-04T00:00:00Z", {}, anonymous_id="a5"),
+        # group id 42 in three types: a company (1), a school (2) and the default type
+        call("t1", "42", "2024-01-01T00:00:00Z", typed(1, {"name": "Co"}, {"role": "admin"}), user_id="u1"),
+        call("t2", "42", "2024-01-01T00:00:00Z", typed(2, {"name": "School"}), user_id="u2"),
+        call("t3", "42", "2024-01-02T00:00:00Z", {"name": "Plain"}, user_id="u3"),
+        call("t4", "42", "2024-01-03T00:00:00Z", typed("1", {"plan": "pro"}, {"seat": 3}), user_id="u4"),
     ],
     # 2: late, older events: a value between two existing ones (which makes a later write a
     #    repeat), an oldest value, a new leaf, and a link a5 -> u9 that stitches g2's and g3's
@@ -50,12 +75,19 @@ BATCHES = [
         call("e6", "g1", "2024-01-03T00:00:00Z", {"plan": "pro", "address": {"zip": "75001"}}, user_id="u1"),
         call("e7", "g1", "2023-12-30T00:00:00Z", {"name": "Z"}),
         call("e8", "g4", "2024-01-01T00:00:00Z", {"name": "D"}, user_id="u9", anonymous_id="a5"),
+        # u1 leaves company 42; a late, older attribute write (does not win); the school is deleted
+        track("t5", "Relationship Deleted", "42", "2024-01-05T00:00:00Z", 1, user_id="u1"),
+        call("t6", "42", "2023-12-31T00:00:00Z", typed(1, attributes={"role": "viewer", "team": "x"}), user_id="u1"),
+        track("t7", "Object Deleted", "42", "2024-01-04T00:00:00Z", 2),
     ],
     # 3: only clears (trait-only calls), one of them late
     [
         call("e10", "g1", "2024-01-10T00:00:00Z", {"address": None}),
         call("e11", "g2", "2024-01-10T00:00:00Z", {"name": None}),
         call("e12", "g1", "2024-01-02T00:00:00Z", {"plan": None}),
+        # u1 joins company 42 again and clears its role; a late leave of u4 from before its join
+        call("t8", "42", "2024-01-06T00:00:00Z", typed(1, attributes={"role": None}), user_id="u1"),
+        track("t9", "Relationship Deleted", "42", "2024-01-02T00:00:00Z", 1, user_id="u4"),
     ],
     # 4: repeats of current values, a late leaf written before the address clear, a new
     #    anonymous member, and an even earlier link of a5 (now to u8)
@@ -65,6 +97,10 @@ BATCHES = [
         call("e15", "g5", "2024-01-01T00:00:00Z", {"x": 1}, anonymous_id="a7"),
         call("e16", "g2", "2024-01-12T00:00:00Z", {}, user_id="u2", anonymous_id="a6"),
         call("e17", "g6", "2023-12-01T00:00:00Z", {}, user_id="u8", anonymous_id="a5"),
+        # a Group call revives the school; a late deletion of the company, between u1's leave
+        # and its new join
+        call("t10", "42", "2024-01-07T00:00:00Z", typed(2, {"plan": "edu"}), user_id="u5"),
+        track("t11", "Object Deleted", "42", "2024-01-05T12:00:00Z", 1),
     ],
 ]
 
@@ -112,15 +148,30 @@ def test_incremental_builds_equal_full_refresh(run, table):
     assert snaps[-1][table] == full[table]
 
 
-def history(snap, group_id, trait_key):
+def history(snap, group_id, trait_key, group_type="default"):
     return [(d["change_seq"], d["value_text"], d["write_kind"], d["valid_from"][:10], d["message_id"], d["write_count"])
             for d in map(dict, snap["group_trait_history"])
-            if d["group_id"] == group_id and d["trait_key"] == trait_key]
+            if d["group_type"] == group_type and d["group_id"] == group_id and d["trait_key"] == trait_key]
 
 
-def members(snap, group_id):
+def members(snap, group_id, group_type="default"):
     return [(d["member_type"], d["member_id"], d["event_count"])
-            for d in map(dict, snap["user_group_memberships"]) if d["group_id"] == group_id]
+            for d in map(dict, snap["user_group_memberships"])
+            if d["group_type"] == group_type and d["group_id"] == group_id]
+
+
+def typed_members(snap, group_type):
+    """(member_id, attributes, is_active, left_at day) of group 42 of the type."""
+    return [(d["member_id"], d["attributes"], d["is_active"], d["left_at"] and d["left_at"][:13])
+            for d in map(dict, snap["user_group_memberships"])
+            if d["group_type"] == group_type and d["group_id"] == "42"]
+
+
+def typed_group(snap, group_type):
+    """(name, plan, is_deleted, deleted_at, member_count, active_member_count) of group 42 of the type."""
+    return [(d["name"], d["plan"], d["is_deleted"], d["deleted_at"] and d["deleted_at"][:13], d["member_count"],
+             d["active_member_count"])
+            for d in map(dict, snap["groups"]) if d["group_type"] == group_type and d["group_id"] == "42"]
 
 
 def test_late_older_events_are_placed_in_time(run):
@@ -342,3 +393,95 @@ def test_only_the_rows_from_the_anchor_on_were_replaced(partial):
     region = [d for d in map(dict, tagged["group_trait_history"]) if d["trait_key"] == "region"]
     assert [(d["value_text"], d["valid_to"] and d["valid_to"][:10]) for d in region] == [
         ("eu", "2024-03-03"), ("us", "2024-03-10"), ("apac", None)]
+
+
+# ---- group types, relationship attributes, leaves and deletions, batch by batch -------------
+
+def test_one_group_id_in_three_types_is_three_groups(run):
+    _, snaps, _, _ = run
+    s1 = snaps[0]
+    assert typed_group(s1, "1") == [("Co", "pro", "false", None, "2", "2")]
+    assert typed_group(s1, "2") == [("School", None, "false", None, "1", "1")]
+    assert typed_group(s1, "default") == [("Plain", None, "false", None, "1", "1")]
+    # objectTypeId and relationshipAttributes are not traits
+    assert not [d for d in map(dict, s1["group_traits_latest"])
+                if d["trait_key"] in ("object_type_id", "relationship_attributes") or d["trait_key"].startswith("relationship")]
+    assert typed_members(s1, "1") == [("u1", '{"role":"admin"}', "true", None), ("u4", '{"seat":3}', "true", None)]
+
+
+def test_leave_late_attribute_write_and_deletion(run):
+    _, snaps, _, _ = run
+    s2 = snaps[1]
+    # the late, older write adds team but does not override role
+    assert typed_members(s2, "1") == [("u1", '{"role":"admin","team":"x"}', "false", "2024-01-05 00"),
+                                      ("u4", '{"seat":3}', "true", None)]
+    assert typed_group(s2, "2") == [("School", None, "true", "2024-01-04 00", "1", "0")]
+    assert typed_members(s2, "2") == [("u2", "{}", "false", "2024-01-04 00")]
+
+
+def test_rejoin_clears_an_attribute_and_a_leave_before_the_join_is_ignored(run):
+    _, snaps, _, _ = run
+    s3 = snaps[2]
+    assert typed_members(s3, "1") == [("u1", '{"team":"x"}', "true", "2024-01-05 00"),
+                                      ("u4", '{"seat":3}', "true", None)]
+
+
+def test_revival_and_a_late_deletion(run):
+    _, snaps, _, _ = run
+    s4 = snaps[3]
+    # a Group call revives the school: its old member stays inactive, the new one is active
+    assert typed_group(s4, "2") == [("School", "edu", "false", "2024-01-04 00", "2", "1")]
+    assert typed_members(s4, "2") == [("u2", "{}", "false", "2024-01-04 00"), ("u5", "{}", "true", None)]
+    # the late deletion of the company ends u4's membership; u1 joined again after it
+    assert typed_group(s4, "1") == [("Co", "pro", "false", "2024-01-05 12", "2", "1")]
+    assert typed_members(s4, "1") == [("u1", '{"team":"x"}', "true", "2024-01-05 12"),
+                                      ("u4", '{"seat":3}', "false", "2024-01-05 12")]
+
+
+def test_catalog_per_type(run):
+    _, snaps, _, _ = run
+    catalog = {(d["group_type"], d["trait_key"]): d for d in map(dict, snaps[3]["group_trait_catalog"])}
+    assert {k for k in catalog if k[0] != "default"} == {("1", "name"), ("1", "plan"), ("2", "name"), ("2", "plan")}
+    name = catalog[("default", "name")]
+    assert (name["original_keys"], name["value_types"], name["has_type_conflict"]) == ('["name"]', '{"null":1,"string":6}', "false")
+    assert (name["groups_with_value"], name["groups_cleared"], name["write_count"]) == ("3", "1", "7")
+
+
+# ---- the warehouse contract ------------------------------------------------------------------
+
+def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_path):
+    """A warehouse whose mart tables predate a column the models now keep (here: group_type and
+    lifecycle columns, dropped to stand for an older build) is not altered by an incremental run: the
+    run stops with one line per model saying what to do, and one --full-refresh fixes it."""
+    import duckdb
+
+    wh = Warehouse(tmp_path)
+    dbt_args = ["--target-path", str(wh.root / "dbt" / "target"), "--log-path", str(wh.root / "dbt" / "logs"),
+                "--exclude", "test_type:unit"]
+    res = wh.cli("load", str(wh.write("a.ndjson", BATCHES[0])))
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = wh.cli("build", *dbt_args)
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
+    con = duckdb.connect(str(wh.path))
+    try:
+        con.execute("ALTER TABLE main.group_trait_history DROP COLUMN group_type")
+        con.execute("ALTER TABLE main.user_group_memberships DROP COLUMN attributes")
+        con.execute("ALTER TABLE main.user_group_memberships DROP COLUMN is_active")
+    finally:
+        con.close()
+    res = wh.cli("load", str(wh.write("b.ndjson", BATCHES[1])))
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = wh.cli("build", *dbt_args)
+    assert res.returncode == 1
+    out = " ".join(res.stdout.split())
+    for table, missing in (('"main"."group_trait_history"', "group_type"),
+                           ('"main"."user_group_memberships"', "attributes, is_active")):
+        assert (f"{table} was built by an earlier version of the models (no column {missing}): "
+                "run `grouplake build --full-refresh` once") in out
+    assert "ERROR=2" in out  # the two models; the ones built on them are skipped, nothing was altered
+    assert [c for (c,) in wh.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                                   "AND table_name = 'user_group_memberships'") if c in ("attributes", "is_active")] == []
+    res = wh.cli("build", "--full-refresh", *dbt_args)
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
+    assert wh.query("SELECT group_type, is_deleted FROM groups WHERE group_id = '42' ORDER BY group_type") == [
+        ("1", False), ("2", True), ("default", False)]

@@ -82,8 +82,9 @@ def test_build_runs_models_data_tests_and_unit_tests(built):
 def test_marts_are_plain_tables_in_the_default_schema(built):
     rows = built.query("SELECT table_name, table_type FROM information_schema.tables "
                        "WHERE table_schema = 'main' ORDER BY table_name")
-    assert rows == [("group_trait_history", "BASE TABLE"), ("group_traits_latest", "BASE TABLE"),
-                    ("groups", "BASE TABLE"), ("user_group_memberships", "BASE TABLE")]
+    assert rows == [("group_trait_catalog", "BASE TABLE"), ("group_trait_history", "BASE TABLE"),
+                    ("group_traits_latest", "BASE TABLE"), ("groups", "BASE TABLE"),
+                    ("user_group_memberships", "BASE TABLE")]
     assert built.scalar("SELECT count(*) FROM groups") == 3  # unqualified, as an analyst would
 
 
@@ -203,7 +204,7 @@ def test_user_group_memberships_exact_rows(built):
 
 def test_staging_dropped_the_duplicate(built):
     assert built.scalar("SELECT count(*) FROM raw.group_events") == 9
-    assert built.scalar("SELECT count(*) FROM staging.stg_grouplake__group_events") == 9
+    assert built.scalar("SELECT count(*) FROM main_staging.stg_grouplake__group_events") == 9
     assert built.scalar("SELECT value_text FROM group_trait_history WHERE group_id = 'g1' "
                         "AND trait_key = 'name' AND change_seq = 1") == "Acme"
 
@@ -218,7 +219,7 @@ def test_summary_and_example_queries_run_on_the_built_warehouse(built):
     buf = StringIO()
     print_summary(built.path, Console(file=buf, width=200, color_system=None))
     text = buf.getvalue()
-    assert "3 groups from 9 group calls" in text
+    assert "3 groups from 9 calls" in text
     assert "top traits" in text and "Acme SA" in text
     for _, sql in EXAMPLE_QUERIES:
-        built.query(sql.format(group="g1", as_of="2024-01-02 00:00:00"))
+        built.query(sql.format(group_type="default", group="g1", as_of="2024-01-02 00:00:00"))

@@ -31,8 +31,9 @@ REJECT_CASES = [
     ("invalid_json", '{"type":"group","groupId":"g1","traits":{"n":NaN}}'),
     ("not_an_object", '[1,2,3]'),
     ("not_an_object", '"group"'),
-    ("wrong_type", json.dumps({"type": "identify", "userId": "u1"})),
     ("wrong_type", json.dumps({"groupId": "g1", "userId": "u1"})),
+    ("wrong_type", json.dumps({"type": 7, "groupId": "g1"})),
+    ("wrong_type", json.dumps({"type": " ", "groupId": "g1"})),
     ("missing_group_id", json.dumps({"type": "group", "userId": "u1"})),
     ("missing_group_id", json.dumps({"type": "group", "groupId": None, "userId": "u1"})),
     ("invalid_group_id", json.dumps({"type": "group", "groupId": "   "})),
@@ -79,7 +80,7 @@ def test_truncated_gzip_loads_what_is_readable_and_rejects_the_rest(wh):
     assert f.status == "loaded"
     # the cut-off last line is kept as a reject, then one row says where reading stopped
     assert f.rejects_by_reason in ({"unreadable_input": 1}, {"unreadable_input": 1, "invalid_json": 1})
-    assert f.read == f.loaded + f.rejected + f.duplicates
+    assert f.read == f.loaded + f.rejected + f.duplicates + f.skipped
     assert 500 < f.loaded < 2000
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == f.loaded
 
@@ -208,20 +209,23 @@ def test_globs_directories_and_gzip_inputs(wh):
 def test_ledger_cli_and_tables_agree_on_the_sample(wh):
     result = wh.cli("load", str(SAMPLE_DIR))
     assert result.returncode == 0, result.stderr
-    assert "347 = 336 + 9 + 2" in result.stdout
+    assert "355 = 344 + 8 + 2 + 1" in result.stdout
+    assert "skipped (other call types, not stored): identify 1" in result.stdout
     ledger = wh.query("SELECT sum(read_count), sum(loaded_count), sum(rejected_count), sum(duplicate_count), "
-                      "count(*) FILTER (status = 'loaded') FROM raw.load_ledger")[0]
-    assert ledger == (347, 336, 9, 2, 3)
-    assert wh.scalar("SELECT count(*) FROM raw.group_events") == 336
-    assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 9
+                      "sum(skipped_count), count(*) FILTER (status = 'loaded') FROM raw.load_ledger")[0]
+    assert ledger == (355, 344, 8, 2, 1, 4)
+    assert wh.query("SELECT skipped_by_type::VARCHAR FROM raw.load_ledger WHERE skipped_count > 0") == [
+        ('{"identify": 1}',)]
+    assert wh.scalar("SELECT count(*) FROM raw.group_events") == 344
+    assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 8
     per_file = wh.query("""
-        SELECT l.read_count = l.loaded_count + l.rejected_count + l.duplicate_count,
+        SELECT l.read_count = l.loaded_count + l.rejected_count + l.duplicate_count + l.skipped_count,
                l.loaded_count = (SELECT count(*) FROM raw.group_events e WHERE e.batch_id = l.batch_id),
                l.rejected_count = (SELECT count(*) FROM raw.group_event_rejects r WHERE r.batch_id = l.batch_id)
         FROM raw.load_ledger l""")
-    assert per_file == [(True, True, True)] * 3
+    assert per_file == [(True, True, True)] * 4
     again = wh.cli("load", str(SAMPLE_DIR))
-    assert again.returncode == 0 and "0 loaded, 3 skipped" in again.stdout
+    assert again.returncode == 0 and "0 loaded, 4 skipped" in again.stdout
 
 
 # --- the lake ----------------------------------------------------------------------------------
@@ -231,7 +235,7 @@ def test_lake_read_back_equals_raw_table_and_is_hive_partitioned(wh):
     cols = "message_id, group_id, user_id, anonymous_id, event_at, received_at, batch_id, source_line, traits::VARCHAR"
     raw = sorted(wh.query(f"SELECT {cols} FROM raw.group_events"))
     lake = sorted(wh.lake_rows(cols))
-    assert raw == lake and len(raw) == 336
+    assert raw == lake and len(raw) == 344
     per_day = dict(wh.lake_rows("received_date::VARCHAR, count(*)", "GROUP BY ALL"))
     expected = dict(wh.query("SELECT strftime(coalesce(received_at, loaded_at), '%Y-%m-%d'), count(*) "
                              "FROM raw.group_events GROUP BY ALL"))
@@ -279,7 +283,7 @@ PEAK_RSS_SCRIPT = textwrap.dedent("""
     import resource, sys
     from grouplake.load import load_paths
     r = load_paths([sys.argv[1]], warehouse=sys.argv[2], lake=sys.argv[3], chunk_bytes=4 << 20)
-    assert r.ok and r.read == r.loaded + r.rejected + r.duplicates, r
+    assert r.ok and r.read == r.loaded + r.rejected + r.duplicates + r.skipped, r
     print(r.read, r.loaded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """)
 

@@ -23,13 +23,13 @@ def demo(tmp_path_factory) -> Warehouse:
 
 
 def test_run_prints_load_counts_and_an_analyst_summary(demo):
-    assert "347 = 336 + 9 + 2" in demo.output
-    assert "11 groups" in demo.output
+    assert "355 = 344 + 8 + 2 + 1" in demo.output
+    assert "13 groups" in demo.output
     assert "group_trait_history" in demo.output  # the example "as of" query
 
 
 def test_groups_have_one_row_each_with_typed_reserved_traits(demo):
-    assert demo.scalar("SELECT count(*) FROM groups") == 11
+    assert demo.scalar("SELECT count(*) FROM groups") == 13
     numeric = demo.query("SELECT name, employees, created_at, traits->>'$.employees' FROM groups WHERE group_id = '4242'")
     # employees "about 50" does not parse: null in the typed column, kept in the JSON;
     # created_at sent as unix milliseconds
@@ -76,7 +76,29 @@ def test_anonymous_visitor_is_stitched_to_the_user_who_logged_in(demo):
 
 def test_numeric_user_id_and_every_event_is_counted_once(demo):
     assert demo.query("SELECT user_id FROM user_group_memberships WHERE group_id = '4242'") == [("9001",)]
-    assert demo.scalar("SELECT sum(event_count) FROM groups") == 336
+    assert demo.scalar("SELECT sum(event_count) FROM groups") == 344
+
+
+def test_customer_io_objects_types_attributes_leaves_and_deletion(demo):
+    # object id 42 is a company (objectTypeId 1) and a school (2): two groups
+    assert demo.query("SELECT group_type, name, member_count, active_member_count, is_deleted FROM groups "
+                      "WHERE group_id = '42' ORDER BY group_type") == [
+        ("1", "Vandelay Industries", 3, 2, False), ("2", "Springfield Elementary", 2, 0, True)]
+    assert demo.query("SELECT member_id, attributes::VARCHAR, is_active, left_at IS NOT NULL FROM user_group_memberships "
+                      "WHERE group_type = '1' AND group_id = '42' ORDER BY member_id") == [
+        ("user_001", '{"role":"owner"}', True, False),
+        ("user_002", '{"role":"member","seat":"A-12"}', False, True),  # left (Relationship Deleted)
+        ("user_003", "{}", True, False)]
+    # the school's deletion ended its memberships
+    assert demo.scalar("SELECT count(*) FROM user_group_memberships WHERE group_type = '2' AND NOT is_active "
+                       "AND left_at = (SELECT deleted_at FROM groups WHERE group_type = '2' AND group_id = '42')") == 2
+    # control fields are not traits; the catalog sees both types of employees for the company
+    assert demo.scalar("SELECT count(*) FROM group_traits_latest WHERE trait_key LIKE '%object_type%' "
+                       "OR trait_key LIKE 'relationship%'") == 0
+    assert demo.query("SELECT value_types::VARCHAR, has_type_conflict FROM group_trait_catalog "
+                      "WHERE group_type = '1' AND trait_key = 'employees'") == [('{"number":1,"string":1}', True)]
+    assert demo.query("SELECT DISTINCT library_name, channel, write_key FROM main_staging.stg_grouplake__group_events "
+                      "WHERE group_id = '42'") == [("customerio-cdp", "server", "cio_source_1")]
 
 
 def test_running_the_demo_again_with_a_full_refresh_changes_nothing(demo):
@@ -84,7 +106,7 @@ def test_running_the_demo_again_with_a_full_refresh_changes_nothing(demo):
     # extra options after the paths go to dbt
     again = demo.cli("run", str(SAMPLE_DIR), "--full-refresh")
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "0 loaded, 3 skipped" in again.stdout
+    assert "0 loaded, 4 skipped" in again.stdout
     assert "PASS=" in again.stdout and "ERROR=0" in again.stdout
     assert demo.query("SELECT * FROM group_trait_history ORDER BY ALL") == before
 
@@ -93,6 +115,6 @@ def test_readme_example_queries_run_on_the_demo_warehouse(demo):
     readme = (SAMPLE_DIR.parent.parent / "README.md").read_text()
     block = readme.split("```sql", 1)[1].split("```", 1)[0]
     queries = [q for q in block.split(";") if q.strip()]
-    assert len(queries) == 3
+    assert len(queries) == 6
     for q in queries:
         assert demo.query(q), f"README query returned no rows:\n{q}"

@@ -102,7 +102,7 @@ lines = [json.dumps(x) for x in late]
 lines += [
  '{"type":"group","groupId":"acme-1","traits":{"plan":"pro"',            # invalid_json (truncated)
  '["not", "an", "object"]',                                               # not_an_object
- json.dumps({"type": "identify", "userId": "user_001", "traits": {"email": "a@b.example"}}),  # wrong_type
+ json.dumps({"type": "identify", "userId": "user_001", "traits": {"email": "a@b.example"}}),  # another call type: skipped
  json.dumps({"type": "group", "traits": {"name": "No Group"}, "userId": "user_002"}),          # missing_group_id
  json.dumps({"type": "group", "groupId": "  ", "userId": "user_003"}),                          # invalid_group_id
  json.dumps({"type": "group", "groupId": "hooli", "traits": ["plan", "pro"]}),                  # invalid_traits
@@ -120,4 +120,36 @@ def write(path, rows, gz=False):
 write(OUT / "2026-11-01.ndjson", day1)
 write(OUT / "2026-11-02.ndjson.gz", day2, gz=True)
 write(OUT / "2026-11-03-late-and-bad.ndjson", lines)
-print(len(day1), len(day2), len(lines))
+# day 4 file: Customer.io objects. Object id 42 is a company (objectTypeId 1) and a school
+# (objectTypeId 2): two groups. Relationship attributes on the links, a member leaving the
+# company (track "Relationship Deleted") and the school deleted (track "Object Deleted").
+t = base + timedelta(days=3)
+cio = {"library": {"name": "customerio-cdp", "version": "1.2.0"}, "channel": "server"}
+def obj(type_id, user, traits, attributes=None):
+    global t
+    t += timedelta(minutes=rnd.randint(1, 9))
+    e = ev("42", t, {"objectTypeId": type_id, **traits}, user=user)
+    if attributes is not None:
+        e["traits"]["relationshipAttributes"] = attributes
+    e["context"] = cio; e["writeKey"] = "cio_source_1"
+    return e
+def lifecycle(event, type_id, user=None):
+    global t
+    t += timedelta(minutes=rnd.randint(1, 9))
+    e = {"type": "track", "event": event, "messageId": str(uuid.UUID(int=rnd.getrandbits(128))),
+         "timestamp": iso(t), "context": {**cio, "groupId": "42"}, "properties": {"objectTypeId": type_id},
+         "writeKey": "cio_source_1"}
+    if user is not None: e["userId"] = user
+    return e
+day4 = [
+ obj(1, "user_001", {"name": "Vandelay Industries", "industry": "Import/Export", "employees": 250}, {"role": "admin"}),
+ obj(1, "user_002", {"plan": "pro"}, {"role": "member", "seat": "A-12"}),
+ obj(2, "user_004", {"name": "Springfield Elementary", "employees": "40"}, {"role": "teacher"}),
+ obj(2, "user_005", {"plan": "edu"}, {"role": "principal"}),
+ obj(1, "user_003", {"employees": "260"}),
+ lifecycle("Relationship Deleted", 1, user="user_002"),
+ obj(1, "user_001", {}, {"role": "owner"}),
+ lifecycle("Object Deleted", 2),
+]
+write(OUT / "2026-11-04-objects.ndjson", day4)
+print(len(day1), len(day2), len(lines), len(day4))

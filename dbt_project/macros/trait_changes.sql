@@ -10,7 +10,7 @@
                      int_group_trait_writes, one row per event and trait key)
     - parent_clears: the null writes that may clear leaves (value_type = 'null'); every null
                      write that can clear a leaf of `leaf_firsts` must be there.
-    - leaf_firsts:   optional; the (group_id, trait_key) pairs whose clears are derived, each
+    - leaf_firsts:   optional; the (group_type, group_id, trait_key) pairs whose clears are derived, each
                      with the position of its first write ever (event_at, received_at,
                      batch_id, source_line) and its depth. Default: derived from `writes`,
                      which then must hold every write of those pairs.
@@ -32,7 +32,7 @@
 
     -- the first write of every nested leaf (only nested leaves have a parent to clear them)
     {{ grouplake.first_per_pair_in_lww_order(
-        writes, 'group_id, trait_key, depth, event_at, received_at, batch_id, source_line', where='depth > 1') }}
+        writes, 'group_type, group_id, trait_key, depth, event_at, received_at, batch_id, source_line', where='depth > 1') }}
 
 ),
 {%- set leaf_firsts = result_cte ~ '__leaf_firsts' %}
@@ -44,7 +44,7 @@
     -- (canonical key segments never contain `.`, so splitting on it is safe)
     {% for k in range(1, max_depth) %}
     select
-        group_id, trait_key, event_at, received_at, batch_id, source_line,
+        group_type, group_id, trait_key, event_at, received_at, batch_id, source_line,
         {% set parts = [] -%}
         {%- for i in range(1, k + 1) -%}
             {%- if not loop.first %}{% do parts.append("'.'") %}{% endif -%}
@@ -55,7 +55,7 @@
     where depth > {{ k }}
     {% if not loop.last %}union all{% endif %}
     {% else %}
-    select group_id, trait_key, event_at, received_at, batch_id, source_line, trait_key as ancestor_key
+    select group_type, group_id, trait_key, event_at, received_at, batch_id, source_line, trait_key as ancestor_key
     from {{ leaf_firsts }}
     where 1 = 0
     {% endfor %}
@@ -67,6 +67,7 @@
     -- leaves under a cleared parent whose first write comes before the clear
     select
         c.message_id,
+        c.group_type,
         c.group_id,
         a.trait_key,
         c.original_key,
@@ -81,6 +82,7 @@
     from {{ parent_clears }} as c
     inner join {{ result_cte }}__leaf_ancestors as a
         on a.group_id = c.group_id
+        and a.group_type = c.group_type
         and a.ancestor_key = c.trait_key
         and {{ grouplake.lww_precedes('a', 'c') }}
     where c.value_type = 'null'
@@ -100,6 +102,7 @@
 
     select
         message_id,
+        group_type,
         group_id,
         trait_key,
         original_key,
@@ -117,6 +120,7 @@
 
     select
         c.message_id,
+        c.group_type,
         c.group_id,
         c.trait_key,
         c.original_key,

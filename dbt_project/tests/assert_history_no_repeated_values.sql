@@ -3,9 +3,9 @@
 with h as (
     select
         *,
-        lag({{ grouplake.json_to_text('value') }}) over (partition by group_id, trait_key order by change_seq) as prev_value,
-        lag(value_type) over (partition by group_id, trait_key order by change_seq) as prev_type,
-        lead(valid_from) over (partition by group_id, trait_key order by change_seq) as next_valid_from
+        lag({{ grouplake.json_to_text('value') }}) over (partition by group_type, group_id, trait_key order by change_seq) as prev_value,
+        lag(value_type) over (partition by group_type, group_id, trait_key order by change_seq) as prev_type,
+        lead(valid_from) over (partition by group_type, group_id, trait_key order by change_seq) as next_valid_from
     from {{ ref('group_trait_history') }}
 )
 select *

@@ -1,9 +1,9 @@
 -- group_traits_latest holds exactly the current rows of group_trait_history.
 with latest as (
-    select group_id, trait_key from {{ ref('group_traits_latest') }}
+    select group_type, group_id, trait_key from {{ ref('group_traits_latest') }}
 ),
 current_history as (
-    select group_id, trait_key from {{ ref('group_trait_history') }} where is_current
+    select group_type, group_id, trait_key from {{ ref('group_trait_history') }} where is_current
 ),
 only_in_latest as (
     select * from latest

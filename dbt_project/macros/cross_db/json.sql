@@ -229,3 +229,50 @@
 
 {# ---- an empty JSON object ------------------------------------------------------------- #}
 {% macro json_empty_object() %}{{ as_json("'{}'") }}{% endmacro %}
+
+
+{#
+  ---- the JSON value at a path of a JSON document (objects and arrays kept as JSON) --------
+  `path` is a dotted member path without `$.` (`objectTypeId`, `properties.objectTypeId`);
+  null when the member is absent.
+#}
+{% macro json_extract_path(json_expr, path) %}{{ return(adapter.dispatch('json_extract_path', 'grouplake')(json_expr, path)) }}{% endmacro %}
+{% macro default__json_extract_path(json_expr, path) %}get_json_object({{ json_expr }}, '$.{{ path }}'){% endmacro %}
+{% macro duckdb__json_extract_path(json_expr, path) %}json_extract({{ json_expr }}, '$.{{ path }}'){% endmacro %}
+
+
+{#
+  ---- a JSON value used as an id -> text ---------------------------------------------------
+  A string as sent (null when blank), a number as its decimal string (an integral number
+  without a fraction: 1 and 1.0 both give '1'); null for anything else.
+#}
+{% macro json_id_text(value) -%}
+    {%- set text = grouplake.json_scalar_text(value) -%}
+    {%- set num = grouplake.try_cast(text, 'double') -%}
+    case {{ grouplake.json_value_type(value) }}
+        when 'string' then case when trim({{ text }}) <> '' then {{ text }} end
+        when 'number' then
+            case
+                when {{ num }} = floor({{ num }}) and abs({{ num }}) < 1e18
+                    then cast(cast({{ num }} as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
+                else {{ text }}
+            end
+    end
+{%- endmacro %}
+
+
+{#
+  ---- aggregate text values into a JSON array of the distinct values, sorted ---------------
+  Used as an aggregate function, like json_object_agg.
+#}
+{% macro json_array_agg_distinct(expr) %}{{ return(adapter.dispatch('json_array_agg_distinct', 'grouplake')(expr)) }}{% endmacro %}
+{% macro default__json_array_agg_distinct(expr) -%}
+    json_arrayagg(distinct {{ expr }} order by {{ expr }})
+{%- endmacro %}
+{% macro duckdb__json_array_agg_distinct(expr) -%}
+    to_json(list(distinct {{ expr }} order by {{ expr }}))
+{%- endmacro %}
+
+
+{# ---- an integer as a JSON value (for json_object_agg values) ---------------------------- #}
+{% macro json_number(expr) %}{{ grouplake.as_json('cast(' ~ expr ~ ' as ' ~ dbt.type_string() ~ ')') }}{% endmacro %}

@@ -17,14 +17,18 @@
   Writes are ordered by event_at, then received_at (a missing received_at first), then load
   order: batch_id, source_line. (batch_id, source_line) is unique per event, so the order is total.
 #}
-{% macro lww_order_by(alias=none) -%}
+{% macro lww_order_by(alias=none, descending=false) -%}
     {%- set p = (alias ~ '.') if alias else '' -%}
+    {%- if descending -%}
+    {{ p }}event_at desc, {{ p }}received_at desc nulls last, {{ p }}batch_id desc, {{ p }}source_line desc
+    {%- else -%}
     {{ p }}event_at, {{ p }}received_at nulls first, {{ p }}batch_id, {{ p }}source_line
+    {%- endif -%}
 {%- endmacro %}
 
 {#
-  The first row of each (group_id, trait_key) of `relation` in last-write-wins order, with
-  `columns` (which must include group_id, trait_key and the columns of lww_order_by).
+  The first row of each (group_type, group_id, trait_key) of `relation` in last-write-wins
+  order, with `columns` (which must include the pair and the columns of lww_order_by).
 #}
 {% macro first_per_pair_in_lww_order(relation, columns, where=none) -%}
     select {{ columns }}
@@ -32,7 +36,7 @@
         select
             {{ columns }},
             row_number() over (
-                partition by group_id, trait_key
+                partition by group_type, group_id, trait_key
                 order by {{ grouplake.lww_order_by() }}
             ) as lww_rank
         from {{ relation }}

@@ -1,6 +1,8 @@
 {#
-  Trait writes: one row per (event, canonical trait key) for every key the event *contains*,
-  explicit nulls included. Nested objects are split leaf by leaf
+  Trait writes: one row per (Group call, canonical trait key) for every key the call
+  *contains*, explicit nulls included. The top-level control fields `objectTypeId` (the group
+  type) and `relationshipAttributes` (the member's link, see user_group_memberships) are not
+  traits. Nested objects are split leaf by leaf
   (`{"address": {"postalCode": "75001"}}` -> `address.postal_code`); arrays and scalars are
   leaves, replaced whole. An empty object writes nothing (there is no leaf in it). Objects
   deeper than var('grouplake_trait_max_depth') levels are kept whole as one leaf.
@@ -21,14 +23,16 @@
     )
 }}
 
+{{ grouplake.require_warehouse_columns(['group_type']) }}
 {%- set max_depth = var('grouplake_trait_max_depth', 4) | int %}
 
 with events as (
 
-    select message_id, group_id, event_at, received_at, batch_id, source_line, traits
+    select message_id, group_type, group_id, event_at, received_at, batch_id, source_line, traits
     from {{ ref('stg_grouplake__group_events') }}
+    where event_kind = 'group'
     {% if is_incremental() %}
-    where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+      and batch_id > {{ grouplake.incremental_watermark('batch_id') }}
     {% endif %}
 
 ),
@@ -37,7 +41,7 @@ with events as (
 level_{{ depth }} as (
 
     select
-        p.message_id, p.group_id, p.event_at, p.received_at, p.batch_id, p.source_line,
+        p.message_id, p.group_type, p.group_id, p.event_at, p.received_at, p.batch_id, p.source_line,
         {% if depth == 1 -%}
         {{ grouplake.canonical_trait_key('j.key') }} as trait_key,
         j.key as original_key,
@@ -51,6 +55,9 @@ level_{{ depth }} as (
         {{ depth }} as depth
     from {% if depth == 1 %}events{% else %}objects_{{ depth - 1 }}{% endif %} as p
     {{ grouplake.json_each_join('p.traits' if depth == 1 else 'p.value', 'j') }}
+    {% if depth == 1 -%}
+    where j.key not in ('objectTypeId', 'relationshipAttributes')
+    {%- endif %}
 
 ),
 
@@ -83,6 +90,7 @@ ranked as (
 
 select
     message_id,
+    group_type,
     group_id,
     trait_key,
     original_key,

@@ -1,7 +1,8 @@
 {#
-  Per-trait history with last-write-wins (SPEC §4, §5): one row per (group, trait, change).
+  Per-trait history with last-write-wins (SPEC §4, §5): one row per (group type, group, trait,
+  change).
 
-  Writes of one (group_id, trait_key) are ordered by event_at, received_at (missing first),
+  Writes of one (group_type, group_id, trait_key) are ordered by event_at, received_at (missing first),
   batch_id, source_line. A write whose value equals the previous write's value (a repeat) is
   not a change: it is folded into the change it repeats (write_count, last_written_at).
   valid_to is the next change's valid_from; the current value has valid_to = null.
@@ -31,7 +32,7 @@
     config(
         materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
-        unique_key=['group_id', 'trait_key'],
+        unique_key=['group_type', 'group_id', 'trait_key'],
         replace_from_column='change_seq',
         on_schema_change='fail',
     )
@@ -39,6 +40,7 @@
 
 {#- the incremental branch reads the writes table directly (see below) -#}
 -- depends_on: {{ ref('int_group_trait_writes') }}
+{{ grouplake.require_warehouse_columns(['group_type', 'last_batch_id']) }}
 
 {% if is_incremental() %}
 with new_writes as (
@@ -53,7 +55,7 @@ with new_writes as (
 new_write_firsts as (
 
     {{ grouplake.first_per_pair_in_lww_order(
-        'new_writes', 'group_id, trait_key, depth, event_at, received_at, batch_id, source_line') }}
+        'new_writes', 'group_type, group_id, trait_key, depth, event_at, received_at, batch_id, source_line') }}
 
 ),
 
@@ -62,6 +64,7 @@ history_firsts as (
     -- the first write of every pair already in the history (its first change), in the
     -- groups a new batch wrote to
     select
+        group_type,
         group_id,
         trait_key,
         {{ dbt.length('trait_key') }} - {{ dbt.length(dbt.replace('trait_key', "'.'", "''")) }} + 1 as depth,
@@ -78,12 +81,12 @@ history_firsts as (
 pair_firsts as (
 
     -- the first write ever of every pair of those groups, the new writes included
-    select group_id, trait_key, depth, event_at, received_at, batch_id, source_line
+    select group_type, group_id, trait_key, depth, event_at, received_at, batch_id, source_line
     from (
         select
             *,
             row_number() over (
-                partition by group_id, trait_key
+                partition by group_type, group_id, trait_key
                 order by {{ grouplake.lww_order_by() }}
             ) as first_rank
         from (
@@ -102,24 +105,25 @@ cutoffs as (
 
     -- per pair, its earliest new change
     {{ grouplake.first_per_pair_in_lww_order(
-        'new_changes', 'group_id, trait_key, event_at, received_at, batch_id, source_line') }}
+        'new_changes', 'group_type, group_id, trait_key, event_at, received_at, batch_id, source_line') }}
 
 ),
 
 anchor_seqs as (
 
     -- per pair, its last existing change strictly before the cutoff
-    select h.group_id, h.trait_key, max(h.change_seq) as change_seq
+    select h.group_type, h.group_id, h.trait_key, max(h.change_seq) as change_seq
     from (
-        select group_id, trait_key, change_seq,
+        select group_type, group_id, trait_key, change_seq,
                valid_from as event_at, received_at, batch_id, source_line
         from {{ this }}
     ) as h
     inner join cutoffs as c
         on h.group_id = c.group_id
+        and h.group_type = c.group_type
         and h.trait_key = c.trait_key
     where {{ grouplake.lww_precedes('h', 'c') }}
-    group by h.group_id, h.trait_key
+    group by h.group_type, h.group_id, h.trait_key
 
 ),
 
@@ -131,10 +135,12 @@ anchors as (
     from {{ this }} as h
     inner join anchor_seqs as s
         on h.group_id = s.group_id
+        and h.group_type = s.group_type
         and h.trait_key = s.trait_key
         and h.change_seq = s.change_seq
     inner join cutoffs as c
         on h.group_id = c.group_id
+        and h.group_type = c.group_type
         and h.trait_key = c.trait_key
 
 ),
@@ -144,7 +150,7 @@ appended as (
     -- pairs whose new changes all come after the current change and its repeats: the
     -- current change as it is (its repeats so far folded in) followed by the new changes
     select
-        message_id, group_id, trait_key, original_key, value, value_text, value_type, write_kind,
+        message_id, group_type, group_id, trait_key, original_key, value, value_text, value_type, write_kind,
         valid_from as event_at, received_at, batch_id, source_line,
         write_count as run_write_count,
         last_written_at as run_last_written_at,
@@ -156,7 +162,7 @@ appended as (
     union all
 
     select
-        n.message_id, n.group_id, n.trait_key, n.original_key, n.value, n.value_text, n.value_type, n.write_kind,
+        n.message_id, n.group_type, n.group_id, n.trait_key, n.original_key, n.value, n.value_text, n.value_type, n.write_kind,
         n.event_at, n.received_at, n.batch_id, n.source_line,
         1 as run_write_count,
         n.event_at as run_last_written_at,
@@ -165,6 +171,7 @@ appended as (
     from new_changes as n
     inner join anchors as a
         on n.group_id = a.group_id
+        and n.group_type = a.group_type
         and n.trait_key = a.trait_key
     where a.run_before_cutoff
 
@@ -175,6 +182,7 @@ reread_pairs as (
     -- the other pairs: new, or with a new change inside or before the existing history;
     -- recomputed from the writes at and after the anchor (all of them without an anchor)
     select
+        c.group_type,
         c.group_id,
         c.trait_key,
         a.change_seq as anchor_seq,
@@ -185,6 +193,7 @@ reread_pairs as (
     from cutoffs as c
     left join anchors as a
         on c.group_id = a.group_id
+        and c.group_type = a.group_type
         and c.trait_key = a.trait_key
     where a.group_id is null
        or not a.run_before_cutoff
@@ -203,6 +212,7 @@ reread_writes as (
     ) as w
     inner join reread_pairs as p
         on w.group_id = p.group_id
+        and w.group_type = p.group_type
         and w.trait_key = p.trait_key
     where p.anchor_seq is null
        or not {{ grouplake.lww_precedes('w', 'p') }}
@@ -225,6 +235,7 @@ reread_firsts as (
     from pair_firsts as f
     inner join reread_pairs as p
         on f.group_id = p.group_id
+        and f.group_type = p.group_type
         and f.trait_key = p.trait_key
 
 ),
@@ -246,6 +257,7 @@ scoped as (
     from reread_changes as r
     inner join reread_pairs as p
         on r.group_id = p.group_id
+        and r.group_type = p.group_type
         and r.trait_key = p.trait_key
     -- clears before the anchor are derived too (the null writes are not filtered per pair)
     where p.anchor_seq is null
@@ -272,10 +284,10 @@ ordered as (
     select
         *,
         row_number() over (
-            partition by group_id, trait_key order by {{ grouplake.lww_order_by() }}
+            partition by group_type, group_id, trait_key order by {{ grouplake.lww_order_by() }}
         ) as write_seq,
         lag(value_json_text) over (
-            partition by group_id, trait_key order by {{ grouplake.lww_order_by() }}
+            partition by group_type, group_id, trait_key order by {{ grouplake.lww_order_by() }}
         ) as previous_value_json_text
     from (
         select *, {{ grouplake.json_to_text('value') }} as value_json_text
@@ -302,7 +314,7 @@ numbered as (
     select
         *,
         change_seq_offset + sum(is_change) over (
-            partition by group_id, trait_key
+            partition by group_type, group_id, trait_key
             order by write_seq
             rows between unbounded preceding and current row
         ) as change_seq
@@ -314,6 +326,7 @@ runs as (
 
     -- one row per change, with the repeats that followed it folded in
     select
+        group_type,
         group_id,
         trait_key,
         change_seq,
@@ -321,13 +334,14 @@ runs as (
         max(run_last_written_at) as last_written_at,
         max(run_last_batch_id) as last_batch_id
     from numbered
-    group by group_id, trait_key, change_seq
+    group by group_type, group_id, trait_key, change_seq
 
 ),
 
 changes_only as (
 
     select
+        n.group_type,
         n.group_id,
         n.trait_key,
         n.change_seq,
@@ -338,7 +352,7 @@ changes_only as (
         n.write_kind,
         n.event_at as valid_from,
         lead(n.event_at) over (
-            partition by n.group_id, n.trait_key order by n.change_seq
+            partition by n.group_type, n.group_id, n.trait_key order by n.change_seq
         ) as valid_to,
         n.message_id,
         n.received_at,
@@ -350,6 +364,7 @@ changes_only as (
     from numbered as n
     inner join runs as r
         on n.group_id = r.group_id
+        and n.group_type = r.group_type
         and n.trait_key = r.trait_key
         and n.change_seq = r.change_seq
     where n.is_change = 1
@@ -357,6 +372,7 @@ changes_only as (
 )
 
 select
+    group_type,
     group_id,
     trait_key,
     change_seq,

@@ -1,5 +1,6 @@
 {#
-  The current value of every trait of every group: one row per (group_id, trait_key).
+  The current value of every trait of every group: one row per (group_type, group_id,
+  trait_key).
   Cleared traits are kept, with value null and is_null = true.
 
   Incremental (delete+insert on group_id, trait_key, strategy delete_insert_by_keys): a run
@@ -12,10 +13,11 @@
     config(
         materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
-        unique_key=['group_id', 'trait_key'],
+        unique_key=['group_type', 'group_id', 'trait_key'],
         on_schema_change='fail',
     )
 }}
+{{ grouplake.require_warehouse_columns(['group_type', 'last_batch_id']) }}
 
 with history as (
 
@@ -25,13 +27,14 @@ with history as (
 
 changed as (
 
-    select distinct group_id, trait_key
+    select distinct group_type, group_id, trait_key
     from history
     where last_batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
 
 ){% endif %}
 
 select
+    h.group_type,
     h.group_id,
     h.trait_key,
     h.original_key,
@@ -49,6 +52,7 @@ from history as h
 {% if is_incremental() %}
 inner join changed as c
     on h.group_id = c.group_id
+    and h.group_type = c.group_type
     and h.trait_key = c.trait_key
 {% endif %}
 where h.is_current

@@ -1,6 +1,8 @@
 {#
-  One row per group: typed columns for the reserved Segment group traits (SPEC §4), all
-  current non-null traits as one JSON object, and activity counts.
+  One row per (group_type, group_id): typed columns for the reserved Segment group traits
+  (SPEC §4), all current non-null traits as one JSON object, activity counts, and whether the
+  group is deleted (its latest lifecycle call is an `Object Deleted`: macro
+  group_deletions_ctes; a later Group call revives it, its traits and history stay).
 
   Typed columns take the trait's current value when it fits the type and are null otherwise
   (the value stays in `traits`): text columns take strings, numbers and booleans as text;
@@ -8,16 +10,17 @@
   integer; `created_at` is a timestamp from an ISO-8601 string or unix seconds/milliseconds
   (number or numeric string).
 
-  Incremental (delete+insert on group_id, strategy delete_insert_by_keys): a run rebuilds the
-  groups with a call in a batch newer than the newest one it holds (last_batch_id) - only
-  they can have new traits - and the groups whose memberships such a call may have changed
-  (macro groups_touched_by_new_calls), so the result equals a full refresh.
+  Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys): a run
+  rebuilds the group ids with a call in a batch newer than the newest one it holds
+  (last_batch_id) - only they can have new traits or be deleted - and those whose memberships
+  such a call may have changed (macro groups_touched_by_new_calls), in all their types, so the
+  result equals a full refresh.
 #}
 {{
     config(
         materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
-        unique_key='group_id',
+        unique_key=['group_type', 'group_id'],
         on_schema_change='fail',
     )
 }}
@@ -27,9 +30,11 @@
 ] -%}
 {%- set address_traits = ['city', 'country', 'postal_code', 'state', 'street'] -%}
 
+{{ grouplake.require_warehouse_columns(['group_type', 'is_deleted', 'last_batch_id']) }}
+
 with all_events as (
 
-    select group_id, user_id, anonymous_id, event_at, batch_id
+    select event_kind, group_type, group_id, user_id, anonymous_id, event_at, received_at, batch_id, source_line
     from {{ ref('stg_grouplake__group_events') }}
 
 ),
@@ -53,21 +58,30 @@ scope as (
 ),
 {% endif %}
 
+scoped_events as (
+
+    select * from all_events
+    {% if is_incremental() %}
+    where group_id in (select group_id from scope)
+    {% endif %}
+
+),
+
 events as (
 
     select
+        group_type,
         group_id,
         min(event_at) as first_seen_at,
         max(event_at) as last_seen_at,
         count(*) as event_count,
         max(batch_id) as last_batch_id
-    from all_events
-    {% if is_incremental() %}
-    where group_id in (select group_id from scope)
-    {% endif %}
-    group by group_id
+    from scoped_events
+    group by group_type, group_id
 
 ),
+
+{{ grouplake.group_deletions_ctes('scoped_events', 'deletions') }},
 
 latest as (
 
@@ -80,6 +94,7 @@ latest as (
 typed as (
 
     select
+        group_type,
         group_id,
         {% for t in text_traits %}
         max(case when trait_key = '{{ t }}' and value_type in ('string', 'number', 'boolean')
@@ -95,33 +110,39 @@ typed as (
         {% endfor %}
         count(*) as trait_count
     from latest
-    group by group_id
+    group by group_type, group_id
 
 ),
 
 trait_objects as (
 
     select
+        group_type,
         group_id,
         {{ grouplake.json_object_agg('trait_key', 'value') }} as traits
     from latest
     where not is_null
-    group by group_id
+    group by group_type, group_id
 
 ),
 
 members as (
 
-    select group_id, count(*) as member_count
+    select
+        group_type,
+        group_id,
+        count(*) as member_count,
+        cast(sum(case when is_active then 1 else 0 end) as {{ dbt.type_bigint() }}) as active_member_count
     from {{ ref('user_group_memberships') }}
     {% if is_incremental() %}
     where group_id in (select group_id from scope)
     {% endif %}
-    group by group_id
+    group by group_type, group_id
 
 )
 
 select
+    e.group_type,
     e.group_id,
     {% for t in text_traits %}
     t.{{ t }},
@@ -137,8 +158,13 @@ select
     e.last_seen_at,
     e.event_count,
     coalesce(m.member_count, 0) as member_count,
+    coalesce(m.active_member_count, 0) as active_member_count,
+    coalesce(d.is_deleted, false) as is_deleted,
+    d.deleted_at,
     e.last_batch_id
 from events as e
-left join typed as t on e.group_id = t.group_id
-left join trait_objects as o on e.group_id = o.group_id
-left join members as m on e.group_id = m.group_id
+{% for alias, relation in [('t', 'typed'), ('o', 'trait_objects'), ('m', 'members'), ('d', 'deletions')] %}
+left join {{ relation }} as {{ alias }}
+    on e.group_id = {{ alias }}.group_id
+    and e.group_type = {{ alias }}.group_type
+{% endfor %}

@@ -1,12 +1,39 @@
 {#
-  Typed, deduplicated Group calls: one row per message_id.
+  Typed, deduplicated calls: one row per message_id, with the fields the models read taken out
+  of the JSON columns once (the group type, the relationship attributes, the sender metadata).
+
+  Calls: Group calls (`event_kind` 'group') and the two lifecycle track events the loader
+  lands (`relationship_deleted`, `object_deleted`).
+  Group type: the top-level `objectTypeId`, else `traits.objectTypeId`, else (lifecycle
+  events) `properties.objectTypeId`; a number becomes its decimal string; else the var
+  grouplake_default_group_type.
   The loader already drops duplicates; this is the defensive second line: the first load of a
   message_id (lowest batch_id, then source_line) is kept.
   Blank user/anonymous ids ("" or whitespace) are treated as absent.
+
+  A table, built incrementally (append): a run adds the calls of batches newer than the newest
+  one it holds whose message_id it does not hold yet, so the JSON is read once per call.
 #}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+    )
+}}
+{{ grouplake.require_warehouse_columns(['group_type', 'event_kind']) }}
+{#- a raw table written before the lifecycle events has no event_name: it holds Group calls only -#}
+{%- set raw_columns = adapter.get_columns_in_relation(source('grouplake', 'group_events')) if execute else [] -%}
+{%- set raw_names = raw_columns | map(attribute='name') | map('lower') | list -%}
+{%- set event_name = 'event_name' if not raw_names or 'event_name' in raw_names
+                     else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+
 with source as (
 
     select * from {{ source('grouplake', 'group_events') }}
+    {% if is_incremental() %}
+    where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+    {% endif %}
 
 ),
 
@@ -19,12 +46,43 @@ ranked as (
             order by batch_id, source_line
         ) as message_rank
     from source
+    {% if is_incremental() %}
+    where message_id not in (select message_id from {{ this }})
+    {% endif %}
+
+),
+
+extracted as (
+
+    -- the JSON members read below, each taken out of its document once
+    select
+        *,
+        {{ event_name }} as raw_event_name,
+        case
+            when lower(event_type) = 'group' then 'group'
+            when lower(event_type) = 'track' and {{ event_name }} = 'Relationship Deleted' then 'relationship_deleted'
+            when lower(event_type) = 'track' and {{ event_name }} = 'Object Deleted' then 'object_deleted'
+        end as event_kind,
+        {{ grouplake.json_extract_path('extra', 'objectTypeId') }}             as top_object_type_id,
+        {{ grouplake.json_extract_path('traits', 'objectTypeId') }}            as traits_object_type_id,
+        {{ grouplake.json_extract_path('extra', 'properties.objectTypeId') }}  as properties_object_type_id,
+        {{ grouplake.json_extract_path('traits', 'relationshipAttributes') }}  as relationship_attributes_value
+    from ranked
+    where message_rank = 1
 
 )
 
 select
     cast(message_id as {{ dbt.type_string() }})                         as message_id,
     cast(message_id_derived as {{ dbt.type_boolean() }})                as message_id_derived,
+    cast(event_kind as {{ dbt.type_string() }})                         as event_kind,
+    cast(raw_event_name as {{ dbt.type_string() }})                     as event_name,
+    cast(coalesce(
+        {{ grouplake.json_id_text('top_object_type_id') }},
+        {{ grouplake.json_id_text('traits_object_type_id') }},
+        {{ grouplake.json_id_text('properties_object_type_id') }},
+        '{{ var("grouplake_default_group_type", "default") | replace("'", "''") }}'
+    ) as {{ dbt.type_string() }})                                       as group_type,
     cast(group_id as {{ dbt.type_string() }})                           as group_id,
     cast(nullif(trim(user_id), '') as {{ dbt.type_string() }})          as user_id,
     cast(nullif(trim(anonymous_id), '') as {{ dbt.type_string() }})     as anonymous_id,
@@ -38,6 +96,17 @@ select
     cast(source_file as {{ dbt.type_string() }})                        as source_file,
     cast(source_line as {{ dbt.type_bigint() }})                        as source_line,
     coalesce(traits, {{ grouplake.json_empty_object() }})               as traits,
+    case
+        when {{ grouplake.json_value_type('relationship_attributes_value') }} = 'object'
+            then relationship_attributes_value
+    end                                                                 as relationship_attributes,
+    cast({{ grouplake.json_extract_scalar('context', 'library.name') }} as {{ dbt.type_string() }})    as library_name,
+    cast({{ grouplake.json_extract_scalar('context', 'library.version') }} as {{ dbt.type_string() }}) as library_version,
+    cast(coalesce(
+        {{ grouplake.json_extract_scalar('context', 'channel') }},
+        {{ grouplake.json_extract_scalar('extra', 'channel') }}
+    ) as {{ dbt.type_string() }})                                       as channel,
+    cast({{ grouplake.json_extract_scalar('extra', 'writeKey') }} as {{ dbt.type_string() }}) as write_key,
     context
-from ranked
-where message_rank = 1
+from extracted
+where event_kind is not null

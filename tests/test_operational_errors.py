@@ -1,0 +1,252 @@
+"""Operational errors: one line on stderr naming the path and the cause, the exit code of
+loader/errors.py, never a traceback; Ctrl-C during a load commits nothing and leaves no staging.
+
+Most cases run the real entry point (`grouplake.cli.main`) in-process; Ctrl-C runs the CLI in a
+subprocess and sends it SIGINT in the middle of a load. Paths under /sys and /proc cannot be
+created or written even by root, so these tests hold whoever runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import grouplake
+from conftest import GROUPLAKE, REPO_ROOT, SAMPLE_DIR, Warehouse
+from grouplake import cli, errors
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /sys and /proc")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def line(self) -> str:
+        """The one error line (and assert there is exactly one, and no traceback)."""
+        lines = [ln for ln in self.err.splitlines() if ln.strip()]
+        assert len(lines) == 1, self.err
+        assert "Traceback" not in self.err and "Traceback" not in self.out
+        return lines[0]
+
+
+@pytest.fixture
+def run_cli(monkeypatch, capsys):
+    """`grouplake ARGS` through the console-script entry point, in this process."""
+    for var in ("GROUPLAKE_WAREHOUSE", "GROUPLAKE_LAKE", "GROUPLAKE_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "80")  # a narrow terminal must not fold the error line
+
+    def invoke(*args: str) -> Result:
+        monkeypatch.setattr(sys, "argv", ["grouplake", *map(str, args)])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as stop:
+            cli.main()
+        captured = capsys.readouterr()
+        return Result(stop.value.code, captured.out, captured.err)
+
+    return invoke
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> Warehouse:
+    """The sample loaded once (it has rejects, for `rejects --export`)."""
+    wh = Warehouse(tmp_path_factory.mktemp("loaded"))
+    assert wh.load(SAMPLE_DIR).ok
+    return wh
+
+
+def test_version_is_the_one_version(run_cli):
+    from importlib.metadata import version
+
+    res = run_cli("--version")
+    assert res.code == 0 and res.out.strip() == f"grouplake {grouplake.__version__}"
+    assert version("grouplake") == grouplake.__version__
+
+
+def test_public_api_is_importable_from_grouplake():
+    from grouplake import (FileResult, GrouplakeError, InputNotFound, LoadReport, OutputNotWritable,  # noqa: F401
+                           RunResult, WarehouseBusy, WarehouseNotFound, WarehouseUnusable, build, load_paths, run)
+    assert set(grouplake.__all__) >= {"load_paths", "build", "run", "LoadReport", "FileResult", "GrouplakeError",
+                                      "InputNotFound", "WarehouseBusy"}
+    for name in grouplake.__all__:
+        assert hasattr(grouplake, name), name
+
+
+def test_warehouse_in_a_folder_without_write_permission(run_cli):
+    res = run_cli("load", "-w", "/sys/wh.duckdb", "-l", "/tmp/unused-lake", SAMPLE_DIR)
+    assert res.code == errors.WarehouseUnusable.exit_code == 5
+    assert "/sys/wh.duckdb" in res.line and "Permission denied" in res.line
+
+
+def test_warehouse_in_a_folder_that_cannot_be_created(run_cli, tmp_path):
+    res = run_cli("load", "-w", "/proc/x/wh.duckdb", "-l", tmp_path / "lake", SAMPLE_DIR)
+    assert res.code == 5
+    assert "/proc/x/wh.duckdb" in res.line and "No such file or directory" in res.line
+    assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_duckdb"])
+@pytest.mark.parametrize("command", ["status", "load", "rejects", "build"])
+def test_corrupt_or_truncated_warehouse(run_cli, loaded, tmp_path, damage, command):
+    bad = tmp_path / "bad.duckdb"
+    if damage == "truncated":
+        shutil.copy(loaded.path, bad)
+        os.truncate(bad, 20_000)
+    else:
+        bad.write_bytes(b"this is not a database\n" * 1000)
+    args = {"status": ["status", "-w", bad, "-l", tmp_path / "lake"], "rejects": ["rejects", "-w", bad],
+            "build": ["build", "-w", bad], "load": ["load", "-w", bad, "-l", tmp_path / "lake", SAMPLE_DIR]}[command]
+    res = run_cli(*args)
+    assert res.code == 5
+    assert res.line.startswith(f"error: cannot open warehouse {bad}: ")
+    assert ("Could not read enough bytes" if damage == "truncated" else "not a valid DuckDB database") in res.line
+    assert not (tmp_path / "bad.duckdb.dbt").exists()
+
+
+def test_rejects_export_to_a_path_that_cannot_be_written(run_cli, loaded, tmp_path):
+    res = run_cli("rejects", "-w", loaded.path, "--export", "/sys/x.ndjson")
+    assert res.code == errors.OutputNotWritable.exit_code == 6
+    assert res.line == "error: cannot write /sys/x.ndjson: Permission denied"
+    (tmp_path / "afile").write_text("")
+    res = run_cli("rejects", "-w", loaded.path, "--export", tmp_path / "afile" / "x.ndjson")
+    assert res.code == 6 and f"cannot write {tmp_path / 'afile' / 'x.ndjson'}: Not a directory" in res.line
+    # and a writable path still works
+    res = run_cli("rejects", "-w", loaded.path, "--export", tmp_path / "out" / "fix.ndjson")
+    assert res.code == 0 and (tmp_path / "out" / "fix.ndjson").read_bytes().count(b"\n") >= 1
+
+
+@pytest.mark.parametrize("lake", ["/sys/grouplake-lake", "FILE/lake"])
+def test_lake_folder_that_cannot_be_written_is_the_lakes_error(run_cli, tmp_path, lake):
+    (tmp_path / "FILE").write_text("a file where the lake's parent folder should be")
+    lake_path = lake.replace("FILE", str(tmp_path / "FILE"))
+    wh = tmp_path / "wh.duckdb"
+    res = run_cli("load", "-w", wh, "-l", lake_path, SAMPLE_DIR)
+    assert res.code == 6
+    assert res.line.startswith(f"error: cannot write the lake folder {lake_path}: ")
+    assert "cannot read" not in res.line and "sample" not in res.line
+    # nothing was loaded or recorded
+    if wh.exists():
+        con = duckdb.connect(str(wh), read_only=True)
+        try:
+            assert con.execute("SELECT count(*) FROM raw.load_ledger").fetchone()[0] == 0
+        finally:
+            con.close()
+
+
+def test_lake_write_failing_mid_load_stops_the_load_and_commits_nothing(tmp_path):
+    """The lake becomes unwritable after the checks (its staging folder is replaced by a file)."""
+    from grouplake import lake as lake_files
+
+    wh = Warehouse(tmp_path)
+    path = wh.write("a.ndjson", [{"type": "group", "groupId": "g", "messageId": f"m{i}"} for i in range(10)])
+    original = lake_files.start_batch
+
+    def sabotaged(lake, batch_id):
+        shutil.rmtree(Path(lake) / lake_files.STAGING)
+        (Path(lake) / lake_files.STAGING).write_text("")
+        return original(lake, batch_id)
+
+    lake_files.start_batch = sabotaged
+    try:
+        with pytest.raises(errors.OutputNotWritable, match=f"cannot write the lake folder {wh.lake}: "):
+            wh.load(path)
+    finally:
+        lake_files.start_batch = original
+    assert wh.scalar("SELECT count(*) FROM raw.load_ledger") == 0
+    (wh.lake / lake_files.STAGING).unlink()
+    assert wh.load(path).loaded == 10
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "ten"])
+def test_bad_chunk_size_is_a_usage_error(run_cli, tmp_path, value):
+    res = run_cli("load", "--chunk-mb", value, "-w", tmp_path / "wh.duckdb", "-l", tmp_path / "lake", SAMPLE_DIR)
+    assert res.code == errors.EXIT_USAGE == 2
+    assert "--chunk-mb" in res.line and res.line.startswith("error: Invalid value")
+    assert _tree(tmp_path) == []
+
+
+def test_negative_wait_is_a_usage_error(run_cli, tmp_path):
+    res = run_cli("build", "--wait", "-1", "-w", tmp_path / "wh.duckdb")
+    assert res.code == 2 and "--wait" in res.line
+    assert _tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", [["status"], ["build"], ["rejects"], ["rejects", "--export", "out.ndjson"]])
+def test_read_only_commands_on_a_missing_warehouse_create_nothing(run_cli, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    wh = tmp_path / "nothing" / "here.duckdb"
+    res = run_cli(*command, "-w", wh)
+    assert res.code == errors.WarehouseNotFound.exit_code == 4
+    assert res.line == f"error: no warehouse at {wh}: run `grouplake load` first"
+    assert _tree(tmp_path) == []
+
+
+def test_load_still_creates_a_new_warehouse_and_its_folders(run_cli, tmp_path):
+    wh = tmp_path / "new" / "deeper" / "wh.duckdb"
+    res = run_cli("load", "-w", wh, "-l", tmp_path / "lake", SAMPLE_DIR)
+    assert res.code == 0, res.err
+    assert wh.exists()
+
+
+def test_debug_shows_the_traceback(run_cli, tmp_path, monkeypatch):
+    with pytest.raises(errors.WarehouseNotFound):
+        run_cli("--debug", "status", "-w", tmp_path / "none.duckdb")
+    monkeypatch.setenv("GROUPLAKE_DEBUG", "1")
+    with pytest.raises(errors.WarehouseNotFound):
+        run_cli("status", "-w", tmp_path / "none.duckdb")
+
+
+def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tmp_path):
+    wh = Warehouse(tmp_path)
+    n = 60_000
+    path = wh.inputs / "big.ndjson"
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"type": "group", "groupId": f"g{i % 300}", "userId": f"u{i}", "messageId": f"m{i}",
+                                "timestamp": "2026-11-01T10:00:00Z",
+                                "traits": {"name": f"n{i}", "plan": "pro", "employees": i}}) + "\n")
+    env = {**os.environ, "GROUPLAKE_WAREHOUSE": str(wh.path), "GROUPLAKE_LAKE": str(wh.lake), "COLUMNS": "200"}
+    env.pop("GROUPLAKE_DEBUG", None)
+    # small chunks: the load takes seconds, and SIGINT arrives while chunks are being staged
+    proc = subprocess.Popen([*GROUPLAKE, "load", "--chunk-bytes", "65536", str(path)], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staged = wh.lake / "_staging" / "batch_1" / "group_events"
+    deadline = time.monotonic() + 120
+    while not staged.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the load ended before it could be interrupted"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == errors.EXIT_INTERRUPTED == 130, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted: "), err
+    assert "Traceback" not in err + out
+    assert not list((wh.lake / "_staging").glob("batch_*"))
+    assert not list(wh.lake.glob("group_events/**/*.parquet"))
+    assert wh.scalar("SELECT count(*) FROM raw.load_ledger") == 0
+    assert wh.scalar("SELECT count(*) FROM raw.group_events") == 0
+
+    report = wh.load(path)
+    assert report.ok and report.loaded == n and report.loaded_files == 1
+    assert wh.scalar("SELECT count(*) FROM raw.group_events") == n
+    assert len(wh.lake_rows("message_id")) == n
