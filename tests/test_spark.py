@@ -36,10 +36,8 @@ if shutil.which("java") is None:
 if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
     pytest.skip("Spark tests need the spark extra (pip install -e '.[spark]')", allow_module_level=True)
 
-MARTS = ["groups", "group_traits_latest", "user_group_memberships", "group_trait_history"]
-JSON_COLUMNS = {"value", "traits"}
+MARTS = ["groups", "group_traits_latest", "user_group_memberships", "group_trait_history", "group_trait_catalog"]
 PINNED = "pinned"
-DBT_PROJECT = REPO_ROOT / "dbt_project"
 
 
 def utc(*args) -> datetime:
@@ -140,6 +138,10 @@ def batch1_hand() -> list:
         call("h-trait-only", "addr", T2, {"industry": "Retail"}),
         call("h-unicode", "unicode", T1, {**{k: i for i, k in enumerate(UNICODE_KEYS)}, "text": ESCAPES,
                                           "deep": {"a": {"b": {"c": {"z": 1, "a": [2, {"y": None}]}}}}}),
+        # a big number as the group type, relationship attributes with number forms and two spellings
+        {"type": "group", "messageId": "h-typed", "groupId": "typed", "objectTypeId": 1e20, "userId": "u-t",
+         "timestamp": T1, "traits": {"relationshipAttributes": {"score": 1.0, "Role": "admin", "role": "owner",
+                                                                "big": 10000000.0}}},
         *[call(f"h-{g}", g, T1, {"created_at": v}) for g, (v, _) in CREATED_AT.items()],
         *[call(f"h-{g}", g, T1, {"employees": v, "name": v}) for g, (v, _) in EMPLOYEES.items()],
     ]
@@ -169,10 +171,6 @@ def batch2_hand() -> list:
 
 # --- the two builds ---------------------------------------------------------------------------------
 
-def spark_env(wh: Warehouse) -> dict[str, str]:
-    return {"GROUPLAKE_LAKE": str(wh.lake), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-
-
 def spark_state(wh: Warehouse) -> Path:
     return wh.lake.parent / (wh.lake.name + ".spark")
 
@@ -181,11 +179,18 @@ def spark_build(wh: Warehouse, *args: str) -> None:
     """`dbt build --target spark` in this process: every call uses the module's one Spark session."""
     from dbt.cli.main import dbtRunner
 
+    from grouplake.config import dbt_project_dir
+    from grouplake.dbt_runner import spark_env, spark_paths
+
+    lake, state = spark_paths(wh.lake)
+    assert state == spark_state(wh)
     saved = dict(os.environ)
-    os.environ.update(spark_env(wh))
+    os.environ.clear()
+    os.environ.update(spark_env(lake, state))  # what `grouplake build --engine spark` gives its dbt
+    project = str(dbt_project_dir())
     try:
         res = dbtRunner().invoke([
-            "build", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target", "spark",
+            "build", "--project-dir", project, "--profiles-dir", project, "--target", "spark",
             "--target-path", str(wh.root / "dbt_spark" / "target"), "--log-path", str(wh.root / "dbt_spark" / "logs"),
             *args])
     finally:
@@ -216,32 +221,24 @@ def parse_json(text: str | None):
     return json.dumps(value, sort_keys=True)
 
 
-def read_marts(con: duckdb.DuckDBPyConnection, relation: str) -> dict:
-    """{mart: (column names and types, Counter of normalised rows)}; `relation` formats the mart name."""
+def read_marts(con: duckdb.DuckDBPyConnection, relation: str, json_columns: dict | None = None) -> dict:
+    """{mart: (column names and types, normalised rows)}; `relation` formats the mart name.
+
+    JSON columns (DuckDB's JSON type; plain text on Spark, so `json_columns` names them there)
+    are parsed, timestamps become UTC microseconds."""
     out = {}
     for mart in MARTS:
         rel = relation.format(mart=mart)
         columns = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
-        exprs = []
-        for name, typ, *_ in columns:
-            if typ.startswith("TIMESTAMP"):
-                exprs.append(f"epoch_us({name})")
-            elif typ in ("JSON", "VARCHAR"):
-                exprs.append(f"CAST({name} AS VARCHAR)")
-            else:
-                exprs.append(name)
-        rows = con.execute(f"SELECT {', '.join(exprs)} FROM {rel}").fetchall()
         names = [c[0] for c in columns]
-        json_at = [i for i, n in enumerate(names) if n in JSON_COLUMNS]
-        normalised = []
-        for row in rows:
-            row = list(row)
-            for i in json_at:
-                row[i] = parse_json(row[i])
-            normalised.append(tuple(row))
+        is_json = json_columns[mart] if json_columns else {n for n, t, *_ in columns if t == "JSON"}
+        exprs = [f"epoch_us({n})" if t.startswith("TIMESTAMP") else f"CAST({n} AS VARCHAR)" if n in is_json else n
+                 for n, t, *_ in columns]
+        rows = [tuple(parse_json(v) if n in is_json else v for n, v in zip(names, row))
+                for row in con.execute(f"SELECT {', '.join(exprs)} FROM {rel}").fetchall()]
         # JSON is text on Spark (no JSON type there); DuckDB's sum() of integers is a HUGEINT
         types = [(n, {"JSON": "VARCHAR", "HUGEINT": "BIGINT"}.get(t, t)) for n, t, *_ in columns]
-        out[mart] = (types, normalised)
+        out[mart] = (types, rows, is_json)
     return out
 
 
@@ -255,7 +252,8 @@ def snapshot(wh: Warehouse) -> dict:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone='UTC'")
-        spark = read_marts(con, "read_parquet('" + str(wh.lake / "marts") + "/{mart}/*.parquet')")
+        spark = read_marts(con, "read_parquet('" + str(wh.lake / "marts") + "/{mart}/*.parquet')",
+                           json_columns={mart: duck[mart][2] for mart in MARTS})
     finally:
         con.close()
     return {"duckdb": duck, "spark": spark}
@@ -306,17 +304,25 @@ def incremental(full):
 
 # --- the tests ------------------------------------------------------------------------------------
 
-def without_pinned(rows: list[tuple]) -> Counter:
-    return Counter(r for r in rows if r[0] != PINNED)  # group_id is every mart's first column
+PINNED_KEYS = {"in_array", "beyond_double", "java_digits"}
+
+
+def without_pinned(types: list[tuple], rows: list[tuple]) -> Counter:
+    """The rows, less those of the group PINNED (and its traits in the catalog, which has no group_id)."""
+    names = [n for n, _ in types]
+    if "group_id" in names:
+        at = names.index("group_id")
+        return Counter(r for r in rows if r[at] != PINNED)
+    at = names.index("trait_key")
+    return Counter(r for r in rows if r[at] not in PINNED_KEYS)
 
 
 def assert_same_marts(snap: dict) -> None:
     for mart in MARTS:
-        duck_types, duck_rows = snap["duckdb"][mart]
-        spark_types, spark_rows = snap["spark"][mart]
+        duck_types, duck_rows, _ = snap["duckdb"][mart]
+        spark_types, spark_rows, _ = snap["spark"][mart]
         assert spark_types == duck_types, mart
-        assert duck_types[0][0] == "group_id"
-        d, s = without_pinned(duck_rows), without_pinned(spark_rows)
+        d, s = without_pinned(duck_types, duck_rows), without_pinned(spark_types, spark_rows)
         assert sum(d.values()) > 0
         assert s == d, (mart, "only on DuckDB:", list((d - s).elements())[:5],
                         "only on Spark:", list((s - d).elements())[:5])
@@ -376,6 +382,9 @@ def test_ids_keys_and_escapes(full, engine):
     deep = mart_rows(wh, engine, "SELECT CAST(value AS VARCHAR), value_type FROM {latest} "
                                  "WHERE group_id = 'unicode' AND trait_key = 'deep.a.b.c'")
     assert deep == [('{"z":1,"a":[2,{"y":null}]}', "object")]  # deeper than 4 levels: kept whole, in order
+    typed = mart_rows(wh, engine, "SELECT group_type, CAST(attributes AS VARCHAR) FROM {memberships} "
+                                  "WHERE group_id = 'typed'")
+    assert typed == [("100000000000000000000.0", '{"big":10000000.0,"role":"owner","score":1.0}')]
     dup = mart_rows(wh, engine, "SELECT trait_key, original_key, value_text FROM {latest} WHERE group_id = 'dup' "
                                 "ORDER BY trait_key")
     assert dup == [("address.city", "address.city", "B"), ("tier", "tier", "2")]
@@ -436,3 +445,41 @@ def test_late_clear_and_link_on_both_engines(incremental):
         assert plan == [("old",), ("new",)], engine
         members = mart_rows(wh, engine, "SELECT member_type, member_id FROM {memberships} WHERE group_id = 'anon-grp'")
         assert members == [("user", "u-linked")], engine
+
+
+# --- grouplake build --engine spark ----------------------------------------------------------------
+
+def test_cli_spark_build_of_a_lake_without_events_is_one_line(tmp_path):
+    wh = Warehouse(tmp_path)
+    res = wh.cli("build", "--engine", "spark")
+    assert res.returncode == 4
+    assert res.stderr.strip() == f"error: no events in the lake at {wh.lake / 'group_events'}: run `grouplake load` first"
+    assert not spark_state(wh).exists()
+
+
+def test_cli_spark_build_of_an_object_storage_lake_needs_a_state_folder(tmp_path):
+    wh = Warehouse(tmp_path)
+    res = wh.cli("build", "--engine", "spark", "--lake", "s3a://bucket/lake")
+    assert res.returncode == 2
+    assert res.stderr.strip() == ("error: a Spark build of the lake s3a://bucket/lake needs GROUPLAKE_SPARK_STATE: "
+                                  "a local folder for Spark's metastore, scratch space and logs")
+
+
+@pytest.mark.slow
+def test_cli_build_engine_spark_on_the_sample(tmp_path):
+    """`grouplake build --engine spark` end to end (its own Spark process): the marts of the sample."""
+    wh = Warehouse(tmp_path)
+    res = wh.cli("load", str(REPO_ROOT / "data" / "sample"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = wh.cli("build", "--engine", "spark", "--exclude", "test_type:unit", timeout=1200)
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
+    duckdb_build(wh)
+    con = duckdb.connect()
+    try:
+        n = con.execute(f"SELECT count(*) FROM read_parquet('{wh.lake}/marts/groups/*.parquet')").fetchone()[0]
+    finally:
+        con.close()
+    assert n == wh.scalar("SELECT count(*) FROM main.groups") > 0
+    state = spark_state(wh)
+    assert (state / "metastore_db").is_dir() and (state / "dbt" / "logs" / "dbt.log").is_file()
+    assert not (REPO_ROOT / "metastore_db").exists() and not (REPO_ROOT / "derby.log").exists()

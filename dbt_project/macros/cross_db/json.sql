@@ -239,12 +239,29 @@
 {% macro json_extract_path(json_expr, path) %}{{ return(adapter.dispatch('json_extract_path', 'grouplake')(json_expr, path)) }}{% endmacro %}
 {% macro default__json_extract_path(json_expr, path) %}get_json_object({{ json_expr }}, '$.{{ path }}'){% endmacro %}
 {% macro duckdb__json_extract_path(json_expr, path) %}json_extract({{ json_expr }}, '$.{{ path }}'){% endmacro %}
+{% macro spark__json_extract_path(json_expr, path) -%}
+    {#- down the path through the members' text (map<string,string>), then the last member as
+        json_each_join gives it; NULL when a member on the way is absent -#}
+    {%- set parts = path.split('.') -%}
+    {%- set ns = namespace(doc=json_expr) -%}
+    {%- for part in parts[:-1] -%}
+        {%- set ns.doc = "try_element_at(from_json(" ~ ns.doc ~ ", 'map<string,string>'), '" ~ part ~ "')" -%}
+    {%- endfor -%}
+    {%- set last = parts[-1] -%}
+    case
+        when map_contains_key(from_json({{ ns.doc }}, 'map<string,string>'), '{{ last }}')
+        then {{ grouplake.spark_member_json(
+            "try_element_at(from_json(" ~ ns.doc ~ ", 'map<string,string>'), '" ~ last ~ "')",
+            "try_element_at(from_json(" ~ ns.doc ~ ", 'map<string,variant>'), '" ~ last ~ "')") }}
+    end
+{%- endmacro %}
 
 
 {#
   ---- a JSON value used as an id -> text ---------------------------------------------------
   A string as sent (null when blank), a number as its decimal string (an integral number
-  without a fraction: 1 and 1.0 both give '1'); null for anything else.
+  without a fraction: 1 and 1.0 both give '1'); null for anything else. (round, not floor:
+  Spark's floor returns a bigint and fails on 1e20 in ANSI mode.)
 #}
 {% macro json_id_text(value) -%}
     {%- set text = grouplake.json_scalar_text(value) -%}
@@ -253,7 +270,7 @@
         when 'string' then case when trim({{ text }}) <> '' then {{ text }} end
         when 'number' then
             case
-                when {{ num }} = floor({{ num }}) and abs({{ num }}) < 1e18
+                when abs({{ num }}) < 1e18 and {{ num }} = round({{ num }})
                     then cast(cast({{ num }} as {{ dbt.type_bigint() }}) as {{ dbt.type_string() }})
                 else {{ text }}
             end
@@ -271,6 +288,9 @@
 {%- endmacro %}
 {% macro duckdb__json_array_agg_distinct(expr) -%}
     to_json(list(distinct {{ expr }} order by {{ expr }}))
+{%- endmacro %}
+{% macro spark__json_array_agg_distinct(expr) -%}
+    to_json(array_sort(collect_set({{ expr }})))
 {%- endmacro %}
 
 
