@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from grouplake.errors import GrouplakeError, OutputNotWritable, describe_os_error
+from grouplake import storage
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
@@ -116,6 +117,9 @@ def staging_dir(lake: "Path | Lake", batch_id: int) -> Path:
 def not_writable(lake: "Path | Lake", exc: BaseException) -> OutputNotWritable:
     """The error that stops a load when the lake (or its staging folder) cannot be written."""
     lake = Lake.at(lake)
+    if storage.is_storage_fault(exc):   # full, over quota, read-only: say so, and which file
+        return storage.StorageError(storage.message(
+            exc, f"nothing of the batch under way was committed (earlier batches are kept); {storage.RERUN}"))
     cause = describe_os_error(exc) if isinstance(exc, OSError) else str(exc).strip().splitlines()[0]
     where = f"the lake folder {lake.root}" if lake.is_local else f"the lake's staging folder {lake.staging_root}"
     return OutputNotWritable(f"cannot write {where}: {cause}")
