@@ -248,3 +248,7 @@ def test_build_excludes_unit_tests_unless_asked(built):
     with_unit = kinds("--with-unit-tests")
     assert with_unit.get("unit_test", 0) >= 1
     assert with_unit.get("test") == default["test"]
+    # dbt's own resource-type flags decide when given: no data tests here, so the unit tests run
+    no_data_tests = kinds("--exclude-resource-type", "test")
+    no_data_tests.pop("operation", None)   # the project's run hooks, whatever is selected
+    assert no_data_tests == {"model": 1, "unit_test": with_unit["unit_test"]}
