@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,57 +160,6 @@ def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batc
             FILENAME_PATTERN 'part-{int(batch_id):08d}-{int(chunk_no):06d}-{{i}}', ROW_GROUP_SIZE 122880
         )""")
     crash_point("after_parquet_write")
-
-
-class ChunkEventWriter:
-    """Writes each chunk's events to the batch's staged lake in a helper thread, so the write of
-    chunk k (DuckDB's partitioned Parquet writer runs on one thread) overlaps the classification
-    of chunk k+1 instead of leaving the second core idle.
-
-    The events are handed over as an Arrow table (JSON columns keep their type through Arrow's
-    ``arrow.json`` extension) and written by a DuckDB instance of the writer's own, with one
-    thread: a second connection to the warehouse would share its two worker threads and only
-    take them from the classification. One write is in flight at most (``submit`` waits for the
-    previous one), so memory stays bounded by one chunk's events. ``finish`` waits for the last
-    write and raises its error, if any (a failed write is the lake's error, as when written
-    in line); ``close`` waits without raising (the caller is already failing) and must run
-    before the batch's staging is deleted.
-    """
-
-    MEMORY_LIMIT = "256MB"
-
-    def __init__(self, lake: "Path | Lake", batch_id: int):
-        self.lake, self.batch_id = lake, batch_id
-        self._con = duckdb.connect(config={"threads": 1, "memory_limit": self.MEMORY_LIMIT})
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouplake-lake")
-        self._pending: Future | None = None
-
-    def submit(self, chunk_no: int, events) -> None:
-        self.finish()
-        self._pending = self._pool.submit(self._write, chunk_no, events)
-
-    def _write(self, chunk_no: int, events) -> None:
-        self._con.register("chunk_events", events)
-        try:
-            write_chunk_events(self._con, self.lake, self.batch_id, chunk_no, "chunk_events")
-        finally:
-            self._con.unregister("chunk_events")
-
-    def finish(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
-
-    def close(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.cancel()
-            try:
-                pending.exception()   # waits for a running write; its error is not ours to raise
-            except BaseException:  # noqa: BLE001 - cancelled
-                pass
-        self._pool.shutdown(wait=True)
-        self._con.close()
 
 
 def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batch_id: int, chunk_no: int,

@@ -338,18 +338,6 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     staged for this file (through the staged index, so memory does not grow), and staged as
     rows of raw.group_event_duplicates (loader/duplicates.py).
     """
-    events_writer = lake_files.ChunkEventWriter(lake, batch_id)
-    try:
-        _stage_chunks(con, path, lake, batch_id, loaded_at, result, chunk_bytes, max_line_bytes, progress,
-                      other_types, events_writer)
-        events_writer.finish()   # the last chunk's events are staged (or their write error raised)
-    finally:
-        events_writer.close()
-
-
-def _stage_chunks(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime, result: FileResult,
-                  chunk_bytes: int, max_line_bytes: int, progress: Progress | None,
-                  other_types: OtherTypes, events_writer: "lake_files.ChunkEventWriter") -> None:
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
     classify_params = {**params, "reject_other_types": other_types == "reject"}
     rules = ingest_rules.rules_for(con)
@@ -367,15 +355,7 @@ def _stage_chunks(con, path: Path, lake: Path, batch_id: int, loaded_at: datetim
                         {"batch_id": batch_id, "source_file": str(path)})
             n_dup, n_differing = _stage_duplicates(con, lake, batch_id, chunk_no, staged_index, params, rules)
             con.unregister("chunk_input")
-            # the chunk's events leave DuckDB as Arrow; the writer stages them while the next
-            # chunk is classified (JSON columns stay JSON through Arrow's arrow.json type)
-            con.execute("SET arrow_lossless_conversion = true")
-            try:
-                events = con.sql(f"SELECT * FROM {NEW_EVENTS_RELATION}").to_arrow_table()
-            finally:
-                con.execute("RESET arrow_lossless_conversion")
-            events_writer.submit(chunk_no, events)
-            events = None
+            lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
             lake_files.write_chunk_table(con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION)
             rejects_by_reason: dict[str, int] = {}
             n_accepted = 0
