@@ -16,10 +16,15 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/grouplake run data/sample
 
-test: $(BIN)/.installed
+# the test suite includes the Spark tests (tests/test_spark.py; they skip without Java)
+$(BIN)/.spark-installed: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	touch $@
+
+test: $(BIN)/.spark-installed
 	$(BIN)/python -m pytest -m "not slow"
 
-test-slow: $(BIN)/.installed
+test-slow: $(BIN)/.spark-installed
 	$(BIN)/python -m pytest -m slow
 
 $(BIN)/.bench-installed: $(BIN)/.installed
@@ -34,5 +39,5 @@ bench-smoke: $(BIN)/.bench-installed
 	$(BIN)/python -m bench.run --events 20000 --smoke
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.lock data/warehouse.duckdb.dbt data/lake \
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/warehouse.duckdb.lock data/warehouse.duckdb.dbt data/lake data/lake.spark \
 	       dbt_project/target dbt_project/logs build dist

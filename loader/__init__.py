@@ -6,13 +6,14 @@ The library API (the CLI is a thin layer over it)::
     import grouplake
     report = grouplake.load_paths(["exports/"], warehouse="data/warehouse.duckdb", lake="data/lake")
     exit_code = grouplake.build("data/warehouse.duckdb", ["--select", "groups+"])
+    exit_code = grouplake.build(engine="spark", lake="data/lake")   # the marts on Apache Spark
     result = grouplake.run(["exports/"])          # load, then build when every file loaded
 """
 
 __version__ = "0.1.0"
 
 from grouplake.dbt_runner import build
-from grouplake.errors import (GrouplakeError, InputNotFound, OutputNotWritable, WarehouseBusy,
+from grouplake.errors import (GrouplakeError, InputNotFound, LakeNotFound, OutputNotWritable, WarehouseBusy,
                               WarehouseNotFound, WarehouseUnusable)
 from grouplake.load import FileResult, LoadReport, load_paths
 from grouplake.pipeline import RunResult, run
@@ -22,5 +23,5 @@ __all__ = [
     "load_paths", "build", "run",
     "LoadReport", "FileResult", "RunResult",
     "GrouplakeError", "InputNotFound", "WarehouseBusy", "WarehouseNotFound", "WarehouseUnusable",
-    "OutputNotWritable",
+    "OutputNotWritable", "LakeNotFound",
 ]

@@ -84,6 +84,17 @@ OtherTypesOpt = typer.Option(OtherTypes.skip, "--other-types", case_sensitive=Fa
                                   "wrong_type reject).")
 
 
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOpt = typer.Option(Engine.duckdb, "--engine", case_sensitive=False,
+                         help="Where dbt builds the marts: duckdb (the warehouse file) or spark (Apache "
+                              "Spark from the lake, marts as Parquet under <lake>/marts/; needs "
+                              "pip install 'grouplake\\[spark]' and Java 17+).")
+
+
 def _fail(exc: BaseException) -> None:
     _error_line(str(exc))
     raise typer.Exit(exit_code_of(exc))
@@ -327,15 +338,18 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt):
+def build(ctx: typer.Context, warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeOpt,
+          engine: Engine = EngineOpt, wait: float = WaitOpt):
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
-    from grouplake.dbt_runner import build as dbt_build
+    from grouplake.dbt_runner import build as dbt_build, spark_paths
 
     with _reported_errors():
-        paths = Paths.resolve(warehouse, None)
-        code = dbt_build(paths.warehouse, list(ctx.args), wait_seconds=wait)
+        paths = Paths.resolve(warehouse, lake)
+        code = dbt_build(paths.warehouse, list(ctx.args), engine=Engine(engine).value, lake=paths.lake,
+                         wait_seconds=wait)
     if code != 0:
-        _error_line(f"dbt build failed (exit code {code}); dbt's log: {_dbt_log(paths.warehouse)}")
+        log = _dbt_log(paths.warehouse) if engine == Engine.duckdb else _spark_dbt_log(spark_paths(paths.lake)[1])
+        _error_line(f"dbt build failed (exit code {code}); dbt's log: {log}")
         raise typer.Exit(code)
 
 
@@ -343,6 +357,10 @@ def _dbt_log(warehouse: Path) -> Path:
     from grouplake.config import dbt_work_dir
 
     return Path(os.environ.get("DBT_LOG_PATH") or dbt_work_dir(warehouse) / "logs") / "dbt.log"
+
+
+def _spark_dbt_log(state: Path) -> Path:
+    return Path(os.environ.get("DBT_LOG_PATH") or state / "dbt" / "logs") / "dbt.log"
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

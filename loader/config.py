@@ -18,6 +18,23 @@ DEBUG_ENV = "GROUPLAKE_DEBUG"
 # installed package or the current directory): data/warehouse.duckdb -> data/warehouse.duckdb.dbt/
 DBT_DIR_SUFFIX = ".dbt"
 
+# Spark's local state for `grouplake build --engine spark` (Derby metastore, warehouse dir of the
+# intermediate tables, derby.log, scratch space, dbt's target/ and logs/): GROUPLAKE_SPARK_STATE,
+# else this folder beside a lake folder: data/lake -> data/lake.spark/
+SPARK_STATE_ENV = "GROUPLAKE_SPARK_STATE"
+SPARK_STATE_SUFFIX = ".spark"
+
+
+def spark_state_dir(lake: str | Path) -> Path | None:
+    """Spark's state folder for ``lake``: GROUPLAKE_SPARK_STATE, else ``<lake>.spark`` beside a lake
+    folder; None for a lake on object storage without GROUPLAKE_SPARK_STATE."""
+    if os.environ.get(SPARK_STATE_ENV):
+        return Path(os.environ[SPARK_STATE_ENV]).absolute()
+    if "://" in str(lake):
+        return None
+    lake = Path(lake).absolute()
+    return lake.with_name(lake.name + SPARK_STATE_SUFFIX)
+
 
 def dbt_project_dir() -> Path:
     """The shipped dbt project: package data ``grouplake/dbt_project`` (the repo's ``dbt_project/``)."""

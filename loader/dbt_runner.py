@@ -11,18 +11,30 @@ path. dbt's ``target/`` and ``logs/`` go to ``<warehouse>.dbt/`` beside the ware
 ``--log-path`` move them), never into the installed package or the current directory.
 The loader's warehouse lock is held while dbt runs, so a concurrent ``grouplake load`` waits
 for the build to finish (and a build waits for a running load).
+
+``engine="spark"`` (``grouplake build --engine spark``) builds the same marts on Apache Spark
+(the ``spark`` extra and Java 17+) from the lake instead: dbt's ``spark`` target, with
+``GROUPLAKE_LAKE`` set to the lake and Spark's state (metastore, warehouse dir, logs, dbt's
+``target/`` and ``logs/``) in ``<lake>.spark/`` beside a lake folder (``GROUPLAKE_SPARK_STATE``
+moves it; a lake on object storage needs it). The marts are written as Parquet under
+``<lake>/marts/<model>/``; the DuckDB warehouse is not used. A lock in the state folder keeps
+two Spark builds of one lake apart.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Optional
 
-from grouplake.config import WAREHOUSE_ENV, Paths, dbt_project_dir, dbt_work_dir
-from grouplake.errors import GrouplakeError, OutputNotWritable, WarehouseNotFound, describe_os_error
+from grouplake.config import (LAKE_ENV, SPARK_STATE_ENV, WAREHOUSE_ENV, Paths, dbt_project_dir, dbt_work_dir,
+                              spark_state_dir)
+from grouplake.errors import (GrouplakeError, LakeNotFound, OutputNotWritable, UsageError, WarehouseNotFound,
+                              describe_os_error)
 from grouplake.privacy import full_refresh_needed, mark_marts_rebuilt
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
@@ -113,15 +125,83 @@ def _with_full_refresh_after_forget(dbt_args: list[str], forgotten: list[int]) -
     return [*dbt_args, "--full-refresh"]
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def build(warehouse: str | Path | None = None, dbt_args: list[str] | tuple[str, ...] = (), *,
+          engine: str = "duckdb", lake: str | Path | None = None,
           wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
           on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
-    """`dbt build` (models, data tests, unit tests) on ``warehouse``; extra ``dbt_args`` go to dbt.
+    """`dbt build` (models, data tests, unit tests); extra ``dbt_args`` go to dbt.
 
-    ``warehouse`` defaults like the CLI's (``GROUPLAKE_WAREHOUSE``, else data/warehouse.duckdb).
+    ``engine="duckdb"``: on ``warehouse`` (default like the CLI's: ``GROUPLAKE_WAREHOUSE``, else
+    data/warehouse.duckdb). ``engine="spark"``: on Spark, from ``lake`` (``GROUPLAKE_LAKE``, else
+    data/lake), see run_spark_build.
     Returns dbt's exit code (0 ok, 1 a model or test failed, 2 dbt itself failed).
     Raises WarehouseNotFound when the warehouse does not exist, WarehouseBusy when another
-    writer holds it longer than ``wait_seconds``.
+    writer holds it longer than ``wait_seconds``, and for Spark what run_spark_build raises.
     """
+    if engine == "spark":
+        return run_spark_build(lake, list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait, stdout=stdout)
+    if engine != "duckdb":
+        raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     return run_dbt(warehouse, "build", list(dbt_args), wait_seconds=wait_seconds, on_wait=on_wait,
                    stdout=stdout)
+
+
+def spark_paths(lake: str | Path | None = None) -> tuple[str | Path, Path]:
+    """(the lake, Spark's state folder) of a Spark build; UsageError when the state has no place."""
+    lake = Paths.resolve(None, lake).lake
+    state = spark_state_dir(lake)
+    if state is None:
+        raise UsageError(f"a Spark build of the lake {lake} needs {SPARK_STATE_ENV}: a local folder for "
+                         "Spark's metastore, scratch space and logs")
+    return lake, state
+
+
+def spark_env(lake: str | Path, state: Path) -> dict[str, str]:
+    """The environment of a Spark dbt build: the lake, the state folder, dbt's folders inside it."""
+    env = dict(os.environ)
+    env[LAKE_ENV] = str(lake)
+    env[SPARK_STATE_ENV] = str(state)
+    env.setdefault("DBT_TARGET_PATH", str(state / "dbt" / "target"))
+    env.setdefault("DBT_LOG_PATH", str(state / "dbt" / "logs"))
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def check_spark_ready(lake: str | Path) -> None:
+    """One clear error when a Spark build cannot start: no spark extra, no Java, no events."""
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        raise GrouplakeError("the Spark engine needs the spark extra: pip install 'grouplake[spark]'")
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and (Path(java_home) / "bin" / "java").exists()):
+        raise GrouplakeError("the Spark engine needs Java 17 or newer: no `java` on PATH or in JAVA_HOME")
+    if "://" not in str(lake) and not any((Path(lake) / "group_events").glob("*/*.parquet")):
+        raise LakeNotFound(f"no events in the lake at {Path(lake) / 'group_events'}: run `grouplake load` first")
+
+
+def run_spark_build(lake: str | Path | None, dbt_args: list[str], *,
+                    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+                    on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
+    """`dbt build --target spark` on the shipped project, from ``lake``; returns dbt's exit code.
+
+    Raises GrouplakeError without the spark extra or Java, LakeNotFound on a lake without events,
+    UsageError for a lake on object storage without GROUPLAKE_SPARK_STATE, OutputNotWritable
+    when the state folder cannot be created, WarehouseBusy when another Spark build of the lake
+    holds the state folder longer than ``wait_seconds``.
+    """
+    lake, state = spark_paths(lake)
+    check_spark_ready(lake)
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritable(f"cannot create Spark's folder {state}: {describe_os_error(exc)}") from None
+    # Derby (the local metastore) takes one process at a time
+    with warehouse_lock(state / "metastore", wait_seconds=wait_seconds, on_wait=on_wait):
+        try:
+            proc = subprocess.run(dbt_command("build", ["--target", "spark", *dbt_args]), env=spark_env(lake, state),
+                                  cwd=str(state), stdout=stdout)
+        except OSError as exc:
+            raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
+    return proc.returncode

@@ -8,7 +8,8 @@ documented in README.md ("Exit codes"):
     1    a file failed to load, dbt reported a failure, or another GrouplakeError
     2    bad usage: an input path that does not exist (InputNotFound), a bad option value
     3    WarehouseBusy: another grouplake process holds the warehouse (after --wait seconds)
-    4    WarehouseNotFound: build, status or rejects on a warehouse file that does not exist
+    4    WarehouseNotFound: build, status or rejects on a warehouse file that does not exist;
+         LakeNotFound: a Spark build on a lake without events
     5    WarehouseUnusable: the warehouse cannot be created, opened or read (permissions, a
          missing folder that cannot be created, a corrupt or truncated file)
     6    OutputNotWritable: the lake folder, an export file or dbt's folder cannot be written
@@ -49,6 +50,12 @@ class WarehouseBusy(GrouplakeError):
 
 class WarehouseNotFound(GrouplakeError):
     """A read-only command (build, status, rejects) on a warehouse file that does not exist."""
+
+    exit_code = 4
+
+
+class LakeNotFound(GrouplakeError):
+    """A build that reads the lake (``--engine spark``) on a lake without events."""
 
     exit_code = 4
 

@@ -404,11 +404,12 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
 def _stage_duplicates(con, lake: Path, batch_id: int, chunk_no: int, staged_index: str,
                       params: dict, rules: ingest_rules.IngestRules) -> tuple[int, int]:
     """Stage the chunk's rows of raw.group_event_duplicates; (duplicates, with different content)."""
-    kept_batches = [r[0] for r in con.execute(
-        "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'").fetchall()]
     n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
     if not n_dup:
         return 0, 0
+    # the batches of the committed kept events: only their row groups are read for the content
+    kept_batches = [r[0] for r in con.execute(
+        "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'").fetchall()]
     sql = (DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index)
            .replace("{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"))
     con.execute(sql, params)

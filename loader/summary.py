@@ -30,7 +30,7 @@ FROM groups
 GROUP BY ALL
 ORDER BY groups DESC;"""),
     ("Users and the groups they belong to now", """\
-SELECT m.user_id, g.group_type, g.group_id, g.name, m.attributes, m.first_seen_at
+SELECT m.user_id, g.group_type, g.group_id, g.name, m.attributes
 FROM user_group_memberships AS m
 JOIN groups AS g USING (group_type, group_id)
 WHERE m.member_type = 'user' AND m.is_active AND NOT g.is_deleted
@@ -119,6 +119,6 @@ def print_summary(warehouse: Path, console: Console) -> None:
                           style="dim", highlight=False)
             console.print(Syntax(sql.format(group=str(group).replace("'", "''"),
                                             group_type=str(group_type).replace("'", "''"), as_of=as_of_text),
-                                 "sql", theme="ansi_dark", background_color="default"))
+                                 "sql", theme="ansi_dark", background_color="default", word_wrap=True))
     finally:
         con.close()

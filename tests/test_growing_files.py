@@ -203,3 +203,25 @@ def test_renamed_copy_of_a_loaded_file_is_still_skipped(wh):
     os.link(f, copy)
     r = wh.load(copy).files[0]
     assert (r.status, r.note) == ("skipped", "already loaded (same content as batch 1)")
+
+
+def test_json_report_says_which_case_each_input_was(wh):
+    f = wh.inputs / "events.ndjson"
+    f.write_bytes(_file_lines(1, 30, bad_every=10))
+    first = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    assert [(x["status"], x["mode"], x["first_line"]) for x in first["files"]] == [("loaded", "new", 1)]
+    with open(f, "ab") as a:
+        a.write(_file_lines(31, 5))
+    second = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    assert [(x["status"], x["mode"], x["first_line"], x["read"], x["loaded"]) for x in second["files"]] == [
+        ("loaded", "appended", 31, 5, 5)]
+    third = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    assert [(x["status"], x["mode"], x["note"]) for x in third["files"]] == [
+        ("skipped", "skipped", "already loaded (unchanged since batch 2)")]
+    f.write_bytes(_file_lines(1, 35, bad_every=10).replace(b'"n": 1}', b'"n": -1}', 1))
+    fourth = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    (r,) = fourth["files"]
+    assert (r["mode"], r["read"], r["loaded"], r["rejected"], r["duplicates"], r["duplicate_rejects"]) == (
+        "changed", 35, 0, 0, 35, 3)
+    assert fourth["exit_code"] == 0
+    assert_consistent(wh.path, wh.lake)

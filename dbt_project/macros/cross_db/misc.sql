@@ -2,6 +2,7 @@
 {% macro try_cast(expr, type) %}{{ return(adapter.dispatch('try_cast', 'grouplake')(expr, type)) }}{% endmacro %}
 {% macro default__try_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
 {% macro duckdb__try_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
+{% macro spark__try_cast(expr, type) %}try_cast({{ expr }} as {{ type }}){% endmacro %}
 {% macro postgres__try_cast(expr, type) %}cast({{ expr }} as {{ type }}){% endmacro %}
 
 
@@ -68,3 +69,41 @@
 {% macro combination_hash(columns) %}{{ return(adapter.dispatch('combination_hash', 'grouplake')(columns)) }}{% endmacro %}
 {% macro default__combination_hash(columns) %}{{ return('') }}{% endmacro %}
 {% macro duckdb__combination_hash(columns) %}{{ return('hash(' ~ (columns | join(', ')) ~ ')') }}{% endmacro %}
+{% macro spark__combination_hash(columns) %}{{ return('xxhash64(' ~ (columns | join(', ')) ~ ')') }}{% endmacro %}
+
+
+{#
+  ---- materialization of the models built incrementally by key (delete_insert_by_keys) -----
+  The one engine difference in the models' configs:
+      config(materialized=grouplake.keyed_incremental_materialization(), ...)
+  DuckDB: incremental (delete + insert of the recomputed keys). Spark: a table rebuilt on every
+  run, because plain Parquet tables cannot DELETE and dbt-spark's `merge` needs Delta, Iceberg
+  or Hudi (see docs/models.md, "Other engines", for what it costs).
+#}
+{% macro keyed_incremental_materialization() %}{{ return(adapter.dispatch('keyed_incremental_materialization', 'grouplake')()) }}{% endmacro %}
+{% macro default__keyed_incremental_materialization() %}{{ return('incremental') }}{% endmacro %}
+{% macro spark__keyed_incremental_materialization() %}{{ return('table') }}{% endmacro %}
+
+
+{#
+  ---- the raw source where it is not a warehouse table (on-run-start hook) -----------------
+  DuckDB reads raw.group_events, written by the loader: nothing to do. Spark reads the lake:
+  the hook (re)creates the view <raw schema>.group_events over the Parquet dataset
+  `<lake>/group_events` (GROUPLAKE_LAKE), whose received_date partitions Spark discovers when
+  a query runs, so a load needs no metastore refresh. Renders no SQL (the statements run here).
+#}
+{% macro create_raw_source() %}{{ return(adapter.dispatch('create_raw_source', 'grouplake')()) }}{% endmacro %}
+{% macro default__create_raw_source() %}{{ return('') }}{% endmacro %}
+{% macro spark__create_raw_source() %}
+    {%- if execute -%}
+        {%- set lake = env_var('GROUPLAKE_LAKE', '') | trim -%}
+        {%- if not lake -%}
+            {{ exceptions.raise_compiler_error("GROUPLAKE_LAKE is not set: the Spark target reads the raw events from <lake>/group_events") }}
+        {%- endif -%}
+        {%- set raw_schema = var('grouplake_raw_schema', 'raw') -%}
+        {%- set dataset = (lake.rstrip('/') ~ '/group_events') | replace('`', '``') -%}
+        {%- do run_query('create schema if not exists ' ~ raw_schema) -%}
+        {%- do run_query('create or replace view ' ~ raw_schema ~ '.group_events as select * from parquet.`' ~ dataset ~ '`') -%}
+    {%- endif -%}
+    {{- return('') -}}
+{% endmacro %}

@@ -30,6 +30,17 @@
 
 
 {#
+  ---- lower case, one code point at a time ---------------------------------------------------
+  DuckDB lowers each code point alone. Java (Spark) applies two context rules of Unicode's
+  special casing: a word-final capital sigma becomes `ς` and `İ` (U+0130) becomes `i` + U+0307.
+  Spark replaces those two capitals first, so both engines give `σ` and `i`.
+#}
+{% macro lower_text(expr) %}{{ return(adapter.dispatch('lower_text', 'grouplake')(expr)) }}{% endmacro %}
+{% macro default__lower_text(expr) %}lower({{ expr }}){% endmacro %}
+{% macro spark__lower_text(expr) %}lower(replace(replace({{ expr }}, 'Σ', 'σ'), 'İ', 'i')){% endmacro %}
+
+
+{#
   ---- canonical trait key ------------------------------------------------------------------
   Trait names are case- and style-insensitive (SPEC §4). The canonical key is lower snake_case:
     1. split acronym runs before a capitalised word:   HTTPServer -> HTTP_Server
@@ -44,7 +55,7 @@
 {% macro canonical_trait_key(expr) -%}
     {%- set step1 = regexp_replace_all(expr, '(\\p{Lu}+)(\\p{Lu}\\p{Ll})', '\\1_\\2') -%}
     {%- set step2 = regexp_replace_all(step1, '(\\p{Ll}|\\p{N})(\\p{Lu})', '\\1_\\2') -%}
-    {%- set step4 = regexp_replace_all('lower(' ~ step2 ~ ')', '[^\\p{L}\\p{N}]+', '_') -%}
+    {%- set step4 = regexp_replace_all(grouplake.lower_text(step2), '[^\\p{L}\\p{N}]+', '_') -%}
     {%- set step5 = regexp_replace_all(step4, '^_+|_+$', '') -%}
     coalesce(nullif({{ step5 }}, ''), '_')
 {%- endmacro %}

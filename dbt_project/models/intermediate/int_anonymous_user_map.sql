@@ -10,7 +10,7 @@
 #}
 {{
     config(
-        materialized='incremental',
+        materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
         unique_key='anonymous_id',
         on_schema_change='fail',

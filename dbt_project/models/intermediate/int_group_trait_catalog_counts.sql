@@ -9,7 +9,7 @@
 #}
 {{
     config(
-        materialized='incremental',
+        materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
         unique_key=['group_type', 'trait_key', 'original_key', 'value_type'],
         on_schema_change='fail',

@@ -30,7 +30,7 @@
 #}
 {{
     config(
-        materialized='incremental',
+        materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
         unique_key=['group_type', 'group_id', 'trait_key'],
         replace_from_column='change_seq',

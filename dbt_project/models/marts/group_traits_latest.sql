@@ -11,7 +11,7 @@
 #}
 {{
     config(
-        materialized='incremental',
+        materialized=grouplake.keyed_incremental_materialization(),
         incremental_strategy='delete_insert_by_keys',
         unique_key=['group_type', 'group_id', 'trait_key'],
         on_schema_change='fail',
