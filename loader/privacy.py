@@ -43,7 +43,7 @@ import duckdb
 from grouplake import lake as lake_files
 from grouplake import storage
 from grouplake.config import Paths
-from grouplake.errors import GrouplakeError
+from grouplake.errors import GrouplakeError, WarehouseNotFound
 from grouplake.faults import crash_point
 from grouplake.salt import checked_salt, salted_sha256
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
@@ -138,6 +138,8 @@ def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
     if not identities:
         raise GrouplakeError("nothing to forget: give --user-id, --anonymous-id or --group-id")
     paths = Paths.resolve(warehouse, lake)
+    if not paths.warehouse.exists():
+        raise WarehouseNotFound(f"no warehouse at {paths.warehouse}: nothing to forget")
     if not lake_files.Lake.at(paths.lake, paths.warehouse).is_local:
         raise GrouplakeError(
             f"grouplake forget rewrites the lake's Parquet files in place and needs a folder lake, not {paths.lake}: "
