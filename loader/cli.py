@@ -167,7 +167,8 @@ class _RichProgress:
         path = escape(result.path)
         line = (f"[{style}]{result.status:>7}[/] {path} ({_mode(result)}): read {result.read:,}, "
                 f"loaded {result.loaded:,}, rejected {result.rejected:,}, duplicates {result.duplicates:,}, "
-                f"skipped {result.skipped:,}")
+                f"skipped {result.skipped:,}"
+                + (f", suppressed {result.suppressed:,}" if result.suppressed else ""))
         if result.status == "skipped":
             line = f"[{style}]{result.status:>7}[/] {path}: {escape(result.note or 'already loaded')}"
         if result.error:
@@ -196,18 +197,23 @@ def _print_load_report(report) -> None:
     table.add_column("file", footer="total", overflow="fold")
     table.add_column("status", footer=f"{report.loaded_files} loaded, {report.skipped_files} skipped, "
                                       f"{report.failed_files} failed")
-    for col, attr in (("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"),
-                      ("duplicates", "duplicates"), ("skipped", "skipped")):
+    cols = [("read", "read"), ("loaded", "loaded"), ("rejected", "rejected"), ("duplicates", "duplicates"),
+            ("skipped", "skipped")]
+    if report.suppressed:
+        cols.append(("suppressed", "suppressed"))
+    for col, attr in cols:
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
     for f in report.files:
         status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
-        table.add_row(_display_name(f.path), status, f"{f.read:,}", f"{f.loaded:,}", f"{f.rejected:,}",
-                      f"{f.duplicates:,}", f"{f.skipped:,}")
+        table.add_row(_display_name(f.path), status, *(f"{getattr(f, attr):,}" for _, attr in cols))
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
+    # the suppressed term only when identities are suppressed (loader/ingest_rules.py)
+    terms = "loaded + rejected + duplicates + skipped" + (" + suppressed" if report.suppressed else "")
+    values = (f"{report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.skipped:,}"
+              + (f" + {report.suppressed:,}" if report.suppressed else ""))
     out.print(f"{report.read:,} lines in {report.seconds:.1f}s ({rate:,.0f} lines/s). "
-              f"read = loaded + rejected + duplicates + skipped: "
-              f"{report.read:,} = {report.loaded:,} + {report.rejected:,} + {report.duplicates:,} + {report.skipped:,}")
+              f"read = {terms}: {report.read:,} = {values}")
     skipped = report.skipped_by_type
     if skipped:
         out.print("skipped (other call types, not stored): "
@@ -302,7 +308,7 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
             export: Optional[Path] = typer.Option(None, help="Write the raw lines (exact bytes) as NDJSON to this file, to fix and load again."),
             wait: float = WaitOpt):
     """List rejected lines with their reason, or export them for fixing and re-loading."""
-    from grouplake.rejects import count_rejects, export_rejects, list_rejects
+    from grouplake.rejects import count_rejects, count_withheld, export_rejects, list_rejects
 
     with _reported_errors():
         paths = Paths.resolve(warehouse, None)
@@ -310,7 +316,10 @@ def rejects(warehouse: Optional[Path] = WarehouseOpt,
         if export:
             n = export_rejects(paths.warehouse, export, reason=reason, source_file=file,
                                include_resolved=include_resolved, wait_seconds=wait)
-            out.print(f"wrote {n:,} rejected lines to {export}")
+            withheld = count_withheld(paths.warehouse, reason=reason, source_file=file,
+                                      include_resolved=include_resolved)
+            out.print(f"wrote {n:,} rejected lines to {export}"
+                      + (f" ({withheld:,} withheld by pii.rejects = redact are not exported)" if withheld else ""))
             return
         summary = count_rejects(paths.warehouse)
         rows = list_rejects(paths.warehouse, reason=reason, source_file=file,
@@ -409,6 +418,71 @@ def run(ctx: typer.Context,
             raise typer.Exit(result.dbt_exit_code)
         out.rule("summary")
         print_summary(resolved.warehouse, out)
+
+
+# ------------------------------------------------------------------ privacy: forget, suppress
+
+def _identities(user_ids, anonymous_ids, group_ids):
+    from grouplake.privacy import Identity
+
+    return ([Identity("user", i) for i in user_ids or []] + [Identity("anonymous", i) for i in anonymous_ids or []]
+            + [Identity("group", i) for i in group_ids or []])
+
+
+@app.command()
+def forget(user_id: Optional[List[str]] = typer.Option(None, "--user-id", help="A userId to forget (repeatable)."),
+           anonymous_id: Optional[List[str]] = typer.Option(None, "--anonymous-id", help="An anonymousId to forget (repeatable)."),
+           group_id: Optional[List[str]] = typer.Option(None, "--group-id", help="A groupId to forget (repeatable)."),
+           dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be removed; change nothing."),
+           suppress_: bool = typer.Option(False, "--suppress", help="Also drop these identities' lines from later loads."),
+           warehouse: Optional[Path] = WarehouseOpt, lake: Optional[Path] = LakeOpt, wait: float = WaitOpt):
+    """Remove every event, reject and lake row of these identities (audited in raw.deletion_log, by hash)."""
+    from grouplake.privacy import forget as do_forget
+
+    with _reported_errors():
+        report = do_forget(_identities(user_id, anonymous_id, group_id), warehouse=warehouse, lake=lake,
+                           dry_run=dry_run, suppress=suppress_, wait_seconds=wait)
+    verb = "would remove" if report.dry_run else "removed"
+    out.print(f"{verb}: {report.events:,} events, {report.rejects:,} rejects, {report.duplicates:,} duplicates; "
+              f"lake files {'to rewrite' if report.dry_run else 'rewritten'} {len(report.lake_files_rewritten):,}, "
+              f"{'to delete' if report.dry_run else 'deleted'} {len(report.lake_files_removed):,}", highlight=False)
+    if report.dry_run:
+        out.print("dry run: nothing was changed")
+        return
+    out.print(f"recorded as deletion {report.deletion_id} in raw.deletion_log"
+              + ("; the identities are suppressed in later loads" if report.suppressed else ""))
+    if report.events:
+        out.print("the marts still hold these rows until the next `grouplake build` (it runs a full refresh by itself)")
+
+
+@app.command()
+def suppress(ids: Optional[List[str]] = typer.Argument(None, help="Ids to suppress (or, with --remove, to allow again)."),
+             kind: str = typer.Option("user", "--kind", help="What the ids are: user, anonymous or group."),
+             list_: bool = typer.Option(False, "--list", help="List the suppressed identities (salted hashes only)."),
+             remove: bool = typer.Option(False, "--remove", help="Take the ids off the suppression list."),
+             warehouse: Optional[Path] = WarehouseOpt, wait: float = WaitOpt):
+    """Drop an identity's lines at ingest from now on (counted as suppressed); the list holds only salted hashes."""
+    from grouplake.privacy import Identity, list_suppressions
+    from grouplake.privacy import suppress as do_suppress
+
+    with _reported_errors():
+        if list_:
+            rows = list_suppressions(warehouse)
+            table = Table(title=f"suppressed identities ({len(rows)})", title_justify="left")
+            for col in ("kind", "sha256(salt || id)", "added", "by forget"):
+                table.add_column(col, overflow="fold")
+            for r in rows:
+                table.add_row(r["kind"], r["id_sha256"], f"{r['added_at']:%Y-%m-%d %H:%M}",
+                              str(r["deletion_id"] or ""))
+            out.print(table)
+            return
+        if not ids:
+            raise GrouplakeError("give the ids to suppress (or --list)")
+        n = do_suppress([Identity(kind, i) for i in ids], warehouse=warehouse, remove=remove, wait_seconds=wait)
+    if remove:
+        out.print(f"removed {n:,} of {len(ids):,} from the suppression list")
+    else:
+        out.print(f"suppressed {n:,} new {kind} id(s) ({len(ids) - n:,} already were); later loads drop their lines")
 
 
 # click's base of usage errors (typer may vendor click: reach it through typer's public class)

@@ -35,6 +35,7 @@ from grouplake.config import (LAKE_ENV, SPARK_STATE_ENV, WAREHOUSE_ENV, Paths, d
                               spark_state_dir)
 from grouplake.errors import (GrouplakeError, LakeNotFound, OutputNotWritable, UsageError, WarehouseNotFound,
                               describe_os_error)
+from grouplake.privacy import clear_lake_rebuild, full_refresh_needed, lake_rebuild_needed, mark_marts_rebuilt
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 
@@ -85,7 +86,12 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
         raise WarehouseNotFound(f"no warehouse at {warehouse}: run `grouplake load` first")
     with warehouse_lock(warehouse, wait_seconds=wait_seconds, on_wait=on_wait):
         # make sure the raw schema exists, so a build on a warehouse without loads works (empty marts)
-        connect(warehouse, busy_wait_seconds=wait_seconds).close()
+        con = connect(warehouse, busy_wait_seconds=wait_seconds)
+        try:
+            forgotten = full_refresh_needed(con) if command == "build" else []
+        finally:
+            con.close()
+        dbt_args = _with_full_refresh_after_forget(list(dbt_args or []), forgotten)
         work = dbt_work_dir(warehouse)
         try:
             work.mkdir(exist_ok=True)
@@ -96,7 +102,27 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
                                   cwd=str(work), stdout=stdout)
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
+        if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):
+            con = connect(warehouse, busy_wait_seconds=wait_seconds)
+            try:
+                mark_marts_rebuilt(con, forgotten)
+            finally:
+                con.close()
     return proc.returncode
+
+
+# dbt flags that build only part of the project: such a full refresh does not clear a forget
+_SELECTION_FLAGS = {"--select", "-s", "--exclude", "--selector", "--models", "-m"}
+
+
+def _with_full_refresh_after_forget(dbt_args: list[str], forgotten: list[int]) -> list[str]:
+    """After `grouplake forget` removed raw rows, the incremental marts must be rebuilt from all
+    raw data: the next build is a full refresh until one succeeds (raw.deletion_log.marts_rebuilt_at)."""
+    if not forgotten or "--full-refresh" in dbt_args:
+        return dbt_args
+    print(f"raw rows were forgotten since the last full build (grouplake forget, request "
+          f"{', '.join(map(str, forgotten))}): running a full refresh", file=sys.stderr, flush=True)
+    return [*dbt_args, "--full-refresh"]
 
 
 ENGINES = ("duckdb", "spark")
@@ -173,9 +199,13 @@ def run_spark_build(lake: str | Path | None, dbt_args: list[str], *,
         raise OutputNotWritable(f"cannot create Spark's folder {state}: {describe_os_error(exc)}") from None
     # Derby (the local metastore) takes one process at a time
     with warehouse_lock(state / "metastore", wait_seconds=wait_seconds, on_wait=on_wait):
+        forgotten = lake_rebuild_needed(lake)   # the lake was rewritten by `grouplake forget`
+        dbt_args = _with_full_refresh_after_forget(list(dbt_args), forgotten)
         try:
             proc = subprocess.run(dbt_command("build", ["--target", "spark", *dbt_args]), env=spark_env(lake, state),
                                   cwd=str(state), stdout=stdout)
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
+        if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):
+            clear_lake_rebuild(lake)
     return proc.returncode

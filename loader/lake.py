@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from grouplake.errors import GrouplakeError, OutputNotWritable, describe_os_error
+from grouplake import storage
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
@@ -115,6 +116,9 @@ def staging_dir(lake: "Path | Lake", batch_id: int) -> Path:
 def not_writable(lake: "Path | Lake", exc: BaseException) -> OutputNotWritable:
     """The error that stops a load when the lake (or its staging folder) cannot be written."""
     lake = Lake.at(lake)
+    if storage.is_storage_fault(exc):   # full, over quota, read-only: say so, and which file
+        return storage.StorageError(storage.message(
+            exc, f"nothing of the batch under way was committed (earlier batches are kept); {storage.RERUN}"))
     cause = describe_os_error(exc) if isinstance(exc, OSError) else str(exc).strip().splitlines()[0]
     where = f"the lake folder {lake.root}" if lake.is_local else f"the lake's staging folder {lake.staging_root}"
     return OutputNotWritable(f"cannot write {where}: {cause}")
@@ -161,12 +165,7 @@ def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batc
 def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batch_id: int, chunk_no: int,
                         relation: str) -> None:
     """Stage one chunk's reject rows; they go to raw.group_event_rejects at commit, never to the lake."""
-    path = staging_dir(lake, batch_id) / REJECTS / f"chunk-{int(chunk_no):06d}.parquet"
-    try:
-        path.parent.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise not_writable(lake, exc) from None
-    _copy_to_lake(con, lake, f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
+    write_chunk_table(con, lake, batch_id, REJECTS, chunk_no, relation)
 
 
 def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", copy_sql: str) -> None:

@@ -43,6 +43,7 @@ class LedgerRow:
     resume_line: int | None = None      # ... with this line number
     etag: str | None = None             # object storage: the version of the object that was read
     duplicate_reject_count: int = 0     # of duplicate_count: rejected lines an earlier batch of the input stored
+    suppressed_count: int = 0           # lines of suppressed identities (loader/ingest_rules.py)
 
 
 @dataclass
@@ -164,14 +165,15 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
         """INSERT INTO raw.load_ledger (batch_id, file_path, file_size, content_hash, started_at,
                finished_at, read_count, loaded_count, rejected_count, duplicate_count, status, error,
                lake_files, lake_published, skipped_count, skipped_by_type, source_kind, load_mode,
-               start_offset, first_line, resume_offset, resume_line, etag, duplicate_reject_count)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               start_offset, first_line, resume_offset, resume_line, etag, duplicate_reject_count,
+               suppressed_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [row.batch_id, row.file_path, row.file_size, row.content_hash, row.started_at,
          row.finished_at, row.read_count, row.loaded_count, row.rejected_count,
          row.duplicate_count, row.status, row.error, row.lake_files, row.skipped_count,
          json.dumps(row.skipped_by_type or {}, sort_keys=True), row.source_kind,
          row.load_mode, row.start_offset, row.first_line, row.resume_offset, row.resume_line,
-         row.etag, row.duplicate_reject_count])
+         row.etag, row.duplicate_reject_count, row.suppressed_count])
 
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:

@@ -26,6 +26,7 @@ from typing import Iterator, Literal, Protocol
 
 import duckdb
 
+from grouplake import ingest_rules, privacy, storage
 from grouplake import lake as lake_files
 from grouplake import ledger
 from grouplake.config import Paths
@@ -63,6 +64,7 @@ class FileResult:
     duplicates_differing: int = 0   # duplicates whose content differs from the kept event
     duplicate_rejects: int = 0  # duplicates that are rejected lines an earlier batch of this input stored
     skipped: int = 0            # lines of other call types: counted, not stored
+    suppressed: int = 0         # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
     batch_id: int | None = None
     error: str | None = None
     size: int = 0
@@ -85,6 +87,7 @@ class LoadReport:
     duplicates = property(lambda self: self._sum("duplicates"))
     duplicates_differing = property(lambda self: self._sum("duplicates_differing"))
     skipped = property(lambda self: self._sum("skipped"))
+    suppressed = property(lambda self: self._sum("suppressed"))
     bytes = property(lambda self: self._sum("size"))
     skipped_files = property(lambda self: sum(f.status == "skipped" for f in self.files))
     failed_files = property(lambda self: sum(f.status == "failed" for f in self.files))
@@ -112,6 +115,7 @@ class Progress(Protocol):
     def waiting_for_lock(self, holder: str) -> None: ...
 
 
+@storage.stop_on_storage_fault(f"batches committed before it are kept; {storage.RERUN}")
 def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
                lake: str | Path | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
                max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
@@ -140,6 +144,7 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
         con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
         try:
             con.execute(MACROS_SQL)
+            ingest_rules.rules_for(con, paths.warehouse)   # a bad grouplake.toml or salt fails here, first
             try:
                 recover(con, the_lake)
             except OSError as exc:  # a staging folder that cannot be published or removed
@@ -170,6 +175,7 @@ def recover(con: duckdb.DuckDBPyConnection, lake: Lake | Path) -> None:
     for batch_id in lake_files.staged_batches(lake):
         if batch_id not in committed:
             lake_files.discard(lake, batch_id)
+    privacy.recover(con, lake)   # forget requests: the same, for their rewritten lake files
 
 
 def _now() -> datetime:
@@ -245,7 +251,8 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
             start_offset=reading.start_offset, first_line=reading.first_line,
             resume_offset=reading.resume_offset(),
             resume_line=reading.resume_line if reading.resume_offset() is not None else None,
-            etag=source.etag, duplicate_reject_count=result.duplicate_rejects))
+            etag=source.etag, duplicate_reject_count=result.duplicate_rejects,
+            suppressed_count=result.suppressed))
         crash_point("before_commit")
         con.commit()
         in_transaction = False
@@ -253,6 +260,10 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
         if _is_interrupt(exc):  # Ctrl-C inside DuckDB surfaces as a DuckDB error
             _abandon_batch(con, lake, batch_id)
             raise KeyboardInterrupt from None
+        if storage.is_storage_fault(exc, source.local):   # a full or read-only disk stops the load (loader/storage.py)
+            _abandon_batch(con, lake, batch_id)
+            raise storage.StorageError(storage.message(
+                exc, f"nothing of {source.path} was committed, batches before it are kept; {storage.RERUN}")) from None
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
@@ -278,7 +289,7 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
 def _zero_counts(result: FileResult) -> None:
     """A batch that stored nothing (failed, or dropped after the read) counts nothing."""
     result.read = result.loaded = result.rejected = result.duplicates = result.skipped = 0
-    result.duplicates_differing = result.duplicate_rejects = 0
+    result.duplicates_differing = result.duplicate_rejects = result.suppressed = 0
     result.rejects_by_reason = {}
     result.skipped_by_type = {}
 
@@ -329,17 +340,20 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
     classify_params = {**params, "reject_other_types": other_types == "reject"}
+    rules = ingest_rules.rules_for(con)
     advance = progress.advance if progress else None
     for chunk_no, (chunk, n_lines, table) in enumerate(
             _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)):
         if n_lines:
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL, classify_params)
+            # privacy hook: drop suppressed identities' lines, apply the PII field rules
+            n_suppressed = ingest_rules.apply(con, rules)
             index = lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
             staged_index = f"SELECT * FROM read_parquet('{index}')" if index else NO_STAGED_INDEX
             con.execute(DUPLICATES_SQL.replace("{staged_index}", staged_index),
                         {"batch_id": batch_id, "source_file": str(path)})
-            n_dup, n_differing = _stage_duplicates(con, lake, batch_id, chunk_no, staged_index, params)
+            n_dup, n_differing = _stage_duplicates(con, lake, batch_id, chunk_no, staged_index, params, rules)
             con.unregister("chunk_input")
             lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
             lake_files.write_chunk_table(con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION)
@@ -358,6 +372,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                 result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
             chunk_rejected = sum(rejects_by_reason.values())
             result.read += n_lines
+            result.suppressed += n_suppressed
             result.loaded += n_accepted - n_dup
             result.rejected += chunk_rejected
             result.duplicates += n_dup
@@ -387,7 +402,7 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
 
 
 def _stage_duplicates(con, lake: Path, batch_id: int, chunk_no: int, staged_index: str,
-                      params: dict) -> tuple[int, int]:
+                      params: dict, rules: ingest_rules.IngestRules) -> tuple[int, int]:
     """Stage the chunk's rows of raw.group_event_duplicates; (duplicates, with different content)."""
     n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
     if not n_dup:
@@ -398,6 +413,7 @@ def _stage_duplicates(con, lake: Path, batch_id: int, chunk_no: int, staged_inde
     sql = (DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index)
            .replace("{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"))
     con.execute(sql, params)
+    ingest_rules.redact_duplicates(con, rules)   # privacy hook: their raw lines get the PII field rules
     lake_files.write_chunk_table(con, lake, batch_id, lake_files.DUPLICATES, chunk_no, "chunk_duplicate_rows")
     n_differing = con.execute("SELECT count(*) FROM chunk_duplicate_rows WHERE content_differs").fetchall()[0][0]
     return n_dup, n_differing

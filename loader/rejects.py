@@ -48,6 +48,21 @@ def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
         con.close()
 
 
+_NOT_WITHHELD = "(raw_line IS NOT NULL OR raw_line_base64 IS NOT NULL)"
+
+
+def count_withheld(warehouse: Path, *, reason: str | None = None, source_file: str | None = None,
+                   include_resolved: bool = False) -> int:
+    """Rejects stored without their raw line (redacted rejects that were not JSON objects)."""
+    con = connect(warehouse, read_only=True)
+    try:
+        where, params = _where(reason, source_file, include_resolved)
+        where = (where + " AND " if where else "WHERE ") + f"NOT {_NOT_WITHHELD}"
+        return con.execute(f"SELECT count(*) FROM raw.group_event_rejects {where}", params).fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
                    source_file: str | None = None, include_resolved: bool = False,
                    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> int:
@@ -56,6 +71,8 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
     Each exported reject remembers where it was written (``exported_to``, ``exported_line``), so
     that the export, fixed in place and loaded again, resolves rejects that carry no messageId
     (load.py ``_resolve_rejects``). That is a write: the export takes the warehouse lock.
+    Lines stored without their text (``pii.rejects = "redact"`` withholds lines that are not JSON
+    objects) are left out: see :func:`count_withheld`.
     Raises OutputNotWritable (and leaves no partial file, records nothing) when ``out`` cannot be
     written.
     """
@@ -68,6 +85,7 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
         con = connect(warehouse, busy_wait_seconds=wait_seconds)
         try:
             where, params = _where(reason, source_file, include_resolved)
+            where = (where + " AND " if where else "WHERE ") + _NOT_WITHHELD
             con.execute(f"""
                 CREATE TEMP TABLE exported AS
                 SELECT batch_id, source_file, source_line,

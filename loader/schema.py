@@ -7,6 +7,40 @@ under ``<lake>/group_events/received_date=YYYY-MM-DD/``.
 
 RAW_SCHEMA = "raw"
 
+# Privacy (loader/privacy.py, loader/ingest_rules.py): forget requests, the suppression list, the
+# salt's fingerprint, and the ledger's counts of suppressed lines and of rows forgotten later.
+PRIVACY_DDL = f"""
+CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.deletion_log (
+    deletion_id          BIGINT NOT NULL,
+    requested_at         TIMESTAMPTZ NOT NULL,
+    identities           VARCHAR[] NOT NULL,   -- '<kind>:<sha256(salt || id)>' per id; never the id
+    events_removed       BIGINT NOT NULL,
+    rejects_removed      BIGINT NOT NULL,
+    duplicates_removed   BIGINT NOT NULL,
+    lake_files_rewritten VARCHAR[] NOT NULL,   -- replaced by a copy without the rows (same name)
+    lake_files_removed   VARCHAR[] NOT NULL,   -- held only forgotten rows
+    lake_swapped         BOOLEAN NOT NULL DEFAULT false,
+    suppressed           BOOLEAN NOT NULL DEFAULT false,  -- the ids were also added to the suppression list
+    marts_rebuilt_at     TIMESTAMPTZ           -- the full-refresh `grouplake build` that removed them from the marts
+);
+
+CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.suppressed_identities (
+    kind                 VARCHAR NOT NULL,     -- user | anonymous | group
+    id_sha256            VARCHAR NOT NULL,     -- sha256(salt || id); never the id
+    added_at             TIMESTAMPTZ NOT NULL,
+    deletion_id          BIGINT                -- the forget request that added it, if any
+);
+
+CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.privacy_salt (
+    fingerprint          VARCHAR NOT NULL      -- of the salt the hashes were made with (loader/salt.py)
+);
+
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS suppressed_count BIGINT DEFAULT 0;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_count BIGINT DEFAULT 0;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_reject_count BIGINT DEFAULT 0;
+ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_duplicate_count BIGINT DEFAULT 0;
+"""
+
 GROUP_EVENTS_COLUMNS = """
     message_id          VARCHAR NOT NULL,   -- messageId, or a hash of the line when missing
     message_id_derived  BOOLEAN NOT NULL,   -- true when message_id was derived from the line bytes
@@ -120,4 +154,4 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
                                             -- earlier batch of it stored (same line, same bytes; not stored again)
 );
 """ + "".join(f"\nALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type};"
-              for table, column, sql_type in ADDED_COLUMNS) + "\n"
+              for table, column, sql_type in ADDED_COLUMNS) + "\n" + PRIVACY_DDL

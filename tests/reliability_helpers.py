@@ -240,8 +240,9 @@ def read_lake(con, lake: Path) -> list[tuple]:
 def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = True) -> dict:
     """Invariants that hold after every run that ended normally (and, for raw tables, after any kill).
 
-    - per ledger row and in total: read = loaded + rejected + duplicates + skipped
-    - raw.group_events has exactly loaded_count rows per loaded batch (no half batch)
+    - per ledger row and in total: read = loaded + rejected + duplicates + skipped + suppressed
+    - raw.group_events has exactly loaded_count rows per loaded batch (no half batch), less those
+      `grouplake forget` removed since (forgotten_count; the same for rejects and duplicates)
     - no message_id twice in raw.group_events
     - every rejects row belongs to a loaded batch and their count is rejected_count
     - the lake (what readers of group_events/** see) equals raw.group_events, file for file what the
@@ -251,23 +252,27 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
     con = connect_ro(warehouse)
     try:
         bad = con.execute("""
-            SELECT batch_id, read_count, loaded_count, rejected_count, duplicate_count, skipped_count
+            SELECT batch_id, read_count, loaded_count, rejected_count, duplicate_count, skipped_count,
+                   suppressed_count
             FROM raw.load_ledger
-            WHERE read_count <> loaded_count + rejected_count + duplicate_count + skipped_count""").fetchall()
-        assert not bad, f"ledger rows where read != loaded + rejected + duplicates + skipped: {bad}"
+            WHERE read_count <> loaded_count + rejected_count + duplicate_count + skipped_count + suppressed_count
+            """).fetchall()
+        assert not bad, f"ledger rows where read != loaded + rejected + duplicates + skipped + suppressed: {bad}"
         per_batch = con.execute("""
-            SELECT l.batch_id, l.loaded_count, l.rejected_count,
+            SELECT l.batch_id, l.loaded_count - l.forgotten_count, l.rejected_count - l.forgotten_reject_count,
                    (SELECT count(*) FROM raw.group_events e WHERE e.batch_id = l.batch_id),
                    (SELECT count(*) FROM raw.group_event_rejects r WHERE r.batch_id = l.batch_id)
             FROM raw.load_ledger l WHERE status = 'loaded'""").fetchall()
         for b, loaded, rejected, n_ev, n_rej in per_batch:
             assert (n_ev, n_rej) == (loaded, rejected), f"batch {b}: half a batch in the raw tables"
         bad = con.execute("""
-            SELECT l.batch_id, l.duplicate_count, l.duplicate_reject_count, count(d.message_id)
+            SELECT l.batch_id, l.duplicate_count, l.duplicate_reject_count, l.forgotten_duplicate_count,
+                   count(d.message_id)
             FROM raw.load_ledger l
             LEFT JOIN raw.group_event_duplicates d ON d.batch_id = l.batch_id
             GROUP BY ALL
-            HAVING l.duplicate_count - coalesce(l.duplicate_reject_count, 0) <> count(d.message_id)""").fetchall()
+            HAVING l.duplicate_count - coalesce(l.duplicate_reject_count, 0) - l.forgotten_duplicate_count
+                <> count(d.message_id)""").fetchall()
         assert not bad, f"batches whose duplicate rows differ from duplicate_count: {bad}"
         lost = con.execute("""
             SELECT d.message_id, d.batch_id, d.source_line FROM raw.group_event_duplicates d
