@@ -8,6 +8,8 @@ The library API (the CLI is a thin layer over it)::
     exit_code = grouplake.build("data/warehouse.duckdb", ["--select", "groups+"])
     exit_code = grouplake.build(engine="spark", lake="data/lake")   # the marts on Apache Spark
     result = grouplake.run(["exports/"])          # load, then build when every file loaded
+    grouplake.forget([grouplake.Identity("user", "u-42")])           # docs/guarantees.md §8
+    grouplake.suppress([grouplake.Identity("user", "u-42")])         # later loads drop u-42's lines
 """
 
 __version__ = "0.1.0"
@@ -17,11 +19,12 @@ from grouplake.errors import (GrouplakeError, InputNotFound, LakeNotFound, Outpu
                               WarehouseNotFound, WarehouseUnusable)
 from grouplake.load import FileResult, LoadReport, load_paths
 from grouplake.pipeline import RunResult, run
+from grouplake.privacy import ForgetReport, Identity, forget, suppress
 
 __all__ = [
     "__version__",
-    "load_paths", "build", "run",
-    "LoadReport", "FileResult", "RunResult",
+    "load_paths", "build", "run", "forget", "suppress",
+    "LoadReport", "FileResult", "RunResult", "Identity", "ForgetReport",
     "GrouplakeError", "InputNotFound", "WarehouseBusy", "WarehouseNotFound", "WarehouseUnusable",
     "OutputNotWritable", "LakeNotFound",
 ]

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                            TransferSpeedColumn)
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -281,15 +282,19 @@ def status(warehouse: Optional[Path] = WarehouseOpt, lake: Optional[str] = LakeO
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
         differing, differing_batches = differing_duplicates(paths.warehouse)
-    table = Table(title=f"load ledger (last {limit})", title_justify="left")
-    numeric = ("batch", "read", "loaded", "rejected", "duplicates", "skipped")
-    for col in ("batch", "file", "status", "read", "loaded", "rejected", "duplicates", "skipped", "finished"):
-        table.add_column(col, justify="right" if col in numeric else "left")
+    table = Table(title=f"load ledger (last {limit}, times in UTC)", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, padding=(0, 1), collapse_padding=True, show_edge=False)
+    numeric = ("batch", "read", "loaded", "rejected", "dups", "skipped")
+    for col in ("batch", "file", "status", "read", "loaded", "rejected", "dups", "skipped", "finished"):
+        # the numbers and times never fold; the file name folds (a cron log is 80 columns wide)
+        table.add_column(col, justify="right" if col in numeric else "left",
+                         no_wrap=col != "file", overflow="fold")
     for r in rows:
-        table.add_row(str(r["batch_id"]), r["file_path"], r["status"] + (f" ({r['error']})" if r["error"] else ""),
+        table.add_row(str(r["batch_id"]), _display_name(r["file_path"]),
+                      r["status"] + (f" ({r['error']})" if r["error"] else ""),
                       f"{r['read_count']:,}", f"{r['loaded_count']:,}", f"{r['rejected_count']:,}",
                       f"{r['duplicate_count']:,}", f"{r['skipped_count'] or 0:,}",
-                      f"{r['finished_at']:%Y-%m-%d %H:%M:%S}" if r["finished_at"] else "")
+                      f"{r['finished_at']:%m-%d %H:%M}" if r["finished_at"] else "")
     out.print(table)
     counts_table = Table(title="row counts", title_justify="left")
     counts_table.add_column("table")

@@ -36,7 +36,7 @@ from grouplake.config import (LAKE_ENV, SPARK_STATE_ENV, WAREHOUSE_ENV, Paths, d
                               spark_state_dir)
 from grouplake.errors import (GrouplakeError, LakeNotFound, OutputNotWritable, UsageError, WarehouseNotFound,
                               describe_os_error)
-from grouplake.privacy import full_refresh_needed, mark_marts_rebuilt
+from grouplake.privacy import clear_lake_rebuild, full_refresh_needed, lake_rebuild_needed, mark_marts_rebuilt
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 
@@ -219,9 +219,13 @@ def run_spark_build(lake: str | Path | None, dbt_args: list[str], *,
         raise OutputNotWritable(f"cannot create Spark's folder {state}: {describe_os_error(exc)}") from None
     # Derby (the local metastore) takes one process at a time
     with warehouse_lock(state / "metastore", wait_seconds=wait_seconds, on_wait=on_wait):
+        forgotten = lake_rebuild_needed(lake)   # the lake was rewritten by `grouplake forget`
+        dbt_args = _with_full_refresh_after_forget(list(dbt_args), forgotten)
         try:
             proc = subprocess.run(dbt_command("build", ["--target", "spark", *dbt_args]), env=spark_env(lake, state),
                                   cwd=str(state), stdout=stdout)
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
+        if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):
+            clear_lake_rebuild(lake)
     return proc.returncode

@@ -165,12 +165,7 @@ def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batc
 def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batch_id: int, chunk_no: int,
                         relation: str) -> None:
     """Stage one chunk's reject rows; they go to raw.group_event_rejects at commit, never to the lake."""
-    path = staging_dir(lake, batch_id) / REJECTS / f"chunk-{int(chunk_no):06d}.parquet"
-    try:
-        path.parent.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise not_writable(lake, exc) from None
-    _copy_to_lake(con, lake, f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
+    write_chunk_table(con, lake, batch_id, REJECTS, chunk_no, relation)
 
 
 def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", copy_sql: str) -> None:

@@ -43,7 +43,7 @@ import duckdb
 from grouplake import lake as lake_files
 from grouplake import storage
 from grouplake.config import Paths
-from grouplake.errors import GrouplakeError
+from grouplake.errors import GrouplakeError, WarehouseNotFound
 from grouplake.faults import crash_point
 from grouplake.salt import checked_salt, salted_sha256
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
@@ -138,6 +138,8 @@ def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
     if not identities:
         raise GrouplakeError("nothing to forget: give --user-id, --anonymous-id or --group-id")
     paths = Paths.resolve(warehouse, lake)
+    if not paths.warehouse.exists():
+        raise WarehouseNotFound(f"no warehouse at {paths.warehouse}: nothing to forget")
     if not lake_files.Lake.at(paths.lake, paths.warehouse).is_local:
         raise GrouplakeError(
             f"grouplake forget rewrites the lake's Parquet files in place and needs a folder lake, not {paths.lake}: "
@@ -278,6 +280,12 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
     con.execute("UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id])
 
 
+def _is_folder(lake) -> bool:
+    if isinstance(lake, lake_files.Lake):
+        return lake.is_local
+    return "://" not in str(lake)
+
+
 def forget_staging_dir(lake: Path, deletion_id: int) -> Path:
     return Path(lake) / FORGET_STAGING / f"deletion_{int(deletion_id)}"
 
@@ -299,6 +307,8 @@ def swap_files(lake: Path, deletion_id: int, rewritten: list[str], removed: list
         shutil.rmtree(stage)
     for d in {(root / rel).parent for rel in removed} | {stage.parent}:
         _remove_if_empty(d)
+    if rewritten or removed:
+        _note_lake_rebuild(lake, deletion_id)
 
 
 def _remove_if_empty(d: Path) -> None:
@@ -312,7 +322,7 @@ def recover(con: duckdb.DuckDBPyConnection, lake) -> None:
     """Finish the file swaps of committed forget requests; drop the staging of uncommitted ones.
 
     Only a folder lake can have them: forget refuses an object-storage lake."""
-    if not lake_files.Lake.at(lake).is_local:
+    if not _is_folder(lake):
         return
     lake = Path(lake)
     pending = con.execute("""SELECT deletion_id, lake_files_rewritten, lake_files_removed FROM raw.deletion_log
@@ -340,6 +350,34 @@ def mark_marts_rebuilt(con: duckdb.DuckDBPyConnection, deletion_ids: list[int]) 
     if deletion_ids:
         con.execute("UPDATE raw.deletion_log SET marts_rebuilt_at = now() WHERE list_contains($ids, deletion_id)",
                     {"ids": deletion_ids})
+
+
+# A Spark build reads the lake, not the warehouse: the lake itself notes that its marts need a full
+# refresh (one forget request id per line), and `grouplake build --engine spark` clears it.
+LAKE_REBUILD_MARKER = "_full_refresh_needed"
+
+
+def _note_lake_rebuild(lake: Path, deletion_id: int) -> None:
+    marker = Path(lake) / LAKE_REBUILD_MARKER
+    ids = lake_rebuild_needed(lake)
+    if deletion_id not in ids:
+        with open(marker, "a") as f:
+            f.write(f"{int(deletion_id)}\n")
+
+
+def lake_rebuild_needed(lake) -> list[int]:
+    """Forget requests that rewrote the lake since the last full Spark build (a folder lake only)."""
+    if not _is_folder(lake):
+        return []
+    try:
+        text = (Path(lake) / LAKE_REBUILD_MARKER).read_text()
+    except FileNotFoundError:
+        return []
+    return [int(x) for x in text.split() if x.isdigit()]
+
+
+def clear_lake_rebuild(lake) -> None:
+    (Path(lake) / LAKE_REBUILD_MARKER).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------- suppress

@@ -5,11 +5,12 @@ One JSON object, stable keys (docs/scheduling.md documents them):
     {"exit_code": 0, "ok": true, "error": null, "seconds": 1.2,
      "totals": {"files": 3, "files_loaded": 2, "files_skipped": 1, "files_failed": 0, "bytes": ...,
                 "read": ..., "loaded": ..., "rejected": ..., "duplicates": ...,
-                "duplicates_differing": ..., "skipped": ...},
+                "duplicates_differing": ..., "skipped": ..., "suppressed": ...},
      "skipped_by_type": {"track": 40000, ...}, "rejects_by_reason": {"invalid_json": 3, ...},
      "files": [{"path": ..., "status": "loaded", "batch_id": 7, "read": ..., ...}, ...]}
 
-Counts always satisfy read = loaded + rejected + duplicates + skipped.
+Counts always satisfy read = loaded + rejected + duplicates + skipped + suppressed (suppressed:
+lines of suppressed identities, loader/ingest_rules.py; 0 unless identities are suppressed).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from grouplake.load import LoadReport
 
-TOTALS = ("read", "loaded", "rejected", "duplicates", "duplicates_differing", "skipped")
+TOTALS = ("read", "loaded", "rejected", "duplicates", "duplicates_differing", "skipped", "suppressed")
 
 
 def load_report_dict(report: LoadReport | None, *, exit_code: int, error: str | None = None) -> dict[str, Any]:

@@ -209,10 +209,13 @@ def test_forget_removes_the_duplicates_of_forgotten_events(wh):
     assert wh.query("SELECT events_removed, duplicates_removed FROM raw.deletion_log") == [(1, 2)]
 
 
-def test_forget_without_ids_is_one_clear_error(tmp_path):
+def test_forget_without_ids_or_warehouse_is_one_clear_error(tmp_path):
     run = run_forget(tmp_path / "wh.duckdb", tmp_path / "lake")
     assert run.returncode != 0
     assert "nothing to forget" in run.stderr and "Traceback" not in run.stderr
+    run = run_forget(tmp_path / "wh.duckdb", tmp_path / "lake", "--user-id", "u1")
+    assert run.returncode == 4 and "no warehouse at" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
 
 
 def test_wrong_salt_is_refused(loaded, tmp_path):
@@ -398,3 +401,24 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
     assert wh.cli("build", "--full-refresh").returncode == 0
     assert _marts(wh) == incremental
     assert incremental["groups"] and incremental["user_group_memberships"]
+
+
+def test_a_forget_marks_the_lake_for_a_full_spark_build(loaded, tmp_path):
+    """Spark builds read the lake, not the warehouse: a forget that rewrote the lake leaves a note
+    there (outside group_events/), which makes the next `grouplake build --engine spark` a full
+    refresh (dbt_runner.run_spark_build clears it when that build succeeds)."""
+    from grouplake import dbt_runner, privacy
+    src, _ = loaded
+    wh, lake = _copy(src, tmp_path / "w")
+    assert privacy.lake_rebuild_needed(lake) == []
+    assert run_forget(wh, lake, "--user-id", "nobody").returncode == 0
+    assert privacy.lake_rebuild_needed(lake) == []            # nothing rewritten: no note
+    assert run_forget(wh, lake, *forget_args(FORGET)).returncode == 0
+    assert privacy.lake_rebuild_needed(lake) == [2]
+    assert dbt_runner._with_full_refresh_after_forget(["--select", "groups"], privacy.lake_rebuild_needed(lake)) \
+        == ["--select", "groups", "--full-refresh"]
+    assert (Path(lake) / privacy.LAKE_REBUILD_MARKER).exists()
+    assert not any("full_refresh" in str(p) for p in Path(lake, "group_events").rglob("*"))
+    privacy.clear_lake_rebuild(lake)
+    assert privacy.lake_rebuild_needed(lake) == []
+    assert dbt_runner._with_full_refresh_after_forget([], privacy.lake_rebuild_needed(lake)) == []

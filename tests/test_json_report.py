@@ -39,7 +39,7 @@ def test_load_json_report(wh):
     assert doc["ok"] is True and doc["error"] is None
     assert doc["totals"] == {"files": 1, "files_loaded": 1, "files_skipped": 0, "files_failed": 0,
                              "bytes": path.stat().st_size, "read": 8, "loaded": 1, "rejected": 2,
-                             "duplicates": 2, "duplicates_differing": 1, "skipped": 3}
+                             "duplicates": 2, "duplicates_differing": 1, "skipped": 3, "suppressed": 0}
     t = doc["totals"]
     assert t["read"] == t["loaded"] + t["rejected"] + t["duplicates"] + t["skipped"]
     assert doc["skipped_by_type"] == {"identify": 1, "track": 2}

@@ -48,6 +48,10 @@ def test_suppressed_lines_are_dropped_and_counted(wh):
 
     report = wh.load(wh.write("again.ndjson", [group_call("g1", "u1", message_id="m9")]))
     assert (report.read, report.loaded, report.suppressed) == (1, 0, 1)
+    r = wh.cli("load", "--json", str(wh.write("third.ndjson", [group_call("g1", "u1", message_id="m10"),
+                                                               group_call("g1", "u2", message_id="m11")])))
+    totals = json.loads(r.stdout)["totals"]
+    assert (totals["read"], totals["loaded"], totals["suppressed"]) == (2, 1, 1), r.stdout
 
 
 def test_list_holds_salted_hashes_only_and_remove_lets_lines_in(wh):

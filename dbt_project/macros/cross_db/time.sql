@@ -2,6 +2,7 @@
 {% macro timestamp_tz_type() %}{{ return(adapter.dispatch('timestamp_tz_type', 'grouplake')()) }}{% endmacro %}
 {% macro default__timestamp_tz_type() %}{{ return(dbt.type_timestamp()) }}{% endmacro %}
 {% macro duckdb__timestamp_tz_type() %}{{ return('timestamptz') }}{% endmacro %}
+{% macro spark__timestamp_tz_type() %}{{ return('timestamp') }}{% endmacro %}  {#- Spark's timestamp is an instant (UTC here) -#}
 
 
 {# ---- the engine's cast of ISO-8601 text -> timestamp, NULL when it does not parse --------
