@@ -17,7 +17,6 @@ import glob
 import gzip
 import hashlib
 import io
-import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -84,6 +85,17 @@ def _line_bytes(x) -> bytes:
 @pytest.fixture
 def wh(tmp_path: Path) -> Warehouse:
     return Warehouse(tmp_path)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None, **extra) -> dict:
+    """A Group call with only the fields given (no defaults), for the dbt tests' hand-written batches."""
+    c = {"type": "group", "messageId": message_id, "groupId": group_id, "timestamp": ts,
+         "userId": user_id, "anonymousId": anonymous_id, "traits": traits, **extra}
+    return {k: v for k, v in c.items() if v is not None}
 
 
 def group_call(group_id="g1", user_id="u1", traits=None, ts="2026-11-01T10:00:00Z", message_id=None, **extra) -> dict:

@@ -10,16 +10,10 @@ import time
 import duckdb
 import pytest
 
-from conftest import GROUPLAKE, REPO_ROOT, Warehouse
+from conftest import GROUPLAKE, REPO_ROOT, Warehouse, call
 from grouplake.warehouse import warehouse_lock
 
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
-
-
-def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None) -> dict:
-    c = {"type": "group", "messageId": message_id, "groupId": group_id, "timestamp": ts,
-         "userId": user_id, "anonymousId": anonymous_id, "traits": traits}
-    return {k: v for k, v in c.items() if v is not None}
 
 
 def dbt_args(wh: Warehouse) -> list[str]:

@@ -8,12 +8,11 @@ every mart must be identical, row for row and column for column.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse
+from conftest import Warehouse, call
 
 TABLES = {
     "groups": "group_type, group_id",
@@ -25,16 +24,6 @@ TABLES = {
     "main_intermediate.int_group_trait_catalog_counts": "group_type, trait_key, original_key, value_type",
     "main_staging.stg_grouplake__group_events": "message_id",
 }
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None) -> dict:
-    c = {"type": "group", "messageId": message_id, "groupId": group_id, "timestamp": ts,
-         "userId": user_id, "anonymousId": anonymous_id, "traits": traits}
-    return {k: v for k, v in c.items() if v is not None}
 
 
 def track(message_id, event, group_id, ts, object_type_id=None, user_id=None) -> dict:

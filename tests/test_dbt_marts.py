@@ -6,22 +6,11 @@ One hand-written scenario, loaded in two batches (the second one late and partly
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 import json
 
 import pytest
 
-from conftest import Warehouse
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None, **extra) -> dict:
-    c = {"type": "group", "messageId": message_id, "groupId": group_id, "timestamp": ts,
-         "userId": user_id, "anonymousId": anonymous_id, "traits": traits, **extra}
-    return {k: v for k, v in c.items() if v is not None}
+from conftest import Warehouse, call, utc
 
 
 BATCH_1 = [

@@ -10,11 +10,7 @@ import textwrap
 from datetime import datetime, timezone
 
 
-from conftest import REPO_ROOT, SAMPLE_DIR, group_call
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+from conftest import REPO_ROOT, SAMPLE_DIR, group_call, utc
 
 
 def counts(result):

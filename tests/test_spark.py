@@ -22,13 +22,12 @@ import json
 import os
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import REPO_ROOT, Warehouse
+from conftest import REPO_ROOT, Warehouse, call, utc
 from test_dbt_oracle import generate
 
 if shutil.which("java") is None:
@@ -38,16 +37,6 @@ if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.
 
 MARTS = ["groups", "group_traits_latest", "user_group_memberships", "group_trait_history", "group_trait_catalog"]
 PINNED = "pinned"
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
-
-
-def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None) -> dict:
-    c = {"type": "group", "messageId": message_id, "groupId": group_id, "timestamp": ts,
-         "userId": user_id, "anonymousId": anonymous_id, "traits": traits}
-    return {k: v for k, v in c.items() if v is not None}
 
 
 def line(message_id: str, group_id: str, ts: str, traits_json: str) -> str:

@@ -3,15 +3,9 @@ instant, in each of the four timestamp fields; what was invalid stays invalid.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from conftest import group_call
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+from conftest import group_call, utc
 
 
 VALID = [
