@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-slow bench bench-smoke clean
+.PHONY: demo test lint format test-slow bench bench-smoke clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,19 @@ $(BIN)/.spark-installed: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
 	touch $@
 
-test: $(BIN)/.spark-installed
+# the linters first: a violation fails `make test` (and CI) before the suite runs
+test: $(BIN)/.spark-installed lint
 	$(BIN)/python -m pytest -m "not slow"
+
+# ruff (lint + format check) over the Python
+lint: $(BIN)/.installed
+	$(BIN)/ruff check loader tests bench
+	$(BIN)/ruff format --check loader tests bench
+
+# rewrite the tree in the project's style (what `make lint` checks)
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix loader tests bench
+	$(BIN)/ruff format loader tests bench
 
 test-slow: $(BIN)/.spark-installed
 	$(BIN)/python -m pytest -m slow

@@ -32,13 +32,28 @@ def duckdb_read_json(src: str, out: str) -> dict:
     con.execute(f"""
         COPY (SELECT * FROM read_json('{path}', format = 'newline_delimited', ignore_errors = true))
         TO '{out.replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd)""")
-    rows = con.execute(f"SELECT count(*) FROM read_parquet('{out.replace(chr(39), chr(39) * 2)}')").fetchone()[0]
+    rows = con.execute(
+        f"SELECT count(*) FROM read_parquet('{out.replace(chr(39), chr(39) * 2)}')"
+    ).fetchone()[0]
     return {"rows": rows}
 
 
 # the fields the loader extracts into columns (grouplake.validate.KNOWN_FIELDS, plus `event`)
-_FLOOR_PATHS = ["type", "groupId", "userId", "anonymousId", "messageId", "traits", "timestamp",
-                "originalTimestamp", "sentAt", "receivedAt", "context", "integrations", "event"]
+_FLOOR_PATHS = [
+    "type",
+    "groupId",
+    "userId",
+    "anonymousId",
+    "messageId",
+    "traits",
+    "timestamp",
+    "originalTimestamp",
+    "sentAt",
+    "receivedAt",
+    "context",
+    "integrations",
+    "event",
+]
 
 
 def duckdb_floor(src: str, lake: str) -> dict:
@@ -52,24 +67,33 @@ def duckdb_floor(src: str, lake: str) -> dict:
     con = duckdb.connect()
     path = src.replace("'", "''")
     paths = ", ".join(f"'$.{k}'" for k in _FLOOR_PATHS)
-    ts = {name: f"try_cast(f[{i}] ->> '$' AS TIMESTAMPTZ)"
-          for name, i in (("timestamp", 7), ("original_timestamp", 8), ("sent_at", 9), ("received_at", 10))}
+    ts = {
+        name: f"try_cast(f[{i}] ->> '$' AS TIMESTAMPTZ)"
+        for name, i in (
+            ("timestamp", 7),
+            ("original_timestamp", 8),
+            ("sent_at", 9),
+            ("received_at", 10),
+        )
+    }
     con.execute(f"""
         COPY (
             SELECT f[5] ->> '$' AS message_id, f[1] ->> '$' AS event_type, f[13] ->> '$' AS event_name,
                    f[2] ->> '$' AS group_id, f[3] ->> '$' AS user_id, f[4] ->> '$' AS anonymous_id,
-                   coalesce({ts['timestamp']}, {ts['original_timestamp']}, {ts['received_at']},
-                            {ts['sent_at']}, now()) AS event_at,
-                   {ts['timestamp']} AS "timestamp", {ts['original_timestamp']} AS original_timestamp,
-                   {ts['sent_at']} AS sent_at, {ts['received_at']} AS received_at,
+                   coalesce({ts["timestamp"]}, {ts["original_timestamp"]}, {ts["received_at"]},
+                            {ts["sent_at"]}, now()) AS event_at,
+                   {ts["timestamp"]} AS "timestamp", {ts["original_timestamp"]} AS original_timestamp,
+                   {ts["sent_at"]} AS sent_at, {ts["received_at"]} AS received_at,
                    now() AS loaded_at, f[6] AS traits, f[11] AS context, f[12] AS integrations,
-                   CAST(timezone('UTC', coalesce({ts['received_at']}, now())) AS DATE) AS received_date
+                   CAST(timezone('UTC', coalesce({ts["received_at"]}, now())) AS DATE) AS received_date
             FROM (SELECT json_extract(json, [{paths}]) AS f
                   FROM read_ndjson_objects('{path}', ignore_errors = true)
                   WHERE json_valid(json) AND starts_with(json, '{{'))
         ) TO '{lake.replace("'", "''")}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (received_date),
                                           OVERWRITE_OR_IGNORE true)""")
-    rows = con.execute(f"SELECT count(*) FROM read_parquet('{lake.replace(chr(39), chr(39) * 2)}/**/*.parquet')").fetchone()[0]
+    rows = con.execute(
+        f"SELECT count(*) FROM read_parquet('{lake.replace(chr(39), chr(39) * 2)}/**/*.parquet')"
+    ).fetchone()[0]
     return {"rows": rows}
 
 
@@ -102,9 +126,13 @@ def dlt_load(src: str, workdir: str, file_format: str = "parquet") -> dict:
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     resource = dlt.resource(_parsed_batches(src), name="group_events", write_disposition="append")
-    pipeline = dlt.pipeline(pipeline_name="grouplake_bench", pipelines_dir=str(work / "pipelines"),
-                            destination=dlt.destinations.duckdb(str(work / "dlt.duckdb")),
-                            dataset_name="raw", progress=None)
+    pipeline = dlt.pipeline(
+        pipeline_name="grouplake_bench",
+        pipelines_dir=str(work / "pipelines"),
+        destination=dlt.destinations.duckdb(str(work / "dlt.duckdb")),
+        dataset_name="raw",
+        progress=None,
+    )
     pipeline.run(resource, loader_file_format=file_format)
     with pipeline.sql_client() as client:
         rows = client.execute_sql("SELECT count(*) FROM group_events")[0][0]

@@ -41,25 +41,36 @@ import os
 import random
 import sys
 import time
-from dataclasses import dataclass, field
 from bisect import bisect
+from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 
-GENERATOR_VERSION = 2   # 2: other call types are expected as skipped, not rejected
+GENERATOR_VERSION = 2  # 2: other call types are expected as skipped, not rejected
 
 BAD_RATE = 0.005
 DUP_RATE = 0.01
-TOO_LARGE_EVERY = 250_000          # one >1 MiB line per this many lines (at least one)
+TOO_LARGE_EVERY = 250_000  # one >1 MiB line per this many lines (at least one)
 TOO_LARGE_BYTES = (1 << 20) + 4096
 DEFAULT_GROUPS = 20_000
-DEFAULT_START = "2026-10-01"       # first receivedAt (UTC day)
-DEFAULT_DAYS = 30.0                # receivedAt spread over this many days
+DEFAULT_START = "2026-10-01"  # first receivedAt (UTC day)
+DEFAULT_DAYS = 30.0  # receivedAt spread over this many days
 
 # Reject kinds drawn for the ~0.5% bad lines (too_large is added separately, it is big).
-BAD_KINDS = ["invalid_json", "not_an_object", "wrong_type", "missing_group_id", "invalid_group_id",
-             "invalid_user_id", "invalid_anonymous_id", "invalid_message_id", "invalid_traits",
-             "invalid_timestamp", "invalid_utf8", "empty_line"]
+BAD_KINDS = [
+    "invalid_json",
+    "not_an_object",
+    "wrong_type",
+    "missing_group_id",
+    "invalid_group_id",
+    "invalid_user_id",
+    "invalid_anonymous_id",
+    "invalid_message_id",
+    "invalid_traits",
+    "invalid_timestamp",
+    "invalid_utf8",
+    "empty_line",
+]
 BAD_WEIGHTS = [12, 6, 24, 8, 8, 5, 3, 3, 8, 8, 8, 7]  # wrong_type (other calls) is the commonest
 
 _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -76,24 +87,99 @@ try:  # orjson writes the same bytes as the json call above for what we generate
 except ImportError:  # pragma: no cover - the bench extra installs it (through dlt)
     _dumps = _dumps_json
 
-INDUSTRIES = ["Software", "Manufacturing", "Retail", "Energy", "Healthcare", "Finance", "Logistics",
-              "Media", "Education", "Biotech", "Telecom", "Travel", "Food", "Real Estate", "Gaming"]
+INDUSTRIES = [
+    "Software",
+    "Manufacturing",
+    "Retail",
+    "Energy",
+    "Healthcare",
+    "Finance",
+    "Logistics",
+    "Media",
+    "Education",
+    "Biotech",
+    "Telecom",
+    "Travel",
+    "Food",
+    "Real Estate",
+    "Gaming",
+]
 PLANS = ["free", "starter", "pro", "business", "enterprise"]
-CITIES = [("Berlin", "DE", "BE", "10115"), ("Paris", "FR", "IDF", "75001"), ("London", "GB", "LND", "EC1A 1BB"),
-          ("New York", "US", "NY", "10001"), ("Austin", "US", "TX", "73301"), ("São Paulo", "BR", "SP", "01000-000"),
-          ("Tokyo", "JP", "13", "100-0001"), ("Zürich", "CH", "ZH", "8001"), ("Toronto", "CA", "ON", "M5H 2N2"),
-          ("Sydney", "AU", "NSW", "2000"), ("Bengaluru", "IN", "KA", "560001"), ("Kraków", "PL", "MA", "30-001")]
-STREETS = ["Main St", "Hauptstraße", "Rue de Rivoli", "High Street", "Market St", "Avenida Paulista", "Bahnhofstrasse"]
-WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne", "Soylent",
-         "Vandelay", "Wonka", "Pied Piper", "Dunder", "Oscorp", "Aperture", "Gringotts", "Nakatomi", "Monarch",
-         "Massive", "Dynamics", "Labs", "Systems", "Partners", "Works", "Analytics", "Cloud", "Group"]
-OWNERS = ["Dana Scully", "Fox Mulder", "Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", None]
-LIBS = [{"name": "analytics.js", "version": "4.1.0"}, {"name": "analytics-node", "version": "1.3.0"},
-        {"name": "analytics-ios", "version": "4.1.8"}, {"name": "analytics-android", "version": "4.10.4"},
-        {"name": "analytics-python", "version": "2.3.2"}]
-USER_AGENTS = ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-               "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
-               "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0", None]
+CITIES = [
+    ("Berlin", "DE", "BE", "10115"),
+    ("Paris", "FR", "IDF", "75001"),
+    ("London", "GB", "LND", "EC1A 1BB"),
+    ("New York", "US", "NY", "10001"),
+    ("Austin", "US", "TX", "73301"),
+    ("São Paulo", "BR", "SP", "01000-000"),
+    ("Tokyo", "JP", "13", "100-0001"),
+    ("Zürich", "CH", "ZH", "8001"),
+    ("Toronto", "CA", "ON", "M5H 2N2"),
+    ("Sydney", "AU", "NSW", "2000"),
+    ("Bengaluru", "IN", "KA", "560001"),
+    ("Kraków", "PL", "MA", "30-001"),
+]
+STREETS = [
+    "Main St",
+    "Hauptstraße",
+    "Rue de Rivoli",
+    "High Street",
+    "Market St",
+    "Avenida Paulista",
+    "Bahnhofstrasse",
+]
+WORDS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Vandelay",
+    "Wonka",
+    "Pied Piper",
+    "Dunder",
+    "Oscorp",
+    "Aperture",
+    "Gringotts",
+    "Nakatomi",
+    "Monarch",
+    "Massive",
+    "Dynamics",
+    "Labs",
+    "Systems",
+    "Partners",
+    "Works",
+    "Analytics",
+    "Cloud",
+    "Group",
+]
+OWNERS = [
+    "Dana Scully",
+    "Fox Mulder",
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Alan Turing",
+    "Katherine Johnson",
+    None,
+]
+LIBS = [
+    {"name": "analytics.js", "version": "4.1.0"},
+    {"name": "analytics-node", "version": "1.3.0"},
+    {"name": "analytics-ios", "version": "4.1.8"},
+    {"name": "analytics-android", "version": "4.10.4"},
+    {"name": "analytics-python", "version": "2.3.2"},
+]
+USER_AGENTS = [
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+    None,
+]
 LOCALES = ["en-US", "de-DE", "fr-FR", "pt-BR", "ja-JP", "en-GB"]
 
 # (canonical trait, spellings clients use); the first spelling is the most common.
@@ -117,9 +203,13 @@ SPELLINGS = {
     "tags": ["tags"],
     "health_score": ["healthScore", "health score"],
 }
-ADDRESS_SPELLINGS = {"city": ["city", "City"], "country": ["country", "Country"],
-                     "postal_code": ["postalCode", "postal_code", "postal code", "zip"],
-                     "state": ["state", "State"], "street": ["street", "Street"]}
+ADDRESS_SPELLINGS = {
+    "city": ["city", "City"],
+    "country": ["country", "Country"],
+    "postal_code": ["postalCode", "postal_code", "postal code", "zip"],
+    "state": ["state", "State"],
+    "street": ["street", "Street"],
+}
 
 
 @dataclass
@@ -134,19 +224,25 @@ class Manifest:
     bytes: int = 0
     seconds: float = 0.0
     lines: int = 0
-    valid: int = 0                     # distinct valid events (loaded on a fresh warehouse)
+    valid: int = 0  # distinct valid events (loaded on a fresh warehouse)
     duplicates: int = 0
     rejected: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
-    skipped: int = 0                   # other call types (identify, track, page): counted, not stored
+    skipped: int = 0  # other call types (identify, track, page): counted, not stored
     skipped_by_type: dict[str, int] = field(default_factory=dict)
     late_events: int = 0
     derived_message_ids: int = 0
 
     def expected(self) -> dict:
-        return {"read": self.lines, "loaded": self.valid, "duplicates": self.duplicates,
-                "rejected": self.rejected, "rejects_by_reason": dict(sorted(self.rejects_by_reason.items())),
-                "skipped": self.skipped, "skipped_by_type": dict(sorted(self.skipped_by_type.items()))}
+        return {
+            "read": self.lines,
+            "loaded": self.valid,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejects_by_reason": dict(sorted(self.rejects_by_reason.items())),
+            "skipped": self.skipped,
+            "skipped_by_type": dict(sorted(self.skipped_by_type.items())),
+        }
 
 
 def manifest_path(out: Path) -> Path:
@@ -229,12 +325,17 @@ class _Groups:
                 # ~4% of groups are known by a numeric id
                 "id": 100_000 + i if rng.random() < 0.04 else f"org_{i:06d}",
                 "members": rng.choice([1, 2, 3, 5, 8, 13, 30, 80]),
-                "name": name, "industry": rng.choice(INDUSTRIES), "plan": rng.choice(PLANS),
-                "employees": rng.choice([3, 12, 45, 120, 340, 1200, 5000, 20000]) + rng.randint(0, 9),
-                "website": f"{slug}.example", "email": f"billing@{slug}.example",
+                "name": name,
+                "industry": rng.choice(INDUSTRIES),
+                "plan": rng.choice(PLANS),
+                "employees": rng.choice([3, 12, 45, 120, 340, 1200, 5000, 20000])
+                + rng.randint(0, 9),
+                "website": f"{slug}.example",
+                "email": f"billing@{slug}.example",
                 "phone": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
                 "created_at": 1_400_000_000 + rng.randint(0, 350_000_000),
-                "city": city, "street": f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
+                "city": city,
+                "street": f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
             }
         return p
 
@@ -243,8 +344,15 @@ class Generator:
     """Lines ``[i0, i1)`` of a file: one independent random stream per block, so the bytes do
     not depend on how many processes wrote the blocks."""
 
-    def __init__(self, seed: int, block: int, groups: _Groups, start: str = DEFAULT_START,
-                 days: float = DEFAULT_DAYS, max_dup_lookback: int = 20_000) -> None:
+    def __init__(
+        self,
+        seed: int,
+        block: int,
+        groups: _Groups,
+        start: str = DEFAULT_START,
+        days: float = DEFAULT_DAYS,
+        max_dup_lookback: int = 20_000,
+    ) -> None:
         self.seed = seed
         self.rng = random.Random(f"grouplake-bench:{seed}:{block}")
         self.groups = groups
@@ -252,7 +360,9 @@ class Generator:
         y, m, d = (int(x) for x in start.split("-"))
         self.start_ms = calendar.timegm((y, m, d, 0, 0, 0, 0, 0, 0)) * 1000
         self.span_ms = int(days * 86_400_000)
-        self.recent: list[tuple[bytes, dict]] = []   # (line, event) of recent valid events with a messageId
+        self.recent: list[
+            tuple[bytes, dict]
+        ] = []  # (line, event) of recent valid events with a messageId
         self.max_dup_lookback = max_dup_lookback
 
     # -- valid events -------------------------------------------------------------------
@@ -268,7 +378,7 @@ class Generator:
             return sp[0] if style < 0.7 or len(sp) == 1 else sp[int(r() * len(sp))]
 
         kind = r()
-        if kind < 0.35:      # a full profile, as an app sends on login
+        if kind < 0.35:  # a full profile, as an app sends on login
             traits[key("name")] = p["name"]
             traits[key("industry")] = p["industry"]
             traits[key("plan")] = p["plan"] if r() < 0.9 else _pick(r, PLANS)
@@ -277,24 +387,48 @@ class Generator:
             traits[key("website")] = p["website"]
             c = p["created_at"]
             x = r()
-            traits[key("created_at")] = (c if x < 0.3 else c * 1000 if x < 0.4 else
-                                         self.clock.iso(c * 1000)[:19] + "Z")
+            traits[key("created_at")] = (
+                c if x < 0.3 else c * 1000 if x < 0.4 else self.clock.iso(c * 1000)[:19] + "Z"
+            )
             city, country, state, postal = p["city"]
-            addr = {"city": city, "country": country, "postal_code": postal, "state": state,
-                    "street": p["street"]}
+            addr = {
+                "city": city,
+                "country": country,
+                "postal_code": postal,
+                "state": state,
+                "street": p["street"],
+            }
             ak = [k for k in addr if r() < 0.7] or ["city"]
             traits[key("address")] = {
-                (ADDRESS_SPELLINGS[k][0] if style < 0.7 else _pick(r, ADDRESS_SPELLINGS[k])): addr[k]
-                for k in ak}
+                (ADDRESS_SPELLINGS[k][0] if style < 0.7 else _pick(r, ADDRESS_SPELLINGS[k])): addr[
+                    k
+                ]
+                for k in ak
+            }
             if r() < 0.4:
                 traits[key("email")] = p["email"]
                 traits[key("phone")] = p["phone"]
             if r() < 0.2:
-                traits[key("description")] = f"{p['name']} — {p['industry'].lower()} company in {city}"
+                traits[key("description")] = (
+                    f"{p['name']} — {p['industry'].lower()} company in {city}"
+                )
                 traits[key("avatar")] = f"https://cdn.example/avatars/{g}.png"
-        elif kind < 0.65:    # a partial update of a few traits
-            for canon in rng.sample(("plan", "employees", "seats", "mrr", "total_billed", "is_trial",
-                                     "account_owner", "health_score", "tags", "industry"), 1 + int(r() * 4)):
+        elif kind < 0.65:  # a partial update of a few traits
+            for canon in rng.sample(
+                (
+                    "plan",
+                    "employees",
+                    "seats",
+                    "mrr",
+                    "total_billed",
+                    "is_trial",
+                    "account_owner",
+                    "health_score",
+                    "tags",
+                    "industry",
+                ),
+                1 + int(r() * 4),
+            ):
                 if canon == "plan":
                     v = _pick(r, PLANS)
                 elif canon == "employees":
@@ -316,21 +450,23 @@ class Generator:
                 else:
                     v = _pick(r, INDUSTRIES)
                 traits[key(canon)] = v
-        elif kind < 0.80:    # an address change, leaf by leaf
+        elif kind < 0.80:  # an address change, leaf by leaf
             city, country, state, postal = _pick(r, CITIES)
-            traits[key("address")] = {"city": city, "postalCode": postal} if r() < 0.7 else {"country": country}
-        elif kind < 0.86:    # explicit clears
+            traits[key("address")] = (
+                {"city": city, "postalCode": postal} if r() < 0.7 else {"country": country}
+            )
+        elif kind < 0.86:  # explicit clears
             traits[key(_pick(r, ("plan", "phone", "account_owner", "description", "mrr")))] = None
             y = r()
             if y < 0.3:
-                traits[key("address")] = None                 # clears every address.* leaf
+                traits[key("address")] = None  # clears every address.* leaf
             elif y < 0.6:
-                traits[key("address")] = {"street": None}     # clears one leaf
-        elif kind < 0.93:    # membership only: no traits at all, or null traits
+                traits[key("address")] = {"street": None}  # clears one leaf
+        elif kind < 0.93:  # membership only: no traits at all, or null traits
             if r() < 0.5:
                 return None  # type: ignore[return-value]
             traits = {}
-        else:                # the same name again (not a change)
+        else:  # the same name again (not a change)
             traits[key("name")] = p["name"]
         return traits
 
@@ -342,7 +478,7 @@ class Generator:
         received = self.start_ms + (i * self.span_ms) // max(n, 1) + int(r() * 60_000)
         sent = received - 50 - int(r() * 2000)
         x = r()
-        if x < 0.02:    # late: happened (and was queued on a device) days before it was sent
+        if x < 0.02:  # late: happened (and was queued on a device) days before it was sent
             happened = sent - 86_400_000 * (1 + int(r() * 20)) - int(r() * 86_400_000)
             m.late_events += 1
         else:
@@ -361,7 +497,7 @@ class Generator:
             ev["anonymousId"] = f"anon-{gpos:x}-{u:x}-{int(r() * 4)}"
         # else: a trait-only update (no user, no anonymous id)
         if r() < 0.97:
-            ev["messageId"] = "%032x" % rng.getrandbits(128)
+            ev["messageId"] = f"{rng.getrandbits(128):032x}"
         else:
             m.derived_message_ids += 1
         traits = self._traits(gpos)
@@ -376,14 +512,16 @@ class Generator:
             ev["sentAt"] = iso(sent)
             ev["receivedAt"] = iso(received)
         elif t < 0.86:  # no timestamp: the loader corrects clock skew
-            ev["originalTimestamp"] = iso(happened + 3_600_000 * int(r() * 3))  # device clock off by hours
+            ev["originalTimestamp"] = iso(
+                happened + 3_600_000 * int(r() * 3)
+            )  # device clock off by hours
             ev["sentAt"] = iso(sent + 3_600_000 * int(r() * 3))
             ev["receivedAt"] = iso(received)
         elif t < 0.90:
             ev["timestamp"] = iso(happened, _pick(r, (120, -300, 330, 60)))
             ev["receivedAt"] = iso(received)
         elif t < 0.94:
-            ev["timestamp"] = happened        # unix milliseconds
+            ev["timestamp"] = happened  # unix milliseconds
             ev["receivedAt"] = iso(received)
         elif t < 0.97:
             ev["timestamp"] = happened // 1000  # unix seconds
@@ -391,14 +529,19 @@ class Generator:
             ev["originalTimestamp"] = iso(happened)
             ev["receivedAt"] = iso(received)
         ip = rng.getrandbits(32)
-        ctx = {"library": LIBS[int(r() * len(LIBS))],
-               "ip": f"{(ip >> 24) % 223 + 1}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}",
-               "locale": LOCALES[int(r() * len(LOCALES))]}
+        ctx = {
+            "library": LIBS[int(r() * len(LIBS))],
+            "ip": f"{(ip >> 24) % 223 + 1}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}",
+            "locale": LOCALES[int(r() * len(LOCALES))],
+        }
         ua = USER_AGENTS[int(r() * len(USER_AGENTS))]
         if ua:
             ctx["userAgent"] = ua
         if r() < 0.3:
-            ctx["page"] = {"path": "/settings/billing", "url": "https://app.example/settings/billing"}
+            ctx["page"] = {
+                "path": "/settings/billing",
+                "url": "https://app.example/settings/billing",
+            }
         ev["context"] = ctx
         if r() < 0.6:
             ev["integrations"] = {"All": True} if r() < 0.8 else {"All": True, "Salesforce": False}
@@ -418,32 +561,52 @@ class Generator:
 
     def _bad(self, kind: str, i: int, n: int, m: Manifest) -> bytes:
         rng = self.rng
-        self.skipped_type = None   # set when the line is another call type (skipped, not rejected)
+        self.skipped_type = None  # set when the line is another call type (skipped, not rejected)
         base = self._event(i, n, Manifest(0, 0, 0, 0, "", 0, False))  # a valid call, then broken
         base["type"] = "group"
-        base.setdefault("messageId", "%032x" % rng.getrandbits(128))
+        base.setdefault("messageId", f"{rng.getrandbits(128):032x}")
         v = int(rng.random() * 4)
         if kind == "invalid_json":
             line = _dumps(base)
-            return [line[: len(line) // 2],                               # truncated write
-                    line[:-1] + b",}",                                    # trailing comma
-                    line.replace(b'"type":"group"', b"'type':'group'"),   # single quotes
-                    line.replace(b'"groupId":', b'"mrr":NaN,"groupId":', 1)][v]  # NaN is not JSON
+            return [
+                line[: len(line) // 2],  # truncated write
+                line[:-1] + b",}",  # trailing comma
+                line.replace(b'"type":"group"', b"'type':'group'"),  # single quotes
+                line.replace(b'"groupId":', b'"mrr":NaN,"groupId":', 1),
+            ][v]  # NaN is not JSON
         if kind == "not_an_object":
             return [b'["group","org_1"]', b'"group"', b"42", b"null"][v]
         if kind == "wrong_type":
             if v < 3:
                 self.skipped_type = ["identify", "track", "page"][v]
             if v == 0:
-                return _dumps({"type": "identify", "userId": base.get("userId", "user_1"),
-                               "traits": {"email": "someone@example.com"},
-                               "messageId": base["messageId"]})
+                return _dumps(
+                    {
+                        "type": "identify",
+                        "userId": base.get("userId", "user_1"),
+                        "traits": {"email": "someone@example.com"},
+                        "messageId": base["messageId"],
+                    }
+                )
             if v == 1:
-                return _dumps({"type": "track", "event": "Plan Upgraded", "userId": "user_1",
-                               "properties": {"plan": "pro"}, "messageId": base["messageId"]})
+                return _dumps(
+                    {
+                        "type": "track",
+                        "event": "Plan Upgraded",
+                        "userId": "user_1",
+                        "properties": {"plan": "pro"},
+                        "messageId": base["messageId"],
+                    }
+                )
             if v == 2:
-                return _dumps({"type": "page", "name": "Pricing", "anonymousId": "anon-1",
-                               "messageId": base["messageId"]})
+                return _dumps(
+                    {
+                        "type": "page",
+                        "name": "Pricing",
+                        "anonymousId": "anon-1",
+                        "messageId": base["messageId"],
+                    }
+                )
             del base["type"]
             return _dumps(base)
         if kind == "missing_group_id":
@@ -508,7 +671,9 @@ class Generator:
                 out.append(self._bad(kind, i, n, m))
                 if self.skipped_type:
                     m.skipped += 1
-                    m.skipped_by_type[self.skipped_type] = m.skipped_by_type.get(self.skipped_type, 0) + 1
+                    m.skipped_by_type[self.skipped_type] = (
+                        m.skipped_by_type.get(self.skipped_type, 0) + 1
+                    )
                 else:
                     m.rejected += 1
                     m.rejects_by_reason[kind] = m.rejects_by_reason.get(kind, 0) + 1
@@ -544,9 +709,17 @@ def _block(args) -> tuple[bytes, Manifest]:
     return b"\n".join(lines), m
 
 
-def generate(out: str | Path, events: int, seed: int = 42, gz: bool | None = None,
-             groups: int = DEFAULT_GROUPS, start: str = DEFAULT_START, days: float = DEFAULT_DAYS,
-             gz_level: int = 1, jobs: int | None = None) -> Manifest:
+def generate(
+    out: str | Path,
+    events: int,
+    seed: int = 42,
+    gz: bool | None = None,
+    groups: int = DEFAULT_GROUPS,
+    start: str = DEFAULT_START,
+    days: float = DEFAULT_DAYS,
+    gz_level: int = 1,
+    jobs: int | None = None,
+) -> Manifest:
     """Write ``events`` lines to ``out`` (gzip when ``gz`` or the name ends in .gz); return the manifest.
 
     ``jobs`` processes write blocks of lines in parallel (default: one per CPU); the output
@@ -562,19 +735,29 @@ def generate(out: str | Path, events: int, seed: int = 42, gz: bool | None = Non
     m = Manifest(GENERATOR_VERSION, seed, events, groups, start, days, gz)
     rng = random.Random(f"grouplake-bench:{seed}:too_large")
     n_large = max(1, events // TOO_LARGE_EVERY) if events >= 1000 else 0
-    large_at = frozenset(rng.sample(range(events // 10, events), n_large)) if n_large else frozenset()
+    large_at = (
+        frozenset(rng.sample(range(events // 10, events), n_large)) if n_large else frozenset()
+    )
     n_blocks = (events + BLOCK_LINES - 1) // BLOCK_LINES
     tasks = [(seed, b, events, large_at, groups, start, days) for b in range(n_blocks)]
     jobs = min(jobs or os.cpu_count() or 1, n_blocks)
     tmp = out.with_name(out.name + ".tmp")
     raw = open(tmp, "wb")
-    f = gzip.GzipFile(filename=out.name[:-3], mode="wb", fileobj=raw, compresslevel=gz_level, mtime=0) if gz else raw
+    f = (
+        gzip.GzipFile(
+            filename=out.name[:-3], mode="wb", fileobj=raw, compresslevel=gz_level, mtime=0
+        )
+        if gz
+        else raw
+    )
     pool = None
     try:
         if jobs > 1:
             import multiprocessing
 
-            pool = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork").Pool(jobs)
+            pool = multiprocessing.get_context(
+                "spawn" if sys.platform == "darwin" else "fork"
+            ).Pool(jobs)
             results = pool.imap(_block, tasks)
         else:
             results = map(_block, tasks)
@@ -603,27 +786,47 @@ def generate(out: str | Path, events: int, seed: int = 42, gz: bool | None = Non
     m.skipped_by_type = dict(sorted(m.skipped_by_type.items()))
     m.bytes = out.stat().st_size
     m.seconds = round(time.perf_counter() - t0, 3)
-    manifest_path(out).write_text(json.dumps(m.__dict__ | {"expected": m.expected()}, indent=2) + "\n")
+    manifest_path(out).write_text(
+        json.dumps(m.__dict__ | {"expected": m.expected()}, indent=2) + "\n"
+    )
     return m
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.generate", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--events", type=int, required=True, help="number of lines to write")
     ap.add_argument("--out", required=True, help="output file (.gz for gzip)")
     ap.add_argument("--gz", action="store_true", help="gzip the output (adds .gz to the name)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--groups", type=int, default=DEFAULT_GROUPS, help="size of the group pool")
     ap.add_argument("--start", default=DEFAULT_START, help="first receivedAt day (YYYY-MM-DD, UTC)")
-    ap.add_argument("--days", type=float, default=DEFAULT_DAYS, help="receivedAt spread over this many days")
+    ap.add_argument(
+        "--days", type=float, default=DEFAULT_DAYS, help="receivedAt spread over this many days"
+    )
     ap.add_argument("--gz-level", type=int, default=1, help="gzip compression level (1 = fastest)")
-    ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+    ap.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: one per CPU)"
+    )
     a = ap.parse_args(argv)
-    m = generate(a.out, a.events, a.seed, gz=True if a.gz else None, groups=a.groups, start=a.start,
-                 days=a.days, gz_level=a.gz_level, jobs=a.jobs)
-    print(f"wrote {m.lines:,} lines ({m.bytes / 1e6:,.1f} MB) in {m.seconds:.1f}s: "
-          f"{m.valid:,} valid, {m.duplicates:,} duplicates, {m.rejected:,} bad "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(m.rejects_by_reason.items()))})", file=sys.stderr)
+    m = generate(
+        a.out,
+        a.events,
+        a.seed,
+        gz=True if a.gz else None,
+        groups=a.groups,
+        start=a.start,
+        days=a.days,
+        gz_level=a.gz_level,
+        jobs=a.jobs,
+    )
+    print(
+        f"wrote {m.lines:,} lines ({m.bytes / 1e6:,.1f} MB) in {m.seconds:.1f}s: "
+        f"{m.valid:,} valid, {m.duplicates:,} duplicates, {m.rejected:,} bad "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(m.rejects_by_reason.items()))})",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -50,15 +50,15 @@ class Measurement:
     name: str
     cmd: list[str]
     seconds: float = 0.0
-    peak_rss: int = 0            # bytes, max(psutil tree sum, ru_maxrss)
-    tree_rss: int = 0            # bytes, psutil: sampled sum over the process tree
-    maxrss: int = 0              # bytes, wait4 ru_maxrss (largest single process)
+    peak_rss: int = 0  # bytes, max(psutil tree sum, ru_maxrss)
+    tree_rss: int = 0  # bytes, psutil: sampled sum over the process tree
+    maxrss: int = 0  # bytes, wait4 ru_maxrss (largest single process)
     exit_code: int | None = None
-    events: int = 0              # lines of input this step processed
-    bytes: int = 0               # bytes of input this step processed
+    events: int = 0  # lines of input this step processed
+    bytes: int = 0  # bytes of input this step processed
     note: str = ""
-    load_avg: float = 0.0        # 1-minute load average of the machine when the step started
-    skipped: str = ""            # reason, when the step did not run
+    load_avg: float = 0.0  # 1-minute load average of the machine when the step started
+    skipped: str = ""  # reason, when the step did not run
     log: str = ""
 
     @property
@@ -90,8 +90,16 @@ def _tree_rss(proc) -> int:
     return total
 
 
-def measure(name: str, cmd: list[str], log_dir: Path, *, events: int = 0, nbytes: int = 0,
-            env: dict | None = None, poll: float = 0.05) -> Measurement:
+def measure(
+    name: str,
+    cmd: list[str],
+    log_dir: Path,
+    *,
+    events: int = 0,
+    nbytes: int = 0,
+    env: dict | None = None,
+    poll: float = 0.05,
+) -> Measurement:
     """Run ``cmd`` as a child process; wall time and peak RSS of its process tree."""
     m = Measurement(name, cmd, events=events, bytes=nbytes, load_avg=round(os.getloadavg()[0], 2))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -103,8 +111,9 @@ def measure(name: str, cmd: list[str], log_dir: Path, *, events: int = 0, nbytes
         psutil = None
     with open(log_path, "wb") as log:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})}
+        )
         ps = psutil.Process(proc.pid) if psutil else None
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -127,8 +136,15 @@ def _tail(path: str, n: int = 25) -> str:
         return ""
 
 
-def ensure_file(out_dir: Path, events: int, seed: int, *, start: str | None = None, days: float | None = None,
-                tag: str = "") -> tuple[Path, dict]:
+def ensure_file(
+    out_dir: Path,
+    events: int,
+    seed: int,
+    *,
+    start: str | None = None,
+    days: float | None = None,
+    tag: str = "",
+) -> tuple[Path, dict]:
     """The generated file for (events, seed), generated unless an identical one is cached."""
     path = out_dir / f"group-{events}-s{seed}{tag}.ndjson"
     manifest = read_manifest(path)
@@ -144,8 +160,11 @@ def ensure_file(out_dir: Path, events: int, seed: int, *, start: str | None = No
             kwargs["days"] = days
         generate(path, events, seed, **kwargs)
         manifest = read_manifest(path)
-        print(f"generated {path.name}: {events:,} lines, {manifest['bytes'] / 1e6:,.1f} MB "
-              f"in {time.perf_counter() - t0:.1f}s", flush=True)
+        print(
+            f"generated {path.name}: {events:,} lines, {manifest['bytes'] / 1e6:,.1f} MB "
+            f"in {time.perf_counter() - t0:.1f}s",
+            flush=True,
+        )
     return path, manifest
 
 
@@ -156,14 +175,25 @@ def warehouse_counts(warehouse: Path) -> dict:
     try:
         read, loaded, rejected, dups, skipped = con.execute(
             "SELECT sum(read_count), sum(loaded_count), sum(rejected_count), sum(duplicate_count), "
-            "sum(skipped_count) FROM raw.load_ledger WHERE status = 'loaded'").fetchone()
-        reasons = dict(con.execute(
-            "SELECT reason, count(*) FROM raw.group_event_rejects GROUP BY reason ORDER BY reason").fetchall())
+            "sum(skipped_count) FROM raw.load_ledger WHERE status = 'loaded'"
+        ).fetchone()
+        reasons = dict(
+            con.execute(
+                "SELECT reason, count(*) FROM raw.group_event_rejects GROUP BY reason ORDER BY reason"
+            ).fetchall()
+        )
         events = con.execute("SELECT count(*) FROM raw.group_events").fetchone()[0]
     finally:
         con.close()
-    return {"read": read, "loaded": loaded, "duplicates": dups, "rejected": rejected, "skipped": skipped,
-            "rejects_by_reason": reasons, "rows": events}
+    return {
+        "read": read,
+        "loaded": loaded,
+        "duplicates": dups,
+        "rejected": rejected,
+        "skipped": skipped,
+        "rejects_by_reason": reasons,
+        "rows": events,
+    }
 
 
 def check_counts(expected: dict, got: dict) -> list[str]:
@@ -200,76 +230,158 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
 
     def step(m: Measurement) -> Measurement:
         results.append(m)
-        status = (f"skipped ({m.skipped})" if m.skipped else
-                  f"{m.seconds:.1f}s, peak {m.peak_rss / 2**20:,.0f} MiB" +
-                  ("" if m.ok else f", FAILED (exit {m.exit_code}), log {m.log}"))
+        status = (
+            f"skipped ({m.skipped})"
+            if m.skipped
+            else f"{m.seconds:.1f}s, peak {m.peak_rss / 2**20:,.0f} MiB"
+            + ("" if m.ok else f", FAILED (exit {m.exit_code}), log {m.log}")
+        )
         print(f"  {m.name:<34} {status}", flush=True)
         if not m.skipped and not m.ok:
             print(_tail(m.log), file=sys.stderr)
         return m
 
     print(f"measuring on {path.name} ({events:,} lines, {nbytes / 1e6:,.1f} MB)", flush=True)
-    load = step(measure("grouplake load", grouplake("load", str(path), "--warehouse", str(wh), "--lake", str(lake)),
-                        logs, events=events, nbytes=nbytes))
+    load = step(
+        measure(
+            "grouplake load",
+            grouplake("load", str(path), "--warehouse", str(wh), "--lake", str(lake)),
+            logs,
+            events=events,
+            nbytes=nbytes,
+        )
+    )
     if load.ok:
         problems = check_counts(manifest["expected"], warehouse_counts(wh))
-        load.note = "counts match the generator manifest" if not problems else "MISMATCH: " + "; ".join(problems)
+        load.note = (
+            "counts match the generator manifest"
+            if not problems
+            else "MISMATCH: " + "; ".join(problems)
+        )
         print(f"  {'':<34} {load.note}", flush=True)
 
     if "duckdb" in skip:
         step(Measurement("duckdb read_json -> parquet", [], skipped="--skip"))
     else:
-        step(measure("duckdb read_json -> parquet",
-                     [PY, "-m", "bench.baselines", "duckdb", str(path), str(work / "duckdb.parquet")],
-                     logs, events=events, nbytes=nbytes))
+        step(
+            measure(
+                "duckdb read_json -> parquet",
+                [PY, "-m", "bench.baselines", "duckdb", str(path), str(work / "duckdb.parquet")],
+                logs,
+                events=events,
+                nbytes=nbytes,
+            )
+        )
 
     if "floor" in skip:
         step(Measurement("duckdb floor (fields -> lake)", [], skipped="--skip"))
     else:
-        step(measure("duckdb floor (fields -> lake)",
-                     [PY, "-m", "bench.baselines", "floor", str(path), str(work / "floor-lake")],
-                     logs, events=events, nbytes=nbytes))
+        step(
+            measure(
+                "duckdb floor (fields -> lake)",
+                [PY, "-m", "bench.baselines", "floor", str(path), str(work / "floor-lake")],
+                logs,
+                events=events,
+                nbytes=nbytes,
+            )
+        )
 
     if "dlt" in skip:
         step(Measurement("dlt (duckdb destination)", [], skipped="--skip"))
     elif not (_have("dlt") and _have("orjson")):
-        step(Measurement("dlt (duckdb destination)", [], skipped="dlt not installed (pip install -e '.[bench]')"))
+        step(
+            Measurement(
+                "dlt (duckdb destination)",
+                [],
+                skipped="dlt not installed (pip install -e '.[bench]')",
+            )
+        )
     else:
-        step(measure("dlt (duckdb destination)", [PY, "-m", "bench.baselines", "dlt", str(path), str(work / "dlt")],
-                     logs, events=events, nbytes=nbytes, env={"RUNTIME__DLTHUB_TELEMETRY": "false"}))
+        step(
+            measure(
+                "dlt (duckdb destination)",
+                [PY, "-m", "bench.baselines", "dlt", str(path), str(work / "dlt")],
+                logs,
+                events=events,
+                nbytes=nbytes,
+                env={"RUNTIME__DLTHUB_TELEMETRY": "false"},
+            )
+        )
 
     if smoke or "build" in skip:
         why = "--smoke" if smoke else "--skip"
-        for name in ("grouplake build --full-refresh", "grouplake load +1%", "grouplake build (incremental +1%)"):
+        for name in (
+            "grouplake build --full-refresh",
+            "grouplake load +1%",
+            "grouplake build (incremental +1%)",
+        ):
             step(Measurement(name, [], skipped=why))
     elif not _have("grouplake.dbt_runner"):
-        for name in ("grouplake build --full-refresh", "grouplake load +1%", "grouplake build (incremental +1%)"):
+        for name in (
+            "grouplake build --full-refresh",
+            "grouplake load +1%",
+            "grouplake build (incremental +1%)",
+        ):
             step(Measurement(name, [], skipped="grouplake.dbt_runner not available yet"))
     elif not load.ok:
-        for name in ("grouplake build --full-refresh", "grouplake load +1%", "grouplake build (incremental +1%)"):
+        for name in (
+            "grouplake build --full-refresh",
+            "grouplake load +1%",
+            "grouplake build (incremental +1%)",
+        ):
             step(Measurement(name, [], skipped="the load failed"))
     else:
-        step(measure("grouplake build --full-refresh", grouplake("build", "--warehouse", str(wh), "--full-refresh"),
-                     logs, events=manifest["expected"]["loaded"]))
+        step(
+            measure(
+                "grouplake build --full-refresh",
+                grouplake("build", "--warehouse", str(wh), "--full-refresh"),
+                logs,
+                events=manifest["expected"]["loaded"],
+            )
+        )
         more = max(1, events // 100)
-        inc_path, inc_manifest = ensure_file(out_dir, more, seed + 1, start=_day_after(manifest), days=1.0,
-                                             tag="-inc")
-        step(measure("grouplake load +1%",
-                     grouplake("load", str(inc_path), "--warehouse", str(wh), "--lake", str(lake)),
-                     logs, events=more, nbytes=inc_manifest["bytes"]))
-        step(measure("grouplake build (incremental +1%)", grouplake("build", "--warehouse", str(wh)),
-                     logs, events=inc_manifest["expected"]["loaded"]))
+        inc_path, inc_manifest = ensure_file(
+            out_dir, more, seed + 1, start=_day_after(manifest), days=1.0, tag="-inc"
+        )
+        step(
+            measure(
+                "grouplake load +1%",
+                grouplake("load", str(inc_path), "--warehouse", str(wh), "--lake", str(lake)),
+                logs,
+                events=more,
+                nbytes=inc_manifest["bytes"],
+            )
+        )
+        step(
+            measure(
+                "grouplake build (incremental +1%)",
+                grouplake("build", "--warehouse", str(wh)),
+                logs,
+                events=inc_manifest["expected"]["loaded"],
+            )
+        )
 
     for m in results:
         if m.name.startswith("grouplake build") and m.ok:
-            m.note = "slowest: " + ", ".join(f"{name} {sec:.1f}s" for name, sec in slowest_dbt_nodes(m.log))
+            m.note = "slowest: " + ", ".join(
+                f"{name} {sec:.1f}s" for name, sec in slowest_dbt_nodes(m.log)
+            )
             print(f"  {m.name}: {m.note}", flush=True)
-    return {"events": events, "bytes": nbytes, "file": path.name, "manifest": manifest,
-            "steps": [asdict(m) | {"ok": m.ok, "events_per_s": m.events_per_s, "mb_per_s": m.mb_per_s}
-                      for m in results]}
+    return {
+        "events": events,
+        "bytes": nbytes,
+        "file": path.name,
+        "manifest": manifest,
+        "steps": [
+            asdict(m) | {"ok": m.ok, "events_per_s": m.events_per_s, "mb_per_s": m.mb_per_s}
+            for m in results
+        ],
+    }
 
 
-_DBT_NODE = re.compile(r"\d+ of \d+ (?:OK created|PASS|WARN|FAIL|ERROR)\s+(?:sql \w+ model )?(\S+).*? in ([0-9.]+)s\]")
+_DBT_NODE = re.compile(
+    r"\d+ of \d+ (?:OK created|PASS|WARN|FAIL|ERROR)\s+(?:sql \w+ model )?(\S+).*? in ([0-9.]+)s\]"
+)
 
 
 def slowest_dbt_nodes(log: str, n: int = 6) -> list[tuple[str, float]]:
@@ -296,18 +408,43 @@ def run_scaling(sizes: list[int], seed: int, out_dir: Path) -> list[dict]:
         work = out_dir / f"scale-{n}"
         shutil.rmtree(work, ignore_errors=True)
         logs = work / "logs"
-        load = measure("grouplake load", grouplake("load", str(path), "--warehouse", str(work / "warehouse.duckdb"),
-                                                  "--lake", str(work / "lake")), logs, events=n, nbytes=manifest["bytes"])
-        raw = measure("duckdb read_json -> parquet",
-                      [PY, "-m", "bench.baselines", "duckdb", str(path), str(work / "duckdb.parquet")],
-                      logs, events=n, nbytes=manifest["bytes"])
-        row = {"events": n, "bytes": manifest["bytes"],
-               "load_seconds": load.seconds, "load_peak_rss": load.peak_rss, "load_ok": load.ok,
-               "duckdb_seconds": raw.seconds, "duckdb_peak_rss": raw.peak_rss, "duckdb_ok": raw.ok}
+        load = measure(
+            "grouplake load",
+            grouplake(
+                "load",
+                str(path),
+                "--warehouse",
+                str(work / "warehouse.duckdb"),
+                "--lake",
+                str(work / "lake"),
+            ),
+            logs,
+            events=n,
+            nbytes=manifest["bytes"],
+        )
+        raw = measure(
+            "duckdb read_json -> parquet",
+            [PY, "-m", "bench.baselines", "duckdb", str(path), str(work / "duckdb.parquet")],
+            logs,
+            events=n,
+            nbytes=manifest["bytes"],
+        )
+        row = {
+            "events": n,
+            "bytes": manifest["bytes"],
+            "load_seconds": load.seconds,
+            "load_peak_rss": load.peak_rss,
+            "load_ok": load.ok,
+            "duckdb_seconds": raw.seconds,
+            "duckdb_peak_rss": raw.peak_rss,
+            "duckdb_ok": raw.ok,
+        }
         rows.append(row)
-        print(f"  {n:>10,} lines: grouplake load {load.seconds:6.1f}s peak {load.peak_rss / 2**20:6,.0f} MiB"
-              f"{'' if load.ok else ' FAILED'} | duckdb {raw.seconds:6.1f}s peak {raw.peak_rss / 2**20:6,.0f} MiB",
-              flush=True)
+        print(
+            f"  {n:>10,} lines: grouplake load {load.seconds:6.1f}s peak {load.peak_rss / 2**20:6,.0f} MiB"
+            f"{'' if load.ok else ' FAILED'} | duckdb {raw.seconds:6.1f}s peak {raw.peak_rss / 2**20:6,.0f} MiB",
+            flush=True,
+        )
         shutil.rmtree(work, ignore_errors=True)
     return rows
 
@@ -315,8 +452,13 @@ def run_scaling(sizes: list[int], seed: int, out_dir: Path) -> list[dict]:
 def machine() -> dict:
     import duckdb
 
-    info = {"cpus": os.cpu_count(), "python": platform.python_version(), "duckdb": duckdb.__version__,
-            "platform": platform.platform(), "load_avg": [round(x, 2) for x in os.getloadavg()]}
+    info = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+    }
     try:
         import psutil
 
@@ -337,8 +479,11 @@ def _fmt_rate(x: float) -> str:
     return f"{x:,.0f}" if x else "-"
 
 
-RATIO_BASES = (("floor", "duckdb floor (fields -> lake)"), ("duckdb", "duckdb read_json -> parquet"),
-               ("dlt", "dlt (duckdb destination)"))
+RATIO_BASES = (
+    ("floor", "duckdb floor (fields -> lake)"),
+    ("duckdb", "duckdb read_json -> parquet"),
+    ("dlt", "dlt (duckdb destination)"),
+)
 
 
 def ratios(result: dict) -> dict:
@@ -350,7 +495,10 @@ def ratios(result: dict) -> dict:
         base = steps.get(name, {})
         if load.get("ok") and base.get("ok") and base.get("events_per_s"):
             out[f"load_vs_{key}"] = load["events_per_s"] / base["events_per_s"]
-    full, inc = steps.get("grouplake build --full-refresh", {}), steps.get("grouplake build (incremental +1%)", {})
+    full, inc = (
+        steps.get("grouplake build --full-refresh", {}),
+        steps.get("grouplake build (incremental +1%)", {}),
+    )
     if full.get("ok") and load.get("ok"):
         out["full_build_vs_load"] = full["seconds"] / load["seconds"]
     if full.get("ok") and inc.get("ok"):
@@ -359,11 +507,13 @@ def ratios(result: dict) -> dict:
 
 
 def format_ratios(r: dict) -> str:
-    labels = {"load_vs_floor": ("load vs duckdb floor (events/s)", "target >= 75%", "%"),
-              "load_vs_duckdb": ("load vs bare duckdb read_json (events/s)", "", "%"),
-              "load_vs_dlt": ("load vs dlt (events/s)", "target >= 10x", "x"),
-              "full_build_vs_load": ("build --full-refresh time / load time", "target <= 2x", "x"),
-              "incremental_vs_full": ("incremental build (+1%) / full refresh", "target <= 15%", "%")}
+    labels = {
+        "load_vs_floor": ("load vs duckdb floor (events/s)", "target >= 75%", "%"),
+        "load_vs_duckdb": ("load vs bare duckdb read_json (events/s)", "", "%"),
+        "load_vs_dlt": ("load vs dlt (events/s)", "target >= 10x", "x"),
+        "full_build_vs_load": ("build --full-refresh time / load time", "target <= 2x", "x"),
+        "incremental_vs_full": ("incremental build (+1%) / full refresh", "target <= 15%", "%"),
+    }
     lines = []
     for key, (label, target, unit) in labels.items():
         if key in r:
@@ -378,17 +528,43 @@ def format_table(result: dict) -> str:
     floor = steps.get("duckdb floor (fields -> lake)", {})
     dlt = steps.get("dlt (duckdb destination)", {})
     full = steps.get("grouplake build --full-refresh", {})
-    head = ["step", "wall s", "events/s", "MB/s", "peak RSS MiB", "vs floor", "vs duckdb", "vs dlt", "load avg"]
+    head = [
+        "step",
+        "wall s",
+        "events/s",
+        "MB/s",
+        "peak RSS MiB",
+        "vs floor",
+        "vs duckdb",
+        "vs dlt",
+        "load avg",
+    ]
     rows = []
     for s in result["steps"]:
         if s["skipped"]:
             rows.append([s["name"], "skipped", s["skipped"], "", "", "", "", "", ""])
             continue
         if not s["ok"]:
-            rows.append([s["name"], f"{s['seconds']:.1f}", f"FAILED (exit {s['exit_code']})", "", "", "", "", "", ""])
+            rows.append(
+                [
+                    s["name"],
+                    f"{s['seconds']:.1f}",
+                    f"FAILED (exit {s['exit_code']})",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
         vs_floor = vs_duck = vs_dlt = ""
-        if s["name"] in ("grouplake load", "dlt (duckdb destination)", "duckdb floor (fields -> lake)"):
+        if s["name"] in (
+            "grouplake load",
+            "dlt (duckdb destination)",
+            "duckdb floor (fields -> lake)",
+        ):
             if floor.get("ok") and s["events_per_s"] and s is not floor:
                 vs_floor = f"{s['events_per_s'] / floor['events_per_s']:.0%}"
             if raw.get("ok") and s["events_per_s"]:
@@ -397,34 +573,74 @@ def format_table(result: dict) -> str:
                 vs_dlt = f"{s['events_per_s'] / dlt['events_per_s']:.1f}x"
         if s["name"] == "grouplake build (incremental +1%)" and full.get("ok"):
             vs_duck = f"{s['seconds'] / full['seconds']:.0%} of full"
-        rows.append([s["name"], f"{s['seconds']:.1f}", _fmt_rate(s["events_per_s"]),
-                     f"{s['mb_per_s']:.1f}" if s["mb_per_s"] and s["bytes"] else "-",
-                     f"{s['peak_rss'] / 2**20:,.0f}", vs_floor, vs_duck, vs_dlt, f"{s['load_avg']:.1f}"])
+        rows.append(
+            [
+                s["name"],
+                f"{s['seconds']:.1f}",
+                _fmt_rate(s["events_per_s"]),
+                f"{s['mb_per_s']:.1f}" if s["mb_per_s"] and s["bytes"] else "-",
+                f"{s['peak_rss'] / 2**20:,.0f}",
+                vs_floor,
+                vs_duck,
+                vs_dlt,
+                f"{s['load_avg']:.1f}",
+            ]
+        )
     return _markdown(head, rows)
 
 
 def format_scaling(rows: list[dict]) -> str:
-    head = ["events", "MB", "grouplake load s", "events/s", "peak RSS MiB", "duckdb s", "duckdb peak RSS MiB"]
-    body = [[f"{r['events']:,}", f"{r['bytes'] / 1e6:,.0f}",
-             f"{r['load_seconds']:.1f}" + ("" if r["load_ok"] else " FAILED"),
-             _fmt_rate(r["events"] / r["load_seconds"] if r["load_ok"] else 0),
-             f"{r['load_peak_rss'] / 2**20:,.0f}", f"{r['duckdb_seconds']:.1f}",
-             f"{r['duckdb_peak_rss'] / 2**20:,.0f}"] for r in rows]
+    head = [
+        "events",
+        "MB",
+        "grouplake load s",
+        "events/s",
+        "peak RSS MiB",
+        "duckdb s",
+        "duckdb peak RSS MiB",
+    ]
+    body = [
+        [
+            f"{r['events']:,}",
+            f"{r['bytes'] / 1e6:,.0f}",
+            f"{r['load_seconds']:.1f}" + ("" if r["load_ok"] else " FAILED"),
+            _fmt_rate(r["events"] / r["load_seconds"] if r["load_ok"] else 0),
+            f"{r['load_peak_rss'] / 2**20:,.0f}",
+            f"{r['duckdb_seconds']:.1f}",
+            f"{r['duckdb_peak_rss'] / 2**20:,.0f}",
+        ]
+        for r in rows
+    ]
     return _markdown(head, body)
 
 
 def _markdown(head: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+
     def line(cells):
-        return "| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
-    sep = "|" + "|".join(("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)) + "|"
+        return (
+            "| "
+            + " | ".join(
+                str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+            + " |"
+        )
+
+    sep = (
+        "|"
+        + "|".join(
+            ("-" * (w + 2)) if i == 0 else ("-" * (w + 1) + ":") for i, w in enumerate(widths)
+        )
+        + "|"
+    )
     return "\n".join([line(head), sep] + [line(r) for r in rows])
 
 
 def plot_scaling(rows: list[dict], out: Path) -> bool:
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -439,7 +655,9 @@ def plot_scaling(rows: list[dict], out: Path) -> bool:
     a.legend()
     a.grid(alpha=0.3)
     b.plot(xs, [r["load_peak_rss"] / 2**20 for r in rows], "o-", label="grouplake load")
-    b.plot(xs, [r["duckdb_peak_rss"] / 2**20 for r in rows], "s--", label="duckdb read_json -> parquet")
+    b.plot(
+        xs, [r["duckdb_peak_rss"] / 2**20 for r in rows], "s--", label="duckdb read_json -> parquet"
+    )
     b.axhline(1024, color="grey", lw=0.8, ls=":", label="1 GiB")
     b.set_xlabel("events (millions)")
     b.set_ylabel("peak RSS of the process tree (MiB)")
@@ -456,13 +674,29 @@ def plot_scaling(rows: list[dict], out: Path) -> bool:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=1_000_000, help="lines in the compared file")
-    ap.add_argument("--smoke", action="store_true", help="CI mode: skip the dbt steps (and dlt when not installed)")
-    ap.add_argument("--sizes", default="", help="comma-separated sizes for the scaling table, e.g. 250000,1000000,4000000")
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CI mode: skip the dbt steps (and dlt when not installed)",
+    )
+    ap.add_argument(
+        "--sizes",
+        default="",
+        help="comma-separated sizes for the scaling table, e.g. 250000,1000000,4000000",
+    )
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="generated data, work folders, results")
-    ap.add_argument("--skip", default="", help="comma-separated steps to skip: duckdb, floor, dlt, build")
-    ap.add_argument("--plot", type=Path, default=None,
-                    help=f"PNG of the scaling run [default with --sizes: {DEFAULT_PLOT.relative_to(ROOT)}]")
+    ap.add_argument(
+        "--out-dir", type=Path, default=DEFAULT_OUT, help="generated data, work folders, results"
+    )
+    ap.add_argument(
+        "--skip", default="", help="comma-separated steps to skip: duckdb, floor, dlt, build"
+    )
+    ap.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        help=f"PNG of the scaling run [default with --sizes: {DEFAULT_PLOT.relative_to(ROOT)}]",
+    )
     a = ap.parse_args(argv)
     skip = {s.strip() for s in a.skip.split(",") if s.strip()}
     out_dir = a.out_dir.resolve()
@@ -472,7 +706,9 @@ def main(argv: list[str] | None = None) -> int:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     result = run_comparison(a.events, a.seed, out_dir, smoke=a.smoke, skip=skip)
     result["machine"] = info
-    result["command"] = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    result["command"] = "python -m bench.run " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     print()
     print(f"{a.events:,} events, {result['bytes'] / 1e6:,.1f} MB ({result['file']})")
     print(format_table(result))
@@ -485,7 +721,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if a.sizes:
         sizes = [int(x) for x in a.sizes.split(",") if x.strip()]
-        print(f"\nscaling: grouplake load and duckdb at {', '.join(f'{n:,}' for n in sizes)} events", flush=True)
+        print(
+            f"\nscaling: grouplake load and duckdb at {', '.join(f'{n:,}' for n in sizes)} events",
+            flush=True,
+        )
         result["scaling"] = run_scaling(sizes, a.seed, out_dir)
         print(format_scaling(result["scaling"]))
         plot = a.plot or DEFAULT_PLOT

@@ -15,16 +15,36 @@ The library API (the CLI is a thin layer over it)::
 __version__ = "0.1.0"
 
 from grouplake.dbt_runner import build
-from grouplake.errors import (GrouplakeError, InputNotFound, LakeNotFound, OutputNotWritable, WarehouseBusy,
-                              WarehouseNotFound, WarehouseUnusable)
+from grouplake.errors import (
+    GrouplakeError,
+    InputNotFound,
+    LakeNotFound,
+    OutputNotWritable,
+    WarehouseBusy,
+    WarehouseNotFound,
+    WarehouseUnusable,
+)
 from grouplake.load import FileResult, LoadReport, load_paths
 from grouplake.pipeline import RunResult, run
 from grouplake.privacy import ForgetReport, Identity, forget, suppress
 
 __all__ = [
     "__version__",
-    "load_paths", "build", "run", "forget", "suppress",
-    "LoadReport", "FileResult", "RunResult", "Identity", "ForgetReport",
-    "GrouplakeError", "InputNotFound", "WarehouseBusy", "WarehouseNotFound", "WarehouseUnusable",
-    "OutputNotWritable", "LakeNotFound",
+    "load_paths",
+    "build",
+    "run",
+    "forget",
+    "suppress",
+    "LoadReport",
+    "FileResult",
+    "RunResult",
+    "Identity",
+    "ForgetReport",
+    "GrouplakeError",
+    "InputNotFound",
+    "WarehouseBusy",
+    "WarehouseNotFound",
+    "WarehouseUnusable",
+    "OutputNotWritable",
+    "LakeNotFound",
 ]

@@ -50,10 +50,10 @@ def dbt_work_dir(warehouse: str | Path) -> Path:
 @dataclass(frozen=True)
 class Paths:
     warehouse: Path
-    lake: Path | str     # a folder, or an object-storage URI (s3://bucket/prefix) kept as written
+    lake: Path | str  # a folder, or an object-storage URI (s3://bucket/prefix) kept as written
 
     @classmethod
-    def resolve(cls, warehouse: str | Path | None = None, lake: str | Path | None = None) -> "Paths":
+    def resolve(cls, warehouse: str | Path | None = None, lake: str | Path | None = None) -> Paths:
         wh = Path(warehouse or os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE)
         lk = str(lake or os.environ.get(LAKE_ENV) or DEFAULT_LAKE)
         if "://" in lk:

@@ -29,28 +29,54 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
-from grouplake.config import (LAKE_ENV, SPARK_STATE_ENV, WAREHOUSE_ENV, Paths, dbt_project_dir, dbt_work_dir,
-                              spark_state_dir)
-from grouplake.errors import (GrouplakeError, LakeNotFound, OutputNotWritable, UsageError, WarehouseNotFound,
-                              describe_os_error)
-from grouplake.privacy import clear_lake_rebuild, full_refresh_needed, lake_rebuild_needed, mark_marts_rebuilt
+from grouplake.config import (
+    LAKE_ENV,
+    SPARK_STATE_ENV,
+    WAREHOUSE_ENV,
+    Paths,
+    dbt_project_dir,
+    dbt_work_dir,
+    spark_state_dir,
+)
+from grouplake.errors import (
+    GrouplakeError,
+    LakeNotFound,
+    OutputNotWritable,
+    UsageError,
+    WarehouseNotFound,
+    describe_os_error,
+)
+from grouplake.privacy import (
+    clear_lake_rebuild,
+    full_refresh_needed,
+    lake_rebuild_needed,
+    mark_marts_rebuilt,
+)
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
-
 
 # dbt's console entry point, run by this interpreter (no need for `dbt` on PATH)
 _DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.argv[0] = 'dbt'; sys.exit(cli())"
 
 
-def dbt_command(command: str, dbt_args: list[str] | None = None,
-                project_dir: Path | None = None) -> list[str]:
+def dbt_command(
+    command: str, dbt_args: list[str] | None = None, project_dir: Path | None = None
+) -> list[str]:
     """The argv of one dbt invocation on the shipped project (``command`` e.g. "build", "docs")."""
     project_dir = project_dir or dbt_project_dir()
-    return [sys.executable, "-c", _DBT_MAIN, *command.split(),
-            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            *(dbt_args or [])]
+    return [
+        sys.executable,
+        "-c",
+        _DBT_MAIN,
+        *command.split(),
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        *(dbt_args or []),
+    ]
 
 
 def dbt_env(warehouse: Path) -> dict[str, str]:
@@ -65,13 +91,22 @@ def dbt_env(warehouse: Path) -> dict[str, str]:
 
 
 def _default_on_wait(holder: str) -> None:
-    print(f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...",
-          file=sys.stderr, flush=True)
+    print(
+        f"waiting for the warehouse lock ({holder or 'held by another grouplake process'})...",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
-def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | None = None, *,
-            wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-            on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
+def run_dbt(
+    warehouse: str | Path | None,
+    command: str,
+    dbt_args: list[str] | None = None,
+    *,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+    on_wait: Callable[[str], None] | None = _default_on_wait,
+    stdout=None,
+) -> int:
     """Run any dbt command on the shipped project under the warehouse lock; returns dbt's exit code.
 
     ``stdout``: where dbt's output goes (default: this process's stdout; e.g. sys.stderr when
@@ -97,10 +132,16 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
         try:
             work.mkdir(exist_ok=True)
         except OSError as exc:
-            raise OutputNotWritable(f"cannot create dbt's folder {work}: {describe_os_error(exc)}") from None
+            raise OutputNotWritable(
+                f"cannot create dbt's folder {work}: {describe_os_error(exc)}"
+            ) from None
         try:
-            proc = subprocess.run(dbt_command(command, dbt_args, project_dir), env=dbt_env(warehouse),
-                                  cwd=str(work), stdout=stdout)
+            proc = subprocess.run(
+                dbt_command(command, dbt_args, project_dir),
+                env=dbt_env(warehouse),
+                cwd=str(work),
+                stdout=stdout,
+            )
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
         if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):
@@ -113,10 +154,17 @@ def run_dbt(warehouse: str | Path | None, command: str, dbt_args: list[str] | No
 
 
 # dbt's flags that choose resource types: when the caller passes one, its choice stands
-_RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resource-type", "--exclude-resource-types")
+_RESOURCE_TYPE_FLAGS = (
+    "--resource-type",
+    "--resource-types",
+    "--exclude-resource-type",
+    "--exclude-resource-types",
+)
 
 
-def build_args(dbt_args: list[str] | tuple[str, ...] = (), *, unit_tests: bool = False) -> list[str]:
+def build_args(
+    dbt_args: list[str] | tuple[str, ...] = (), *, unit_tests: bool = False
+) -> list[str]:
     """The arguments of `dbt build`: ``dbt_args``, plus ``--exclude-resource-type unit_test``
     unless ``unit_tests`` (or the caller chose resource types itself).
 
@@ -138,18 +186,29 @@ def _with_full_refresh_after_forget(dbt_args: list[str], forgotten: list[int]) -
     raw data: the next build is a full refresh until one succeeds (raw.deletion_log.marts_rebuilt_at)."""
     if not forgotten or "--full-refresh" in dbt_args:
         return dbt_args
-    print(f"raw rows were forgotten since the last full build (grouplake forget, request "
-          f"{', '.join(map(str, forgotten))}): running a full refresh", file=sys.stderr, flush=True)
+    print(
+        f"raw rows were forgotten since the last full build (grouplake forget, request "
+        f"{', '.join(map(str, forgotten))}): running a full refresh",
+        file=sys.stderr,
+        flush=True,
+    )
     return [*dbt_args, "--full-refresh"]
 
 
 ENGINES = ("duckdb", "spark")
 
 
-def build(warehouse: str | Path | None = None, dbt_args: list[str] | tuple[str, ...] = (), *,
-          engine: str = "duckdb", lake: str | Path | None = None, unit_tests: bool = False,
-          wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-          on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
+def build(
+    warehouse: str | Path | None = None,
+    dbt_args: list[str] | tuple[str, ...] = (),
+    *,
+    engine: str = "duckdb",
+    lake: str | Path | None = None,
+    unit_tests: bool = False,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+    on_wait: Callable[[str], None] | None = _default_on_wait,
+    stdout=None,
+) -> int:
     """`dbt build` (models and data tests; the unit tests too with ``unit_tests=True``, see
     build_args); extra ``dbt_args`` go to dbt.
 
@@ -161,12 +220,23 @@ def build(warehouse: str | Path | None = None, dbt_args: list[str] | tuple[str, 
     writer holds it longer than ``wait_seconds``, and for Spark what run_spark_build raises.
     """
     if engine == "spark":
-        return run_spark_build(lake, build_args(dbt_args, unit_tests=unit_tests), wait_seconds=wait_seconds,
-                               on_wait=on_wait, stdout=stdout)
+        return run_spark_build(
+            lake,
+            build_args(dbt_args, unit_tests=unit_tests),
+            wait_seconds=wait_seconds,
+            on_wait=on_wait,
+            stdout=stdout,
+        )
     if engine != "duckdb":
         raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-    return run_dbt(warehouse, "build", build_args(dbt_args, unit_tests=unit_tests),
-                   wait_seconds=wait_seconds, on_wait=on_wait, stdout=stdout)
+    return run_dbt(
+        warehouse,
+        "build",
+        build_args(dbt_args, unit_tests=unit_tests),
+        wait_seconds=wait_seconds,
+        on_wait=on_wait,
+        stdout=stdout,
+    )
 
 
 def spark_paths(lake: str | Path | None = None) -> tuple[str | Path, Path]:
@@ -174,8 +244,10 @@ def spark_paths(lake: str | Path | None = None) -> tuple[str | Path, Path]:
     lake = Paths.resolve(None, lake).lake
     state = spark_state_dir(lake)
     if state is None:
-        raise UsageError(f"a Spark build of the lake {lake} needs {SPARK_STATE_ENV}: a local folder for "
-                         "Spark's metastore, scratch space and logs")
+        raise UsageError(
+            f"a Spark build of the lake {lake} needs {SPARK_STATE_ENV}: a local folder for "
+            "Spark's metastore, scratch space and logs"
+        )
     return lake, state
 
 
@@ -192,18 +264,34 @@ def spark_env(lake: str | Path, state: Path) -> dict[str, str]:
 
 def check_spark_ready(lake: str | Path) -> None:
     """One clear error when a Spark build cannot start: no spark extra, no Java, no events."""
-    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
-        raise GrouplakeError("the Spark engine needs the spark extra: pip install 'grouplake[spark]'")
+    if (
+        importlib.util.find_spec("pyspark") is None
+        or importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
+        raise GrouplakeError(
+            "the Spark engine needs the spark extra: pip install 'grouplake[spark]'"
+        )
     java_home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") is None and not (java_home and (Path(java_home) / "bin" / "java").exists()):
-        raise GrouplakeError("the Spark engine needs Java 17 or newer: no `java` on PATH or in JAVA_HOME")
+    if shutil.which("java") is None and not (
+        java_home and (Path(java_home) / "bin" / "java").exists()
+    ):
+        raise GrouplakeError(
+            "the Spark engine needs Java 17 or newer: no `java` on PATH or in JAVA_HOME"
+        )
     if "://" not in str(lake) and not any((Path(lake) / "group_events").glob("*/*.parquet")):
-        raise LakeNotFound(f"no events in the lake at {Path(lake) / 'group_events'}: run `grouplake load` first")
+        raise LakeNotFound(
+            f"no events in the lake at {Path(lake) / 'group_events'}: run `grouplake load` first"
+        )
 
 
-def run_spark_build(lake: str | Path | None, dbt_args: list[str], *,
-                    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-                    on_wait: Optional[Callable[[str], None]] = _default_on_wait, stdout=None) -> int:
+def run_spark_build(
+    lake: str | Path | None,
+    dbt_args: list[str],
+    *,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+    on_wait: Callable[[str], None] | None = _default_on_wait,
+    stdout=None,
+) -> int:
     """`dbt build --target spark` on the shipped project, from ``lake``; returns dbt's exit code.
 
     Raises GrouplakeError without the spark extra or Java, LakeNotFound on a lake without events,
@@ -216,14 +304,20 @@ def run_spark_build(lake: str | Path | None, dbt_args: list[str], *,
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputNotWritable(f"cannot create Spark's folder {state}: {describe_os_error(exc)}") from None
+        raise OutputNotWritable(
+            f"cannot create Spark's folder {state}: {describe_os_error(exc)}"
+        ) from None
     # Derby (the local metastore) takes one process at a time
     with warehouse_lock(state / "metastore", wait_seconds=wait_seconds, on_wait=on_wait):
-        forgotten = lake_rebuild_needed(lake)   # the lake was rewritten by `grouplake forget`
+        forgotten = lake_rebuild_needed(lake)  # the lake was rewritten by `grouplake forget`
         dbt_args = _with_full_refresh_after_forget(list(dbt_args), forgotten)
         try:
-            proc = subprocess.run(dbt_command("build", ["--target", "spark", *dbt_args]), env=spark_env(lake, state),
-                                  cwd=str(state), stdout=stdout)
+            proc = subprocess.run(
+                dbt_command("build", ["--target", "spark", *dbt_args]),
+                env=spark_env(lake, state),
+                cwd=str(state),
+                stdout=stdout,
+            )
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
         if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):

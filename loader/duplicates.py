@@ -20,16 +20,33 @@ neither memory nor work grows with the width of the events.
 
 from __future__ import annotations
 
-CONTENT_COLUMNS = ["event_type", "event_name", "group_id", "user_id", "anonymous_id", "timestamp",
-                   "original_timestamp", "traits", "context", "integrations", "extra"]
+CONTENT_COLUMNS = [
+    "event_type",
+    "event_name",
+    "group_id",
+    "user_id",
+    "anonymous_id",
+    "timestamp",
+    "original_timestamp",
+    "traits",
+    "context",
+    "integrations",
+    "extra",
+]
 _JSON_COLUMNS = {"traits", "context", "integrations", "extra"}
 
 
 def content_hash_sql(alias: str = "") -> str:
     """A 64-bit hash of the CONTENT_COLUMNS of a row (of chunk_classified or raw.group_events)."""
     prefix = f"{alias}." if alias else ""
-    return "hash(" + ", ".join(
-        f'{prefix}"{c}"::VARCHAR' if c in _JSON_COLUMNS else f'{prefix}"{c}"' for c in CONTENT_COLUMNS) + ")"
+    return (
+        "hash("
+        + ", ".join(
+            f'{prefix}"{c}"::VARCHAR' if c in _JSON_COLUMNS else f'{prefix}"{c}"'
+            for c in CONTENT_COLUMNS
+        )
+        + ")"
+    )
 
 
 # The chunk's accepted lines that are duplicates, with where the kept event is. The committed and

@@ -59,8 +59,8 @@ _CONTEXT_KEY = re.compile(r"[A-Za-z0-9_$-]+")
 
 @dataclass
 class PiiConfig:
-    context: dict[tuple[str, ...], str] = field(default_factory=dict)   # key path in context -> mode
-    traits: dict[str, str] = field(default_factory=dict)                 # canonical trait key -> mode
+    context: dict[tuple[str, ...], str] = field(default_factory=dict)  # key path in context -> mode
+    traits: dict[str, str] = field(default_factory=dict)  # canonical trait key -> mode
     redact_rejects: bool = False
     source: str | None = None
 
@@ -94,17 +94,23 @@ def read_config(warehouse: Path) -> PiiConfig:
         raise GrouplakeError(f"{path}: pii must be a table")
     unknown = set(pii) - {"rejects", "fields"}
     if unknown:
-        raise GrouplakeError(f"{path}: unknown key(s) in the pii table: {', '.join(sorted(unknown))} (known: rejects, fields)")
+        raise GrouplakeError(
+            f"{path}: unknown key(s) in the pii table: {', '.join(sorted(unknown))} (known: rejects, fields)"
+        )
     rejects = pii.get("rejects", "keep")
     if rejects not in REJECT_MODES:
-        raise GrouplakeError(f"{path}: pii.rejects must be one of {', '.join(REJECT_MODES)}, not {rejects!r}")
+        raise GrouplakeError(
+            f"{path}: pii.rejects must be one of {', '.join(REJECT_MODES)}, not {rejects!r}"
+        )
     cfg.redact_rejects = rejects == "redact"
     fields = pii.get("fields", {})
     if not isinstance(fields, dict):
-        raise GrouplakeError(f"{path}: pii.fields must be a table of \"field\" = \"drop\" | \"hash\"")
+        raise GrouplakeError(f'{path}: pii.fields must be a table of "field" = "drop" | "hash"')
     for name, mode in fields.items():
         if mode not in MODES:
-            raise GrouplakeError(f"{path}: pii.fields.\"{name}\" must be \"drop\" or \"hash\", not {mode!r}")
+            raise GrouplakeError(
+                f'{path}: pii.fields."{name}" must be "drop" or "hash", not {mode!r}'
+            )
         top, _, rest = name.partition(".")
         if top == "context" and rest and all(_CONTEXT_KEY.fullmatch(p) for p in rest.split(".")):
             cfg.context[tuple(rest.split("."))] = mode
@@ -112,15 +118,16 @@ def read_config(warehouse: Path) -> PiiConfig:
             cfg.traits[rest] = mode
         else:
             raise GrouplakeError(
-                f"{path}: pii.fields has {name!r}: expected \"context.<key>[.<key>...]\" (keys as sent) or "
-                "\"traits.<canonical_name>\" (a top-level trait key in lower snake_case, e.g. traits.email)")
+                f'{path}: pii.fields has {name!r}: expected "context.<key>[.<key>...]" (keys as sent) or '
+                '"traits.<canonical_name>" (a top-level trait key in lower snake_case, e.g. traits.email)'
+            )
     return cfg
 
 
 @dataclass
 class IngestRules:
     config: PiiConfig
-    suppressed_kinds: list[str]         # kinds with at least one suppressed id
+    suppressed_kinds: list[str]  # kinds with at least one suppressed id
 
     @property
     def active(self) -> bool:
@@ -129,16 +136,23 @@ class IngestRules:
 
 
 def _warehouse_of(con: duckdb.DuckDBPyConnection) -> Path:
-    return Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-                            ).fetchall()[0][0])
+    return Path(
+        con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()[0][0]
+    )
 
 
 def rules_for(con: duckdb.DuckDBPyConnection, warehouse: Path | None = None) -> IngestRules:
     """Read the rules for a load on ``con`` (config file, suppression list) and set up the salt macro."""
     warehouse = Path(warehouse) if warehouse else _warehouse_of(con)
     config = read_config(warehouse)
-    kinds = [k for (k,) in con.execute(
-        "SELECT DISTINCT kind FROM raw.suppressed_identities ORDER BY kind").fetchall()]
+    kinds = [
+        k
+        for (k,) in con.execute(
+            "SELECT DISTINCT kind FROM raw.suppressed_identities ORDER BY kind"
+        ).fetchall()
+    ]
     rules = IngestRules(config, kinds)
     if kinds or config.hashes:
         con.execute(salt_macro_sql(checked_salt(con, warehouse)))
@@ -146,6 +160,7 @@ def rules_for(con: duckdb.DuckDBPyConnection, warehouse: Path | None = None) -> 
 
 
 # ----------------------------------------------------------------------------------- SQL
+
 
 # the canonical trait key, as dbt_project/macros/cross_db/text.sql::canonical_trait_key
 def canonical_key_sql(k: str) -> str:
@@ -162,8 +177,10 @@ def _lit(s: str) -> str:
 
 def _hashed_json_text(v: str) -> str:
     """JSON text of the hash of JSON value ``v`` (strings hashed as their text); null stays null."""
-    return (f"CASE WHEN json_type({v}) = 'NULL' THEN 'null' ELSE to_json(gl_salted("
-            f"CASE WHEN json_type({v}) = 'VARCHAR' THEN {v} ->> '$' ELSE {v}::VARCHAR END))::VARCHAR END")
+    return (
+        f"CASE WHEN json_type({v}) = 'NULL' THEN 'null' ELSE to_json(gl_salted("
+        f"CASE WHEN json_type({v}) = 'VARCHAR' THEN {v} ->> '$' ELSE {v}::VARCHAR END))::VARCHAR END"
+    )
 
 
 def _trait_prefilter(cfg: PiiConfig, text: str) -> str:
@@ -171,9 +188,16 @@ def _trait_prefilter(cfg: PiiConfig, text: str) -> str:
     key of a configured canonical name: every ``_``-separated part of the name appears in it, lower
     cased (a canonical key is the original's letters and digits, lower cased, with ``_`` only where
     the original had other characters or a case change)."""
-    return "(" + " OR ".join(
-        "(" + " AND ".join(f"contains(lower({text}), {_lit(part)})" for part in name.split("_")) + ")"
-        for name in cfg.traits) + ")"
+    return (
+        "("
+        + " OR ".join(
+            "("
+            + " AND ".join(f"contains(lower({text}), {_lit(part)})" for part in name.split("_"))
+            + ")"
+            for name in cfg.traits
+        )
+        + ")"
+    )
 
 
 def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
@@ -185,18 +209,30 @@ def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
     only objects whose text passes the prefilter are split into keys.
     """
     names = ", ".join(_lit(n) for n in cfg.traits)
-    keep = "CASE c " + " ".join(f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
-                                for n, mode in cfg.traits.items()) + " ELSE false END"
-    value = "CASE c " + " ".join(f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
-                                 for n, mode in cfg.traits.items()) + " END"
+    keep = (
+        "CASE c "
+        + " ".join(
+            f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
+            for n, mode in cfg.traits.items()
+        )
+        + " ELSE false END"
+    )
+    value = (
+        "CASE c "
+        + " ".join(
+            f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
+            for n, mode in cfg.traits.items()
+        )
+        + " END"
+    )
     return f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         WITH cand AS (
-            SELECT source_line, obj FROM ({source}) WHERE {_trait_prefilter(cfg, 'obj::VARCHAR')}
+            SELECT source_line, obj FROM ({source}) WHERE {_trait_prefilter(cfg, "obj::VARCHAR")}
         ), keys AS (
             SELECT source_line, obj, unnest(json_keys(obj)) AS k FROM cand
         ), named AS (
-            SELECT source_line, obj, k, {canonical_key_sql('k')} AS c FROM keys WHERE {_trait_prefilter(cfg, 'k')}
+            SELECT source_line, obj, k, {canonical_key_sql("k")} AS c FROM keys WHERE {_trait_prefilter(cfg, "k")}
         ), hits AS (
             SELECT source_line, k, c, json_extract(obj, '/' || replace(replace(k, '~', '~0'), '/', '~1')) AS v
             FROM named WHERE c IN ({names})
@@ -230,23 +266,34 @@ def context_patches_sql(cfg: PiiConfig, values: str) -> list[str]:
             value = f"({_hashed_json_text(v)})::JSON"
             for p in reversed(path):
                 value = f"json_object({_lit(p)}, {value})"
-            patches.append(f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> 'NULL' THEN {value} END")
+            patches.append(
+                f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> 'NULL' THEN {value} END"
+            )
     return patches
 
 
 def _apply_patches(target: str, patches: list[str]) -> str:
-    return f"json_merge_patch({target}, " + ", ".join(f"coalesce({p}, '{{}}'::JSON)" for p in patches) + ")"
+    return (
+        f"json_merge_patch({target}, "
+        + ", ".join(f"coalesce({p}, '{{}}'::JSON)" for p in patches)
+        + ")"
+    )
 
 
 def suppress_sql(kinds: list[str]) -> str:
     """DELETE the chunk's lines of suppressed identities (see the module doc); returns the count."""
-    suppressed = {k: f"(SELECT id_sha256 FROM raw.suppressed_identities WHERE kind = '{k}')" for k in kinds}
+    suppressed = {
+        k: f"(SELECT id_sha256 FROM raw.suppressed_identities WHERE kind = '{k}')" for k in kinds
+    }
     event_match = " OR ".join(f"gl_salted({KINDS[k][0]}) IN {suppressed[k]} IS TRUE" for k in kinds)
     reject_fields = " OR ".join(
         f"gl_salted(json_extract_string({JSON_LINE_SQL}, '$.{KINDS[k][1]}')) IN {suppressed[k]} IS TRUE"
-        for k in kinds)
-    tokens = ("len(list_intersect(list_transform(regexp_extract_all(raw_line, '\"((?:[^\"\\\\]|\\\\.)*)\"', 1), "
-              "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0")
+        for k in kinds
+    )
+    tokens = (
+        'len(list_intersect(list_transform(regexp_extract_all(raw_line, \'"((?:[^"\\\\]|\\\\.)*)"\', 1), '
+        "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0"
+    )
     return f"""
         DELETE FROM chunk_classified WHERE source_line IN (
             SELECT source_line FROM chunk_classified WHERE accepted AND ({event_match})
@@ -258,16 +305,24 @@ def suppress_sql(kinds: list[str]) -> str:
 
 def _context_prefilter(cfg: PiiConfig, text: str) -> str:
     """Every configured context path's last key appears as a JSON string in ``text`` (re-serialised JSON)."""
-    return "(" + " OR ".join(f"contains({text}, {_lit(json.dumps(path[-1]))})" for path in cfg.context) + ")"
+    return (
+        "("
+        + " OR ".join(f"contains({text}, {_lit(json.dumps(path[-1]))})" for path in cfg.context)
+        + ")"
+    )
 
 
 def pii_events_sql(cfg: PiiConfig) -> list[str]:
     """Statements rewriting the chunk's accepted events' traits and context by the field rules."""
     stmts = []
     if cfg.traits:
-        stmts.append(traits_patch_table_sql(
-            cfg, "chunk_pii", "SELECT source_line, traits AS obj FROM chunk_classified "
-            "WHERE accepted"))
+        stmts.append(
+            traits_patch_table_sql(
+                cfg,
+                "chunk_pii",
+                "SELECT source_line, traits AS obj FROM chunk_classified WHERE accepted",
+            )
+        )
         stmts.append("""
             UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
             FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
@@ -275,41 +330,57 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
     if cfg.context:
         stmts.append(f"""
             CREATE OR REPLACE TEMP TABLE chunk_pii_context AS
-            SELECT source_line, {context_values_sql(cfg, 'context')} AS vs FROM chunk_classified
-            WHERE accepted AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, 'context::VARCHAR')}""")
+            SELECT source_line, {context_values_sql(cfg, "context")} AS vs FROM chunk_classified
+            WHERE accepted AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, "context::VARCHAR")}""")
         patches = context_patches_sql(cfg, "x.vs")
         stmts.append(f"""
-            UPDATE chunk_classified AS c SET context = {_apply_patches('c.context', patches)}
+            UPDATE chunk_classified AS c SET context = {_apply_patches("c.context", patches)}
             FROM chunk_pii_context AS x WHERE c.source_line = x.source_line
               AND ({" OR ".join(f"({p}) IS NOT NULL" for p in patches)})""")
         stmts.append("DROP TABLE chunk_pii_context")
     return stmts
 
 
-def redact_lines_sql(cfg: PiiConfig, table: str, where: str, withheld_note: str | None,
-                     also_clear: tuple[str, ...] = ()) -> list[str]:
+def redact_lines_sql(
+    cfg: PiiConfig,
+    table: str,
+    where: str,
+    withheld_note: str | None,
+    also_clear: tuple[str, ...] = (),
+) -> list[str]:
     """Statements redacting the ``raw_line`` of the rows of ``table`` (keyed by source_line) that
     match ``where``: the field rules applied to lines that are JSON objects (re-serialised), other
     lines withheld (NULL; with ``withheld_note`` appended to their ``message`` when given). The
     ``also_clear`` columns (the exact bytes) are set to NULL in both cases."""
-    stmts = [f"""
+    stmts = [
+        f"""
         CREATE OR REPLACE TEMP TABLE gl_redact_docs AS
         SELECT source_line, doc FROM (
             SELECT source_line, (CASE WHEN json_valid(raw_line) THEN raw_line END)::JSON AS doc
             FROM {table} WHERE ({where}) AND raw_line IS NOT NULL)
-        WHERE json_type(doc) = 'OBJECT'"""]
-    patches = []   # each a one-member patch of the whole line, or NULL when it has nothing to change
+        WHERE json_type(doc) = 'OBJECT'"""
+    ]
+    patches = []  # each a one-member patch of the whole line, or NULL when it has nothing to change
     if cfg.traits:
-        stmts.append(traits_patch_table_sql(
-            cfg, "gl_redact_traits", "SELECT source_line, json_extract(doc, '$.traits') AS obj "
-            "FROM gl_redact_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'"))
-        patches.append("(SELECT json_object('traits', t.patch) FROM gl_redact_traits AS t "
-                       "WHERE t.source_line = d.source_line)")
+        stmts.append(
+            traits_patch_table_sql(
+                cfg,
+                "gl_redact_traits",
+                "SELECT source_line, json_extract(doc, '$.traits') AS obj "
+                "FROM gl_redact_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'",
+            )
+        )
+        patches.append(
+            "(SELECT json_object('traits', t.patch) FROM gl_redact_traits AS t "
+            "WHERE t.source_line = d.source_line)"
+        )
     if cfg.context:
         ctx = "json_extract(d.doc, '$.context')"
         values = f"(CASE WHEN json_type({ctx}) = 'OBJECT' THEN {context_values_sql(cfg, ctx)} END)"
-        patches += [f"CASE WHEN ({p}) IS NOT NULL THEN json_object('context', {p}) END"
-                    for p in context_patches_sql(cfg, values)]
+        patches += [
+            f"CASE WHEN ({p}) IS NOT NULL THEN json_object('context', {p}) END"
+            for p in context_patches_sql(cfg, values)
+        ]
     redacted = _apply_patches("d.doc", patches) if patches else "d.doc"
     stmts.append(f"""
         CREATE OR REPLACE TEMP TABLE gl_redacted AS
@@ -322,13 +393,17 @@ def redact_lines_sql(cfg: PiiConfig, table: str, where: str, withheld_note: str 
     stmts.append(f"""
         UPDATE {table} SET raw_line = NULL{base64}{note}
         WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM gl_redacted)""")
-    stmts.append("DROP TABLE IF EXISTS gl_redact_traits; DROP TABLE gl_redacted; DROP TABLE gl_redact_docs")
+    stmts.append(
+        "DROP TABLE IF EXISTS gl_redact_traits; DROP TABLE gl_redacted; DROP TABLE gl_redact_docs"
+    )
     return stmts
 
 
 def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
     """The chunk's rejects (``rejects = "redact"``): rules applied to JSON objects, other lines withheld."""
-    return redact_lines_sql(cfg, "chunk_classified", "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",))
+    return redact_lines_sql(
+        cfg, "chunk_classified", "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",)
+    )
 
 
 def redact_duplicates(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> None:

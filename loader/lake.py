@@ -32,15 +32,15 @@ from pathlib import Path
 
 import duckdb
 
-from grouplake.errors import GrouplakeError, OutputNotWritable, describe_os_error
 from grouplake import storage
+from grouplake.errors import GrouplakeError, OutputNotWritable, describe_os_error
 from grouplake.faults import crash_point
 
 EVENTS_DATASET = "group_events"
 STAGING = "_staging"
 REJECTS = "_rejects"
-DUPLICATES = "_duplicates"   # rows of raw.group_event_duplicates
-INDEX = "_index"             # message_id, source_line, content hash of the staged events (for dedup)
+DUPLICATES = "_duplicates"  # rows of raw.group_event_duplicates
+INDEX = "_index"  # message_id, source_line, content hash of the staged events (for dedup)
 PARTITION_COLUMN = "received_date"
 UPLOAD_BLOCK_BYTES = 8 << 20
 
@@ -55,11 +55,11 @@ class Lake:
 
     root: str
     staging_root: Path
-    fs: object | None = None      # pyarrow filesystem of an object-storage lake; None for a folder
-    base: str | None = None       # bucket/prefix inside ``fs``
+    fs: object | None = None  # pyarrow filesystem of an object-storage lake; None for a folder
+    base: str | None = None  # bucket/prefix inside ``fs``
 
     @classmethod
-    def at(cls, root: "str | Path | Lake", warehouse: Path | None = None) -> "Lake":
+    def at(cls, root: str | Path | Lake, warehouse: Path | None = None) -> Lake:
         """The lake at ``root``. An object-storage lake stages beside ``warehouse``."""
         if isinstance(root, Lake):
             return root
@@ -67,12 +67,20 @@ class Lake:
 
         if str(root).startswith(OBJECT_SCHEMES):
             if warehouse is None:
-                raise ValueError("an object-storage lake needs the warehouse path for its staging folder")
+                raise ValueError(
+                    "an object-storage lake needs the warehouse path for its staging folder"
+                )
             warehouse = Path(warehouse)
-            return cls(root=str(root).rstrip("/"), fs=object_filesystem(str(root)), base=split_uri(str(root)),
-                       staging_root=warehouse.with_name(warehouse.name + ".lake-staging"))
+            return cls(
+                root=str(root).rstrip("/"),
+                fs=object_filesystem(str(root)),
+                base=split_uri(str(root)),
+                staging_root=warehouse.with_name(warehouse.name + ".lake-staging"),
+            )
         if "://" in str(root):
-            raise GrouplakeError(f"unsupported lake URI {root}: use a folder, s3://bucket/prefix or gs://bucket/prefix")
+            raise GrouplakeError(
+                f"unsupported lake URI {root}: use a folder, s3://bucket/prefix or gs://bucket/prefix"
+            )
         return cls(root=str(root), staging_root=Path(root) / STAGING)
 
     @property
@@ -105,26 +113,34 @@ class Lake:
         return self.root
 
 
-def events_glob(lake: "Path | Lake") -> str:
+def events_glob(lake: Path | Lake) -> str:
     return str(Path(str(lake)) / EVENTS_DATASET / "*" / "*.parquet")
 
 
-def staging_dir(lake: "Path | Lake", batch_id: int) -> Path:
+def staging_dir(lake: Path | Lake, batch_id: int) -> Path:
     return Lake.at(lake).staging_root / f"batch_{batch_id}"
 
 
-def not_writable(lake: "Path | Lake", exc: BaseException) -> OutputNotWritable:
+def not_writable(lake: Path | Lake, exc: BaseException) -> OutputNotWritable:
     """The error that stops a load when the lake (or its staging folder) cannot be written."""
     lake = Lake.at(lake)
-    if storage.is_storage_fault(exc):   # full, over quota, read-only: say so, and which file
-        return storage.StorageError(storage.message(
-            exc, f"nothing of the batch under way was committed (earlier batches are kept); {storage.RERUN}"))
+    if storage.is_storage_fault(exc):  # full, over quota, read-only: say so, and which file
+        return storage.StorageError(
+            storage.message(
+                exc,
+                f"nothing of the batch under way was committed (earlier batches are kept); {storage.RERUN}",
+            )
+        )
     cause = describe_os_error(exc) if isinstance(exc, OSError) else str(exc).strip().splitlines()[0]
-    where = f"the lake folder {lake.root}" if lake.is_local else f"the lake's staging folder {lake.staging_root}"
+    where = (
+        f"the lake folder {lake.root}"
+        if lake.is_local
+        else f"the lake's staging folder {lake.staging_root}"
+    )
     return OutputNotWritable(f"cannot write {where}: {cause}")
 
 
-def check_writable(lake: "Path | Lake") -> None:
+def check_writable(lake: Path | Lake) -> None:
     """Create the lake's staging folder and write a probe file there, before any load."""
     probe = Lake.at(lake).staging_root / f".probe-{os.getpid()}"
     try:
@@ -135,7 +151,7 @@ def check_writable(lake: "Path | Lake") -> None:
         raise not_writable(lake, exc) from None
 
 
-def start_batch(lake: "Path | Lake", batch_id: int) -> Path:
+def start_batch(lake: Path | Lake, batch_id: int) -> Path:
     """An empty staging folder for the batch (left-overs of an earlier attempt are removed)."""
     stage = staging_dir(lake, batch_id)
     try:
@@ -147,28 +163,34 @@ def start_batch(lake: "Path | Lake", batch_id: int) -> Path:
     return stage
 
 
-def write_chunk_events(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batch_id: int, chunk_no: int,
-                       relation: str) -> None:
+def write_chunk_events(
+    con: duckdb.DuckDBPyConnection, lake: Path | Lake, batch_id: int, chunk_no: int, relation: str
+) -> None:
     """Append one chunk's new events (``relation``) to the batch's staged, partitioned files."""
     stage = staging_dir(lake, batch_id)
-    _copy_to_lake(con, lake, f"""
+    _copy_to_lake(
+        con,
+        lake,
+        f"""
         COPY (
             SELECT *, CAST(timezone('UTC', coalesce(received_at, loaded_at)) AS DATE) AS {PARTITION_COLUMN}
             FROM {relation}
         ) TO '{_sql_path(stage / EVENTS_DATASET)}' (
             FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION_COLUMN}), OVERWRITE_OR_IGNORE true,
             FILENAME_PATTERN 'part-{int(batch_id):08d}-{int(chunk_no):06d}-{{i}}', ROW_GROUP_SIZE 122880
-        )""")
+        )""",
+    )
     crash_point("after_parquet_write")
 
 
-def write_chunk_rejects(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batch_id: int, chunk_no: int,
-                        relation: str) -> None:
+def write_chunk_rejects(
+    con: duckdb.DuckDBPyConnection, lake: Path | Lake, batch_id: int, chunk_no: int, relation: str
+) -> None:
     """Stage one chunk's reject rows; they go to raw.group_event_rejects at commit, never to the lake."""
     write_chunk_table(con, lake, batch_id, REJECTS, chunk_no, relation)
 
 
-def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", copy_sql: str) -> None:
+def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: Path | Lake, copy_sql: str) -> None:
     """Run a COPY ... TO into the lake; a failed write is the lake's error, not the input's."""
     try:
         con.execute(copy_sql).fetchall()
@@ -176,18 +198,28 @@ def _copy_to_lake(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", copy_sql:
         raise not_writable(lake, exc) from None
 
 
-def write_chunk_table(con: duckdb.DuckDBPyConnection, lake: "Path | Lake", batch_id: int, folder: str, chunk_no: int,
-                      relation: str) -> None:
+def write_chunk_table(
+    con: duckdb.DuckDBPyConnection,
+    lake: Path | Lake,
+    batch_id: int,
+    folder: str,
+    chunk_no: int,
+    relation: str,
+) -> None:
     """Stage one chunk's rows of ``relation`` as ``<staging>/<folder>/chunk-<n>.parquet`` (never published)."""
     path = staging_dir(lake, batch_id) / folder / f"chunk-{int(chunk_no):06d}.parquet"
     try:
         path.parent.mkdir(exist_ok=True)
     except OSError as exc:
         raise not_writable(lake, exc) from None
-    _copy_to_lake(con, lake, f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)")
+    _copy_to_lake(
+        con,
+        lake,
+        f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' (FORMAT parquet, COMPRESSION zstd)",
+    )
 
 
-def staged_glob(lake: "Path | Lake", batch_id: int, folder: str) -> str | None:
+def staged_glob(lake: Path | Lake, batch_id: int, folder: str) -> str | None:
     """Glob of the batch's staged files in ``folder`` (DUPLICATES, INDEX), or None when there are none."""
     root = staging_dir(lake, batch_id) / folder
     if not root.exists() or not any(root.glob("*.parquet")):
@@ -195,7 +227,7 @@ def staged_glob(lake: "Path | Lake", batch_id: int, folder: str) -> str | None:
     return _sql_path(root / "*.parquet")
 
 
-def staged_events_glob(lake: "Path | Lake", batch_id: int) -> str | None:
+def staged_events_glob(lake: Path | Lake, batch_id: int) -> str | None:
     """Glob of the batch's staged event files, or None when the batch has none yet."""
     root = staging_dir(lake, batch_id) / EVENTS_DATASET
     if not root.exists() or not any(root.rglob("*.parquet")):
@@ -203,14 +235,14 @@ def staged_events_glob(lake: "Path | Lake", batch_id: int) -> str | None:
     return _sql_path(root / "**" / "*.parquet")
 
 
-def staged_rejects_glob(lake: "Path | Lake", batch_id: int) -> str | None:
+def staged_rejects_glob(lake: Path | Lake, batch_id: int) -> str | None:
     root = staging_dir(lake, batch_id) / REJECTS
     if not root.exists() or not any(root.glob("*.parquet")):
         return None
     return _sql_path(root / "*.parquet")
 
 
-def staged_event_files(lake: "Path | Lake", batch_id: int) -> list[str]:
+def staged_event_files(lake: Path | Lake, batch_id: int) -> list[str]:
     """The batch's event files, as paths relative to the dataset (``received_date=.../part-...``)."""
     root = staging_dir(lake, batch_id) / EVENTS_DATASET
     if not root.exists():
@@ -218,7 +250,7 @@ def staged_event_files(lake: "Path | Lake", batch_id: int) -> list[str]:
     return sorted(str(p.relative_to(root)).replace(os.sep, "/") for p in root.rglob("*.parquet"))
 
 
-def publish(lake: "Path | Lake", batch_id: int, files: list[str]) -> None:
+def publish(lake: Path | Lake, batch_id: int, files: list[str]) -> None:
     """Move a committed batch's staged files into the dataset. Safe to run again after a crash.
 
     A folder lake renames each file into place; an object-storage lake uploads it to its final
@@ -241,9 +273,11 @@ def publish(lake: "Path | Lake", batch_id: int, files: list[str]) -> None:
                     _upload(lake, src, key)
                 except OSError as exc:
                     from grouplake.sources import one_line
+
                     raise LakePublishError(
                         f"batch {batch_id} is committed but uploading {rel} to the lake {lake.root} failed: "
-                        f"{one_line(exc)}; the next `grouplake load` uploads it") from None
+                        f"{one_line(exc)}; the next `grouplake load` uploads it"
+                    ) from None
                 src.unlink()
             crash_point("during_publish")
     if stage.exists():
@@ -256,13 +290,13 @@ def _upload(lake: Lake, src: Path, key: str) -> None:
             out.write(block)
 
 
-def discard(lake: "Path | Lake", batch_id: int) -> None:
+def discard(lake: Path | Lake, batch_id: int) -> None:
     stage = staging_dir(lake, batch_id)
     if stage.exists():
         shutil.rmtree(stage)
 
 
-def staged_batches(lake: "Path | Lake") -> list[int]:
+def staged_batches(lake: Path | Lake) -> list[int]:
     root = Lake.at(lake).staging_root
     if not root.exists():
         return []

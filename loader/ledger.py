@@ -33,17 +33,19 @@ class LedgerRow:
     status: str
     error: str | None
     lake_files: list[str]
-    skipped_count: int = 0                       # lines of other call types, counted, not stored
+    skipped_count: int = 0  # lines of other call types, counted, not stored
     skipped_by_type: dict[str, int] | None = None
-    source_kind: str | None = None      # file | stream | object
-    load_mode: str | None = None        # new | appended | changed
-    start_offset: int | None = None     # the batch read the input from this byte ...
-    first_line: int | None = None       # ... which is the start of this line
-    resume_offset: int | None = None    # a later load of the grown file continues here
-    resume_line: int | None = None      # ... with this line number
-    etag: str | None = None             # object storage: the version of the object that was read
-    duplicate_reject_count: int = 0     # of duplicate_count: rejected lines an earlier batch of the input stored
-    suppressed_count: int = 0           # lines of suppressed identities (loader/ingest_rules.py)
+    source_kind: str | None = None  # file | stream | object
+    load_mode: str | None = None  # new | appended | changed
+    start_offset: int | None = None  # the batch read the input from this byte ...
+    first_line: int | None = None  # ... which is the start of this line
+    resume_offset: int | None = None  # a later load of the grown file continues here
+    resume_line: int | None = None  # ... with this line number
+    etag: str | None = None  # object storage: the version of the object that was read
+    duplicate_reject_count: int = (
+        0  # of duplicate_count: rejected lines an earlier batch of the input stored
+    )
+    suppressed_count: int = 0  # lines of suppressed identities (loader/ingest_rules.py)
 
 
 @dataclass
@@ -65,9 +67,9 @@ class ReadPlan:
     mode: str
     start_offset: int = 0
     first_line: int = 1
-    hasher: object | None = None        # sha256 of the bytes before start_offset (appended)
-    note: str | None = None             # why it is skipped
-    check_after_read: bool = False      # skip it after reading if its content hash was loaded
+    hasher: object | None = None  # sha256 of the bytes before start_offset (appended)
+    note: str | None = None  # why it is skipped
+    check_after_read: bool = False  # skip it after reading if its content hash was loaded
 
 
 def plan(con: duckdb.DuckDBPyConnection, source: Source) -> ReadPlan:
@@ -87,9 +89,16 @@ def plan(con: duckdb.DuckDBPyConnection, source: Source) -> ReadPlan:
         return ReadPlan("new", check_after_read=True)
     prev = last_loaded(con, source.path)
     if source.kind == "object":
-        if (prev is not None and prev.etag and prev.content_hash and prev.file_size == source.size
-                and source.head() == prev.etag):
-            return ReadPlan("skipped", note=f"already loaded (same ETag and size, batch {prev.batch_id})")
+        if (
+            prev is not None
+            and prev.etag
+            and prev.content_hash
+            and prev.file_size == source.size
+            and source.head() == prev.etag
+        ):
+            return ReadPlan(
+                "skipped", note=f"already loaded (same ETag and size, batch {prev.batch_id})"
+            )
         return ReadPlan("changed" if prev is not None else "new", check_after_read=True)
     return _plan_file(con, source, prev)
 
@@ -109,9 +118,17 @@ def _plan_file(con: duckdb.DuckDBPyConnection, source: Source, prev: Previous | 
 
     size = os.stat(source.local).st_size
     source.size = size
-    if prev is not None and prev.content_hash and prev.file_size is not None and size >= prev.file_size:
-        resume = prev.resume_offset if (prev.resume_offset is not None and prev.resume_line
-                                        and not source.compressed) else None
+    if (
+        prev is not None
+        and prev.content_hash
+        and prev.file_size is not None
+        and size >= prev.file_size
+    ):
+        resume = (
+            prev.resume_offset
+            if (prev.resume_offset is not None and prev.resume_line and not source.compressed)
+            else None
+        )
         hasher, at_resume, done = hashlib.sha256(), None, 0
         with open_file(source.local) as f:
             if resume is not None:
@@ -120,9 +137,13 @@ def _plan_file(con: duckdb.DuckDBPyConnection, source: Source, prev: Previous | 
             done += hash_range(f, prev.file_size - done, hasher)
         if done == prev.file_size and hasher.hexdigest() == prev.content_hash:
             if size == prev.file_size:
-                return ReadPlan("skipped", note=f"already loaded (unchanged since batch {prev.batch_id})")
+                return ReadPlan(
+                    "skipped", note=f"already loaded (unchanged since batch {prev.batch_id})"
+                )
             if at_resume is not None:
-                return ReadPlan("appended", start_offset=resume, first_line=prev.resume_line, hasher=at_resume)
+                return ReadPlan(
+                    "appended", start_offset=resume, first_line=prev.resume_line, hasher=at_resume
+                )
     mode = "changed" if prev is not None else "new"
     # the same content loaded under another name (a copy, a rename): only a file of a loaded
     # size can be one, so only those are hashed before their load
@@ -139,24 +160,30 @@ def last_loaded(con: duckdb.DuckDBPyConnection, file_path: str) -> Previous | No
     row = con.execute(
         """SELECT batch_id, file_size, content_hash, etag, resume_offset, resume_line
            FROM raw.load_ledger WHERE file_path = ? AND status = 'loaded'
-           ORDER BY batch_id DESC LIMIT 1""", [file_path]).fetchall()
+           ORDER BY batch_id DESC LIMIT 1""",
+        [file_path],
+    ).fetchall()
     return Previous(*row[0]) if row else None
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchall()[0][0]
+    return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchall()[0][
+        0
+    ]
 
 
 def loaded_file_of_size(con: duckdb.DuckDBPyConnection, size: int) -> bool:
     """True when a file of exactly ``size`` bytes was loaded before (it may be the same file)."""
-    return con.execute("SELECT count(*) > 0 FROM raw.load_ledger WHERE file_size = ? AND status = 'loaded'",
-                       [size]).fetchall()[0][0]
+    return con.execute(
+        "SELECT count(*) > 0 FROM raw.load_ledger WHERE file_size = ? AND status = 'loaded'", [size]
+    ).fetchall()[0][0]
 
 
 def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
     row = con.execute(
         "SELECT min(batch_id) FROM raw.load_ledger WHERE content_hash = ? AND status = 'loaded'",
-        [content_hash]).fetchall()[0]
+        [content_hash],
+    ).fetchall()[0]
     return row[0] if row else None
 
 
@@ -168,25 +195,53 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
                start_offset, first_line, resume_offset, resume_line, etag, duplicate_reject_count,
                suppressed_count)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [row.batch_id, row.file_path, row.file_size, row.content_hash, row.started_at,
-         row.finished_at, row.read_count, row.loaded_count, row.rejected_count,
-         row.duplicate_count, row.status, row.error, row.lake_files, row.skipped_count,
-         json.dumps(row.skipped_by_type or {}, sort_keys=True), row.source_kind,
-         row.load_mode, row.start_offset, row.first_line, row.resume_offset, row.resume_line,
-         row.etag, row.duplicate_reject_count, row.suppressed_count])
+        [
+            row.batch_id,
+            row.file_path,
+            row.file_size,
+            row.content_hash,
+            row.started_at,
+            row.finished_at,
+            row.read_count,
+            row.loaded_count,
+            row.rejected_count,
+            row.duplicate_count,
+            row.status,
+            row.error,
+            row.lake_files,
+            row.skipped_count,
+            json.dumps(row.skipped_by_type or {}, sort_keys=True),
+            row.source_kind,
+            row.load_mode,
+            row.start_offset,
+            row.first_line,
+            row.resume_offset,
+            row.resume_line,
+            row.etag,
+            row.duplicate_reject_count,
+            row.suppressed_count,
+        ],
+    )
 
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:
     return con.execute(
         """SELECT batch_id, coalesce(lake_files, []) FROM raw.load_ledger
-           WHERE status = 'loaded' AND NOT lake_published ORDER BY batch_id""").fetchall()
+           WHERE status = 'loaded' AND NOT lake_published ORDER BY batch_id"""
+    ).fetchall()
 
 
 def committed_batch_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
-    return {r[0] for r in con.execute(
-        "SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded'").fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded'"
+        ).fetchall()
+    }
 
 
 def mark_published(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
-    con.execute("UPDATE raw.load_ledger SET lake_published = true WHERE batch_id = ? AND status = 'loaded'",
-                [batch_id])
+    con.execute(
+        "UPDATE raw.load_ledger SET lake_published = true WHERE batch_id = ? AND status = 'loaded'",
+        [batch_id],
+    )

@@ -18,25 +18,32 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Literal, Protocol
+from typing import Literal, Protocol
 
 import duckdb
 
-from grouplake import ingest_rules, privacy, storage
+from grouplake import ingest_rules, ledger, privacy, storage
 from grouplake import lake as lake_files
-from grouplake import ledger
 from grouplake.config import Paths
-from grouplake.faults import crash_point
 from grouplake.duplicates import DUPLICATE_ROWS_SQL, DUPLICATES_SQL, INDEX_RELATION, NO_STAGED_INDEX
+from grouplake.faults import crash_point
 from grouplake.lake import Lake
 from grouplake.reader import DEFAULT_CHUNK_BYTES, Reading, iter_chunks
 from grouplake.sources import Source, discover_sources, local_file, one_line
-from grouplake.validate import (CLASSIFY_SQL, DEFAULT_MAX_LINE_BYTES, MACROS_SQL, NEW_EVENTS_RELATION,
-                                REJECT_REASONS, REJECTS_RELATION, prepare_chunk)
+from grouplake.validate import (
+    CLASSIFY_SQL,
+    DEFAULT_MAX_LINE_BYTES,
+    MACROS_SQL,
+    NEW_EVENTS_RELATION,
+    REJECT_REASONS,
+    REJECTS_RELATION,
+    prepare_chunk,
+)
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
@@ -53,18 +60,22 @@ OTHER_TYPES_CHOICES: tuple[str, ...] = ("skip", "reject")
 @dataclass
 class FileResult:
     path: str
-    status: str                 # loaded | skipped | failed
-    mode: str = "new"           # new | appended | changed | skipped: what of the input was read
-    note: str | None = None     # why it was skipped
-    first_line: int = 1         # the batch read from this line (an appended file: after the loaded ones)
+    status: str  # loaded | skipped | failed
+    mode: str = "new"  # new | appended | changed | skipped: what of the input was read
+    note: str | None = None  # why it was skipped
+    first_line: int = 1  # the batch read from this line (an appended file: after the loaded ones)
     read: int = 0
     loaded: int = 0
     rejected: int = 0
     duplicates: int = 0
-    duplicates_differing: int = 0   # duplicates whose content differs from the kept event
-    duplicate_rejects: int = 0  # duplicates that are rejected lines an earlier batch of this input stored
-    skipped: int = 0            # lines of other call types: counted, not stored
-    suppressed: int = 0         # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
+    duplicates_differing: int = 0  # duplicates whose content differs from the kept event
+    duplicate_rejects: int = (
+        0  # duplicates that are rejected lines an earlier batch of this input stored
+    )
+    skipped: int = 0  # lines of other call types: counted, not stored
+    suppressed: int = (
+        0  # lines of suppressed identities, dropped at ingest (loader/ingest_rules.py)
+    )
     batch_id: int | None = None
     error: str | None = None
     size: int = 0
@@ -116,12 +127,18 @@ class Progress(Protocol):
 
 
 @storage.stop_on_storage_fault(f"batches committed before it are kept; {storage.RERUN}")
-def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
-               lake: str | Path | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-               max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-               wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-               progress: Progress | None = None, other_types: OtherTypes = "skip",
-               name: str | None = None) -> LoadReport:
+def load_paths(
+    inputs: list[str | Path],
+    *,
+    warehouse: str | Path | None = None,
+    lake: str | Path | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+    progress: Progress | None = None,
+    other_types: OtherTypes = "skip",
+    name: str | None = None,
+) -> LoadReport:
     """Load files, directories, globs, ``-`` (standard input), FIFOs and ``s3://``/``gs://``
     prefixes. Raises InputNotFound / WarehouseBusy before loading anything.
 
@@ -130,7 +147,9 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     ``name`` names a single stream input in the ledger (default ``<stdin>`` for standard input).
     """
     if other_types not in OTHER_TYPES_CHOICES:
-        raise ValueError(f"other_types must be one of {', '.join(OTHER_TYPES_CHOICES)}, not {other_types!r}")
+        raise ValueError(
+            f"other_types must be one of {', '.join(OTHER_TYPES_CHOICES)}, not {other_types!r}"
+        )
     started = time.monotonic()
     paths = Paths.resolve(warehouse, lake)
     sources = discover_sources([str(p) for p in inputs], name=name)
@@ -141,18 +160,28 @@ def load_paths(inputs: list[str | Path], *, warehouse: str | Path | None = None,
     with _noting_ctrl_c(), warehouse_lock(paths.warehouse, wait_seconds, on_wait=on_wait):
         lake_files.check_writable(the_lake)
         # readers (status, rejects, an analyst's shell) may hold the file for a moment
-        con = connect(paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds)
+        con = connect(
+            paths.warehouse, memory_limit=LOAD_MEMORY_LIMIT, busy_wait_seconds=wait_seconds
+        )
         try:
             con.execute(MACROS_SQL)
-            ingest_rules.rules_for(con, paths.warehouse)   # a bad grouplake.toml or salt fails here, first
+            ingest_rules.rules_for(
+                con, paths.warehouse
+            )  # a bad grouplake.toml or salt fails here, first
             try:
                 recover(con, the_lake)
             except OSError as exc:  # a staging folder that cannot be published or removed
                 raise lake_files.not_writable(the_lake, exc) from None
             for source in sources:
-                result = load_file(con, source, the_lake, chunk_bytes=chunk_bytes,
-                                   max_line_bytes=max_line_bytes, progress=progress,
-                                   other_types=other_types)
+                result = load_file(
+                    con,
+                    source,
+                    the_lake,
+                    chunk_bytes=chunk_bytes,
+                    max_line_bytes=max_line_bytes,
+                    progress=progress,
+                    other_types=other_types,
+                )
                 report.files.append(result)
                 if progress:
                     progress.end_file(result)
@@ -175,16 +204,23 @@ def recover(con: duckdb.DuckDBPyConnection, lake: Lake | Path) -> None:
     for batch_id in lake_files.staged_batches(lake):
         if batch_id not in committed:
             lake_files.discard(lake, batch_id)
-    privacy.recover(con, lake)   # forget requests: the same, for their rewritten lake files
+    privacy.recover(con, lake)  # forget requests: the same, for their rewritten lake files
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def load_file(con: duckdb.DuckDBPyConnection, source: Source | Path, lake: Lake | Path, *,
-              chunk_bytes: int = DEFAULT_CHUNK_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-              progress: Progress | None = None, other_types: OtherTypes = "skip") -> FileResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    source: Source | Path,
+    lake: Lake | Path,
+    *,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    progress: Progress | None = None,
+    other_types: OtherTypes = "skip",
+) -> FileResult:
     """Load one input as one batch, or skip it (``ledger.plan`` decides what to read)."""
     t0 = time.monotonic()
     if not isinstance(source, Source):
@@ -207,13 +243,34 @@ def load_file(con: duckdb.DuckDBPyConnection, source: Source | Path, lake: Lake 
         result.seconds = time.monotonic() - t0
         return result
     reading = Reading(source, plan.start_offset, plan.first_line, plan.hasher)
-    return _load_new_file(con, reading, Lake.at(lake), result, started_at, t0, plan,
-                          chunk_bytes, max_line_bytes, progress, other_types)
+    return _load_new_file(
+        con,
+        reading,
+        Lake.at(lake),
+        result,
+        started_at,
+        t0,
+        plan,
+        chunk_bytes,
+        max_line_bytes,
+        progress,
+        other_types,
+    )
 
 
-def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, started_at: datetime, t0: float,
-                   plan: ledger.ReadPlan, chunk_bytes: int, max_line_bytes: int,
-                   progress: Progress | None, other_types: OtherTypes = "skip") -> FileResult:
+def _load_new_file(
+    con,
+    reading: Reading,
+    lake: Lake,
+    result: FileResult,
+    started_at: datetime,
+    t0: float,
+    plan: ledger.ReadPlan,
+    chunk_bytes: int,
+    max_line_bytes: int,
+    progress: Progress | None,
+    other_types: OtherTypes = "skip",
+) -> FileResult:
     source = reading.source
     batch_id = ledger.next_batch_id(con)
     result.batch_id = batch_id
@@ -225,8 +282,18 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
         # 1. stream the input chunk by chunk into staged Parquet (memory bounded by the chunk),
         #    hashing its bytes on the same pass ...
         lake_files.start_batch(lake, batch_id)
-        _stage_lines(con, reading, lake, batch_id, started_at, result, chunk_bytes, max_line_bytes, progress,
-                     other_types)
+        _stage_lines(
+            con,
+            reading,
+            lake,
+            batch_id,
+            started_at,
+            result,
+            chunk_bytes,
+            max_line_bytes,
+            progress,
+            other_types,
+        )
         files = lake_files.staged_event_files(lake, batch_id)
         result.size = reading.end_offset
         content_hash = reading.content_hash()
@@ -235,7 +302,9 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
             earlier = ledger.loaded_batch_for_hash(con, content_hash)
             if earlier is not None:
                 lake_files.discard(lake, batch_id)
-                return _skipped_after_read(result, f"already loaded (same content as batch {earlier})", t0)
+                return _skipped_after_read(
+                    result, f"already loaded (same content as batch {earlier})", t0
+                )
         # 2. ... then land the staged rows in one transaction: all of the batch, or nothing.
         con.begin()
         in_transaction = True
@@ -244,15 +313,35 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
             _drop_rejects_stored_before(con, batch_id, result)
         _resolve_rejects(con, batch_id)
         result.status = "loaded"
-        ledger.record(con, ledger.LedgerRow(
-            batch_id, source.path, result.size, content_hash, started_at, _now(), result.read,
-            result.loaded, result.rejected, result.duplicates, "loaded", None, files,
-            result.skipped, result.skipped_by_type, source_kind=source.kind, load_mode=plan.mode,
-            start_offset=reading.start_offset, first_line=reading.first_line,
-            resume_offset=reading.resume_offset(),
-            resume_line=reading.resume_line if reading.resume_offset() is not None else None,
-            etag=source.etag, duplicate_reject_count=result.duplicate_rejects,
-            suppressed_count=result.suppressed))
+        ledger.record(
+            con,
+            ledger.LedgerRow(
+                batch_id,
+                source.path,
+                result.size,
+                content_hash,
+                started_at,
+                _now(),
+                result.read,
+                result.loaded,
+                result.rejected,
+                result.duplicates,
+                "loaded",
+                None,
+                files,
+                result.skipped,
+                result.skipped_by_type,
+                source_kind=source.kind,
+                load_mode=plan.mode,
+                start_offset=reading.start_offset,
+                first_line=reading.first_line,
+                resume_offset=reading.resume_offset(),
+                resume_line=reading.resume_line if reading.resume_offset() is not None else None,
+                etag=source.etag,
+                duplicate_reject_count=result.duplicate_rejects,
+                suppressed_count=result.suppressed,
+            ),
+        )
         crash_point("before_commit")
         con.commit()
         in_transaction = False
@@ -260,10 +349,16 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
         if _is_interrupt(exc):  # Ctrl-C inside DuckDB surfaces as a DuckDB error
             _abandon_batch(con, lake, batch_id)
             raise KeyboardInterrupt from None
-        if storage.is_storage_fault(exc, source.local):   # a full or read-only disk stops the load (loader/storage.py)
+        if storage.is_storage_fault(
+            exc, source.local
+        ):  # a full or read-only disk stops the load (loader/storage.py)
             _abandon_batch(con, lake, batch_id)
-            raise storage.StorageError(storage.message(
-                exc, f"nothing of {source.path} was committed, batches before it are kept; {storage.RERUN}")) from None
+            raise storage.StorageError(
+                storage.message(
+                    exc,
+                    f"nothing of {source.path} was committed, batches before it are kept; {storage.RERUN}",
+                )
+            ) from None
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
@@ -274,7 +369,9 @@ def _load_new_file(con, reading: Reading, lake: Lake, result: FileResult, starte
         _record_failure(con, result, None, started_at, source)
         result.seconds = time.monotonic() - t0
         return result
-    except BaseException as exc:  # Ctrl-C, or an error that stops the whole load (an unwritable lake)
+    except (
+        BaseException
+    ) as exc:  # Ctrl-C, or an error that stops the whole load (an unwritable lake)
         _abandon_batch(con, lake, batch_id)
         if _is_interrupt(exc):
             raise KeyboardInterrupt from None
@@ -310,7 +407,8 @@ def _drop_rejects_stored_before(con, batch_id: int, result: FileResult) -> None:
     and as one of the batch's ``duplicate_reject_count``: raw.group_event_duplicates records
     duplicate events, and this line's record is the earlier batch's reject row.
     """
-    dropped = con.execute("""
+    dropped = con.execute(
+        """
         DELETE FROM raw.group_event_rejects AS r
         WHERE r.batch_id = $b
           AND EXISTS (SELECT 1 FROM raw.group_event_rejects AS e
@@ -318,7 +416,9 @@ def _drop_rejects_stored_before(con, batch_id: int, result: FileResult) -> None:
                         AND e.source_line = r.source_line
                         AND e.raw_line IS NOT DISTINCT FROM r.raw_line
                         AND e.raw_line_base64 IS NOT DISTINCT FROM r.raw_line_base64)
-        RETURNING reason""", {"b": batch_id}).fetchall()
+        RETURNING reason""",
+        {"b": batch_id},
+    ).fetchall()
     for (reason,) in dropped:
         result.rejects_by_reason[reason] -= 1
         if not result.rejects_by_reason[reason]:
@@ -328,9 +428,18 @@ def _drop_rejects_stored_before(con, batch_id: int, result: FileResult) -> None:
     result.duplicate_rejects += len(dropped)
 
 
-def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime, result: FileResult,
-                 chunk_bytes: int, max_line_bytes: int, progress: Progress | None,
-                 other_types: OtherTypes = "skip") -> None:
+def _stage_lines(
+    con,
+    path: Path,
+    lake: Path,
+    batch_id: int,
+    loaded_at: datetime,
+    result: FileResult,
+    chunk_bytes: int,
+    max_line_bytes: int,
+    progress: Progress | None,
+    other_types: OtherTypes = "skip",
+) -> None:
     """Validate each chunk and write its new events and its rejects to the batch's staging folder.
 
     Nothing here touches the warehouse tables: a crash leaves only staging files, which the
@@ -343,7 +452,8 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
     rules = ingest_rules.rules_for(con)
     advance = progress.advance if progress else None
     for chunk_no, (chunk, n_lines, table) in enumerate(
-            _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)):
+        _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)
+    ):
         if n_lines:
             con.register("chunk_input", table)
             con.execute(CLASSIFY_SQL, classify_params)
@@ -351,20 +461,29 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
             n_suppressed = ingest_rules.apply(con, rules)
             index = lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
             staged_index = f"SELECT * FROM read_parquet('{index}')" if index else NO_STAGED_INDEX
-            con.execute(DUPLICATES_SQL.replace("{staged_index}", staged_index),
-                        {"batch_id": batch_id, "source_file": str(path)})
-            n_dup, n_differing = _stage_duplicates(con, lake, batch_id, chunk_no, staged_index, params, rules)
+            con.execute(
+                DUPLICATES_SQL.replace("{staged_index}", staged_index),
+                {"batch_id": batch_id, "source_file": str(path)},
+            )
+            n_dup, n_differing = _stage_duplicates(
+                con, lake, batch_id, chunk_no, staged_index, params, rules
+            )
             con.unregister("chunk_input")
             lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
-            lake_files.write_chunk_table(con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION)
+            lake_files.write_chunk_table(
+                con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION
+            )
             rejects_by_reason: dict[str, int] = {}
             n_accepted = 0
             for reason, skipped_type, n in con.execute(
-                    "SELECT reason, skipped_type, count(*) FROM chunk_classified GROUP BY ALL").fetchall():
+                "SELECT reason, skipped_type, count(*) FROM chunk_classified GROUP BY ALL"
+            ).fetchall():
                 if reason is not None:
                     rejects_by_reason[reason] = n
                 elif skipped_type is not None:
-                    result.skipped_by_type[skipped_type] = result.skipped_by_type.get(skipped_type, 0) + n
+                    result.skipped_by_type[skipped_type] = (
+                        result.skipped_by_type.get(skipped_type, 0) + n
+                    )
                     result.skipped += n
                 else:
                     n_accepted += n
@@ -381,41 +500,70 @@ def _stage_lines(con, path: Path, lake: Path, batch_id: int, loaded_at: datetime
                 lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, REJECTS_RELATION)
         if chunk.read_error:
             line_no = chunk.first_line + n_lines
-            con.execute("""
+            con.execute(
+                """
                 CREATE OR REPLACE TEMP TABLE chunk_rejects AS
                 SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
                        $line_no::BIGINT AS source_line, 'unreadable_input' AS reason, $message AS message,
                        NULL::VARCHAR AS message_id, '' AS raw_line, NULL::VARCHAR AS raw_line_base64,
                        $loaded_at::TIMESTAMPTZ AS rejected_at""",
-                {**params, "line_no": line_no,
-                 "message": f"{chunk.read_error}; nothing after line {line_no - 1} could be read"})
+                {
+                    **params,
+                    "line_no": line_no,
+                    "message": f"{chunk.read_error}; nothing after line {line_no - 1} could be read",
+                },
+            )
             # a file name of its own: this chunk's line rejects may already be staged under chunk_no
-            lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no + 1_000_000, "chunk_rejects")
+            lake_files.write_chunk_rejects(
+                con, lake, batch_id, chunk_no + 1_000_000, "chunk_rejects"
+            )
             result.read += 1
             result.rejected += 1
-            result.rejects_by_reason["unreadable_input"] = result.rejects_by_reason.get("unreadable_input", 0) + 1
+            result.rejects_by_reason["unreadable_input"] = (
+                result.rejects_by_reason.get("unreadable_input", 0) + 1
+            )
         # free this chunk's memory before the next one is read, not after
-        con.execute("DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_duplicates; "
-                    "DROP TABLE IF EXISTS chunk_duplicate_rows; DROP TABLE IF EXISTS chunk_rejects").fetchall()
+        con.execute(
+            "DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_duplicates; "
+            "DROP TABLE IF EXISTS chunk_duplicate_rows; DROP TABLE IF EXISTS chunk_rejects"
+        ).fetchall()
         table = chunk = None
         crash_point("after_chunk")
 
 
-def _stage_duplicates(con, lake: Path, batch_id: int, chunk_no: int, staged_index: str,
-                      params: dict, rules: ingest_rules.IngestRules) -> tuple[int, int]:
+def _stage_duplicates(
+    con,
+    lake: Path,
+    batch_id: int,
+    chunk_no: int,
+    staged_index: str,
+    params: dict,
+    rules: ingest_rules.IngestRules,
+) -> tuple[int, int]:
     """Stage the chunk's rows of raw.group_event_duplicates; (duplicates, with different content)."""
     n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
     if not n_dup:
         return 0, 0
     # the batches of the committed kept events: only their row groups are read for the content
-    kept_batches = [r[0] for r in con.execute(
-        "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'").fetchall()]
-    sql = (DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index)
-           .replace("{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"))
+    kept_batches = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'"
+        ).fetchall()
+    ]
+    sql = DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index).replace(
+        "{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"
+    )
     con.execute(sql, params)
-    ingest_rules.redact_duplicates(con, rules)   # privacy hook: their raw lines get the PII field rules
-    lake_files.write_chunk_table(con, lake, batch_id, lake_files.DUPLICATES, chunk_no, "chunk_duplicate_rows")
-    n_differing = con.execute("SELECT count(*) FROM chunk_duplicate_rows WHERE content_differs").fetchall()[0][0]
+    ingest_rules.redact_duplicates(
+        con, rules
+    )  # privacy hook: their raw lines get the PII field rules
+    lake_files.write_chunk_table(
+        con, lake, batch_id, lake_files.DUPLICATES, chunk_no, "chunk_duplicate_rows"
+    )
+    n_differing = con.execute(
+        "SELECT count(*) FROM chunk_duplicate_rows WHERE content_differs"
+    ).fetchall()[0][0]
     return n_dup, n_differing
 
 
@@ -435,7 +583,7 @@ def _prepared_chunks(path: Path, chunk_bytes: int, max_line_bytes: int, advance)
             return None
         n_lines = len(chunk.lines)
         table = prepare_chunk(chunk, max_line_bytes) if n_lines else None
-        chunk.lines = []   # the Arrow table has them now: free the Python bytes early
+        chunk.lines = []  # the Arrow table has them now: free the Python bytes early
         return chunk, n_lines, table
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grouplake-read") as pool:
@@ -462,17 +610,23 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
         # source_line); without it DuckDB inserts on both cores: 3.0 s -> 1.9 s for 1M events.
         con.execute("SET preserve_insertion_order = false")
         try:
-            con.execute(f"INSERT INTO raw.group_events BY NAME "
-                        f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)").fetchall()
+            con.execute(
+                f"INSERT INTO raw.group_events BY NAME "
+                f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)"
+            ).fetchall()
         finally:
             con.execute("RESET preserve_insertion_order")
     rejects = lake_files.staged_rejects_glob(lake, batch_id)
     if rejects:
-        con.execute(f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')").fetchall()
+        con.execute(
+            f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')"
+        ).fetchall()
     duplicates = lake_files.staged_glob(lake, batch_id, lake_files.DUPLICATES)
     if duplicates:
-        con.execute(f"INSERT INTO raw.group_event_duplicates BY NAME "
-                    f"SELECT * FROM read_parquet('{duplicates}')").fetchall()
+        con.execute(
+            f"INSERT INTO raw.group_event_duplicates BY NAME "
+            f"SELECT * FROM read_parquet('{duplicates}')"
+        ).fetchall()
 
 
 def _resolve_rejects(con, batch_id: int) -> None:
@@ -485,28 +639,58 @@ def _resolve_rejects(con, batch_id: int) -> None:
       reject's own file and line number (the source file fixed in place and loaded again; a
       sender's messageId there means another call, e.g. a rotated file name).
     """
-    con.execute("""
+    con.execute(
+        """
         UPDATE raw.group_event_rejects SET resolved_at = now(), resolved_by_batch_id = $b
         WHERE resolved_at IS NULL AND batch_id < $b
-          AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""", {"b": batch_id})
-    for file_col, line_col, events in (("exported_to", "exported_line", "true"),
-                                       ("source_file", "source_line", "message_id_derived")):
-        con.execute(f"""
+          AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""",
+        {"b": batch_id},
+    )
+    for file_col, line_col, events in (
+        ("exported_to", "exported_line", "true"),
+        ("source_file", "source_line", "message_id_derived"),
+    ):
+        con.execute(
+            f"""
             UPDATE raw.group_event_rejects AS r SET resolved_at = now(), resolved_by_batch_id = $b
             FROM (SELECT source_file, source_line FROM raw.group_events
                   WHERE batch_id = $b AND {events}) AS e
             WHERE r.resolved_at IS NULL AND r.batch_id < $b AND r.message_id IS NULL
-              AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""", {"b": batch_id})
+              AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""",
+            {"b": batch_id},
+        )
 
 
-def _record_failure(con, result: FileResult, content_hash: str | None, started_at: datetime,
-                    source: Source | None = None) -> None:
+def _record_failure(
+    con,
+    result: FileResult,
+    content_hash: str | None,
+    started_at: datetime,
+    source: Source | None = None,
+) -> None:
     batch_id = ledger.next_batch_id(con)
     result.batch_id = batch_id
-    ledger.record(con, ledger.LedgerRow(
-        batch_id, result.path, result.size or None, content_hash, started_at, _now(), 0, 0, 0, 0,
-        "failed", result.error, [], source_kind=source.kind if source else None,
-        load_mode=result.mode, etag=source.etag if source else None))
+    ledger.record(
+        con,
+        ledger.LedgerRow(
+            batch_id,
+            result.path,
+            result.size or None,
+            content_hash,
+            started_at,
+            _now(),
+            0,
+            0,
+            0,
+            0,
+            "failed",
+            result.error,
+            [],
+            source_kind=source.kind if source else None,
+            load_mode=result.mode,
+            etag=source.etag if source else None,
+        ),
+    )
 
 
 _ctrl_c = threading.Event()  # set when SIGINT arrives during load_paths
@@ -535,8 +719,11 @@ def _noting_ctrl_c() -> Iterator[None]:
 
 def _is_interrupt(exc: BaseException) -> bool:
     """Ctrl-C: a KeyboardInterrupt, or any error raised after SIGINT arrived (DuckDB's own)."""
-    return isinstance(exc, KeyboardInterrupt) or _ctrl_c.is_set() or (
-        type(exc) is RuntimeError and str(exc).strip() == "Query interrupted")
+    return (
+        isinstance(exc, KeyboardInterrupt)
+        or _ctrl_c.is_set()
+        or (type(exc) is RuntimeError and str(exc).strip() == "Query interrupted")
+    )
 
 
 def _abandon_batch(con, lake: Lake | Path, batch_id: int) -> None:
@@ -562,4 +749,12 @@ def _describe(exc: BaseException, path: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-__all__ = ["load_paths", "load_file", "recover", "LoadReport", "FileResult", "REJECT_REASONS", "OtherTypes"]
+__all__ = [
+    "load_paths",
+    "load_file",
+    "recover",
+    "LoadReport",
+    "FileResult",
+    "REJECT_REASONS",
+    "OtherTypes",
+]

@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -49,19 +49,24 @@ from grouplake.salt import checked_salt, salted_sha256
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # identity kind -> column of raw.group_events and field of the Segment call
-KINDS = {"user": ("user_id", "userId"), "anonymous": ("anonymous_id", "anonymousId"),
-         "group": ("group_id", "groupId")}
+KINDS = {
+    "user": ("user_id", "userId"),
+    "anonymous": ("anonymous_id", "anonymousId"),
+    "group": ("group_id", "groupId"),
+}
 FORGET_STAGING = "_forget"
 
 
 @dataclass(frozen=True)
 class Identity:
-    kind: str   # user | anonymous | group
+    kind: str  # user | anonymous | group
     id: str
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise GrouplakeError(f"unknown identity kind {self.kind!r}: use one of {', '.join(KINDS)}")
+            raise GrouplakeError(
+                f"unknown identity kind {self.kind!r}: use one of {', '.join(KINDS)}"
+            )
         if not self.id or not self.id.strip():
             raise GrouplakeError(f"an empty {self.kind} id cannot be forgotten or suppressed")
 
@@ -73,20 +78,26 @@ class ForgetReport:
     duplicates: int = 0
     lake_files_rewritten: list[str] = field(default_factory=list)
     lake_files_removed: list[str] = field(default_factory=list)
-    deletion_id: int | None = None     # None for a dry run
+    deletion_id: int | None = None  # None for a dry run
     dry_run: bool = False
     suppressed: bool = False
 
 
 # ------------------------------------------------------------------------------------ matching
 
+
 # The identities of the request, as a temp table gl_forget(kind, id) on the connection.
 def _events_match(alias: str = "") -> str:
     """SQL: the event row (columns user_id, anonymous_id, group_id) belongs to an identity of gl_forget."""
     p = f"{alias}." if alias else ""
-    return "(" + " OR ".join(
-        f"{p}{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
-        for kind, (col, _) in KINDS.items()) + ")"
+    return (
+        "("
+        + " OR ".join(
+            f"{p}{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
+            for kind, (col, _) in KINDS.items()
+        )
+        + ")"
+    )
 
 
 def _json_id(line: str, field_name: str) -> str:
@@ -100,15 +111,25 @@ JSON_LINE_SQL = "(CASE WHEN json_valid(raw_line) THEN raw_line END)"
 
 # A reject row (column raw_line) belongs to an identity of gl_forget: its JSON object line has the
 # id in the identity's field, or its text contains any of the ids as a JSON string token.
-REJECT_MATCH_SQL = ("(raw_line IS NOT NULL AND (" + " OR ".join(
-    f"{_json_id(JSON_LINE_SQL, fld)} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
-    for kind, (_, fld) in KINDS.items()) + " OR EXISTS (SELECT 1 FROM gl_forget f "
-    "WHERE contains(raw_line, to_json(f.id)::VARCHAR))))")
+REJECT_MATCH_SQL = (
+    "(raw_line IS NOT NULL AND ("
+    + " OR ".join(
+        f"{_json_id(JSON_LINE_SQL, fld)} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
+        for kind, (_, fld) in KINDS.items()
+    )
+    + " OR EXISTS (SELECT 1 FROM gl_forget f "
+    "WHERE contains(raw_line, to_json(f.id)::VARCHAR))))"
+)
 
 
 def _duplicates_table_exists(con) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-                       "AND table_name = 'group_event_duplicates'").fetchall()[0][0] == 1
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+            "AND table_name = 'group_event_duplicates'"
+        ).fetchall()[0][0]
+        == 1
+    )
 
 
 def _duplicates_match(con) -> str | None:
@@ -117,12 +138,22 @@ def _duplicates_match(con) -> str | None:
     Evaluate before the events are deleted."""
     if not _duplicates_table_exists(con):
         return None
-    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE "
-                                      "table_schema = 'raw' AND table_name = 'group_event_duplicates'").fetchall()}
-    parts = [f"{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
-             for kind, (col, _) in KINDS.items() if col in cols]
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE "
+            "table_schema = 'raw' AND table_name = 'group_event_duplicates'"
+        ).fetchall()
+    }
+    parts = [
+        f"{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
+        for kind, (col, _) in KINDS.items()
+        if col in cols
+    ]
     if "message_id" in cols:
-        parts.append(f"message_id IN (SELECT message_id FROM raw.group_events WHERE {_events_match()}) IS TRUE")
+        parts.append(
+            f"message_id IN (SELECT message_id FROM raw.group_events WHERE {_events_match()}) IS TRUE"
+        )
     if "raw_line" in cols:
         parts.append(REJECT_MATCH_SQL)
     return "(" + " OR ".join(parts) + ")" if parts else None
@@ -130,10 +161,17 @@ def _duplicates_match(con) -> str | None:
 
 # --------------------------------------------------------------------------------- forget
 
+
 @storage.stop_on_storage_fault(storage.RERUN)
-def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
-           lake: str | Path | None = None, dry_run: bool = False, suppress: bool = False,
-           wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> ForgetReport:
+def forget(
+    identities: list[Identity],
+    *,
+    warehouse: str | Path | None = None,
+    lake: str | Path | None = None,
+    dry_run: bool = False,
+    suppress: bool = False,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+) -> ForgetReport:
     """Remove every row of ``identities`` from the raw tables and the lake (see the module doc)."""
     if not identities:
         raise GrouplakeError("nothing to forget: give --user-id, --anonymous-id or --group-id")
@@ -143,11 +181,13 @@ def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
     if not lake_files.Lake.at(paths.lake, paths.warehouse).is_local:
         raise GrouplakeError(
             f"grouplake forget rewrites the lake's Parquet files in place and needs a folder lake, not {paths.lake}: "
-            "nothing was removed (forgetting in an object-storage lake is not supported yet)")
+            "nothing was removed (forgetting in an object-storage lake is not supported yet)"
+        )
     with warehouse_lock(paths.warehouse, wait_seconds):
         con = connect(paths.warehouse, busy_wait_seconds=wait_seconds)
         try:
-            from grouplake.load import recover   # load.recover also finishes forget requests
+            from grouplake.load import recover  # load.recover also finishes forget requests
+
             salt = checked_salt(con, paths.warehouse)
             if not dry_run:
                 recover(con, paths.lake)
@@ -156,8 +196,13 @@ def forget(identities: list[Identity], *, warehouse: str | Path | None = None,
             report.dry_run, report.suppressed = dry_run, suppress
             if dry_run:
                 return report
-            _execute(con, paths.lake, report, [f"{i.kind}:{salted_sha256(salt, i.id)}" for i in identities],
-                     _hashed(salt, identities) if suppress else [])
+            _execute(
+                con,
+                paths.lake,
+                report,
+                [f"{i.kind}:{salted_sha256(salt, i.id)}" for i in identities],
+                _hashed(salt, identities) if suppress else [],
+            )
             return report
         finally:
             con.close()
@@ -171,38 +216,56 @@ def _register(con, identities: list[Identity]) -> None:
 def _plan(con, lake: Path) -> ForgetReport:
     """What the request removes: row counts and the lake files to rewrite or delete."""
     report = ForgetReport()
-    report.events = con.execute(f"SELECT count(*) FROM raw.group_events WHERE {_events_match()}").fetchall()[0][0]
-    report.rejects = con.execute(f"SELECT count(*) FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}"
-                                 ).fetchall()[0][0]
+    report.events = con.execute(
+        f"SELECT count(*) FROM raw.group_events WHERE {_events_match()}"
+    ).fetchall()[0][0]
+    report.rejects = con.execute(
+        f"SELECT count(*) FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}"
+    ).fetchall()[0][0]
     dup = _duplicates_match(con)
     if dup:
-        report.duplicates = con.execute(f"SELECT count(*) FROM raw.group_event_duplicates WHERE {dup}"
-                                        ).fetchall()[0][0]
+        report.duplicates = con.execute(
+            f"SELECT count(*) FROM raw.group_event_duplicates WHERE {dup}"
+        ).fetchall()[0][0]
     if report.events:
         # only the lake files of the batches holding a matching event can hold one
-        candidates = [f for (f,) in con.execute(f"""
+        candidates = [
+            f
+            for (f,) in con.execute(f"""
             SELECT DISTINCT unnest(lake_files) FROM raw.load_ledger WHERE status = 'loaded'
               AND batch_id IN (SELECT DISTINCT batch_id FROM raw.group_events WHERE {_events_match()})
-            """).fetchall()]
+            """).fetchall()
+        ]
         root = Path(lake) / lake_files.EVENTS_DATASET
         existing = [str(root / f) for f in sorted(candidates) if (root / f).exists()]
         if existing:
-            rows = con.execute(f"""
+            rows = con.execute(
+                f"""
                 SELECT filename, count(*) FILTER (WHERE {_events_match()}), count(*)
                 FROM read_parquet($files, filename = true, hive_partitioning = false)
                 GROUP BY filename HAVING count(*) FILTER (WHERE {_events_match()}) > 0""",
-                               {"files": existing}).fetchall()
+                {"files": existing},
+            ).fetchall()
             for filename, hit, total in rows:
                 rel = Path(filename).relative_to(root).as_posix()
-                (report.lake_files_removed if hit == total else report.lake_files_rewritten).append(rel)
+                (report.lake_files_removed if hit == total else report.lake_files_rewritten).append(
+                    rel
+                )
             report.lake_files_rewritten.sort()
             report.lake_files_removed.sort()
     return report
 
 
-def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
-             suppress_rows: list[tuple[str, str]]) -> None:
-    deletion_id = con.execute("SELECT coalesce(max(deletion_id), 0) + 1 FROM raw.deletion_log").fetchall()[0][0]
+def _execute(
+    con,
+    lake: Path,
+    report: ForgetReport,
+    identity_hashes: list[str],
+    suppress_rows: list[tuple[str, str]],
+) -> None:
+    deletion_id = con.execute(
+        "SELECT coalesce(max(deletion_id), 0) + 1 FROM raw.deletion_log"
+    ).fetchall()[0][0]
     report.deletion_id = deletion_id
     stage = forget_staging_dir(lake, deletion_id)
     if stage.exists():
@@ -238,22 +301,43 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
                     FROM (SELECT batch_id, count(*) AS n FROM raw.group_event_duplicates WHERE {dup} GROUP BY 1) AS c
                     WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
             if report.lake_files_removed:
-                con.execute("""
+                con.execute(
+                    """
                     UPDATE raw.load_ledger SET lake_files = list_filter(lake_files, lambda f: NOT list_contains($gone, f))
                     WHERE status = 'loaded' AND len(list_intersect(lake_files, $gone)) > 0""",
-                            {"gone": report.lake_files_removed})
+                    {"gone": report.lake_files_removed},
+                )
             # the duplicates first: they are matched through the events they duplicate
-            n_dup = con.execute(f"DELETE FROM raw.group_event_duplicates WHERE {dup}").fetchall()[0][0] if dup else 0
-            n_events = con.execute(f"DELETE FROM raw.group_events WHERE {_events_match()}").fetchall()[0][0]
-            n_rejects = con.execute(f"DELETE FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}").fetchall()[0][0]
+            n_dup = (
+                con.execute(f"DELETE FROM raw.group_event_duplicates WHERE {dup}").fetchall()[0][0]
+                if dup
+                else 0
+            )
+            n_events = con.execute(
+                f"DELETE FROM raw.group_events WHERE {_events_match()}"
+            ).fetchall()[0][0]
+            n_rejects = con.execute(
+                f"DELETE FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}"
+            ).fetchall()[0][0]
             report.events, report.rejects, report.duplicates = n_events, n_rejects, n_dup
-            con.execute("""
+            con.execute(
+                """
                 INSERT INTO raw.deletion_log (deletion_id, requested_at, identities, events_removed,
                     rejects_removed, duplicates_removed, lake_files_rewritten, lake_files_removed,
                     lake_swapped, suppressed)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, false, ?)""",
-                        [deletion_id, datetime.now(timezone.utc), identity_hashes, n_events, n_rejects, n_dup,
-                         report.lake_files_rewritten, report.lake_files_removed, bool(suppress_rows)])
+                [
+                    deletion_id,
+                    datetime.now(UTC),
+                    identity_hashes,
+                    n_events,
+                    n_rejects,
+                    n_dup,
+                    report.lake_files_rewritten,
+                    report.lake_files_removed,
+                    bool(suppress_rows),
+                ],
+            )
             if suppress_rows:
                 _add_suppressions(con, suppress_rows, deletion_id)
             crash_point("forget_before_commit")
@@ -262,12 +346,14 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
             try:
                 con.rollback()
             except duckdb.Error:
-                pass   # a failed commit already ended the transaction
+                pass  # a failed commit already ended the transaction
             raise
     except (OSError, duckdb.Error) as exc:
         shutil.rmtree(stage, ignore_errors=True)
         if storage.is_storage_fault(exc):
-            raise storage.StorageError(storage.message(exc, f"nothing was removed; {storage.RERUN}")) from None
+            raise storage.StorageError(
+                storage.message(exc, f"nothing was removed; {storage.RERUN}")
+            ) from None
         raise GrouplakeError(f"forget failed, nothing was removed: {_describe(exc)}") from None
     crash_point("forget_after_commit")
     # 3. swap the files in; recover() redoes this after a crash
@@ -276,8 +362,11 @@ def _execute(con, lake: Path, report: ForgetReport, identity_hashes: list[str],
     except OSError as exc:
         raise GrouplakeError(
             f"forget {deletion_id} committed, but replacing its lake files failed: {_describe(exc)}; "
-            "the next `grouplake load` or `grouplake forget` finishes it") from None
-    con.execute("UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id])
+            "the next `grouplake load` or `grouplake forget` finishes it"
+        ) from None
+    con.execute(
+        "UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id]
+    )
 
 
 def _is_folder(lake) -> bool:
@@ -296,7 +385,7 @@ def swap_files(lake: Path, deletion_id: int, rewritten: list[str], removed: list
     root = Path(lake) / lake_files.EVENTS_DATASET
     for rel in rewritten:
         src = stage / lake_files.EVENTS_DATASET / rel
-        if src.exists():   # else renamed before a crash
+        if src.exists():  # else renamed before a crash
             os.replace(src, root / rel)
             crash_point("forget_during_swap")
     for rel in removed:
@@ -314,7 +403,7 @@ def swap_files(lake: Path, deletion_id: int, rewritten: list[str], removed: list
 def _remove_if_empty(d: Path) -> None:
     try:
         d.rmdir()
-    except OSError:   # not empty, or gone
+    except OSError:  # not empty, or gone
         pass
 
 
@@ -329,27 +418,38 @@ def recover(con: duckdb.DuckDBPyConnection, lake) -> None:
                              WHERE NOT lake_swapped ORDER BY deletion_id""").fetchall()
     for deletion_id, rewritten, removed in pending:
         swap_files(lake, deletion_id, rewritten or [], removed or [])
-        con.execute("UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id])
+        con.execute(
+            "UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id]
+        )
     staging = Path(lake) / FORGET_STAGING
     if staging.exists():
-        for d in staging.iterdir():   # every committed request is swapped by now: the rest never committed
+        for d in (
+            staging.iterdir()
+        ):  # every committed request is swapped by now: the rest never committed
             shutil.rmtree(d) if d.is_dir() else d.unlink()
         _remove_if_empty(staging)
 
 
 # ---------------------------------------------------------------------------------- the marts
 
+
 def full_refresh_needed(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Forget requests whose rows may still be in the marts (no full-refresh build since)."""
-    return [r[0] for r in con.execute(
-        "SELECT deletion_id FROM raw.deletion_log WHERE marts_rebuilt_at IS NULL AND events_removed > 0 "
-        "ORDER BY deletion_id").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT deletion_id FROM raw.deletion_log WHERE marts_rebuilt_at IS NULL AND events_removed > 0 "
+            "ORDER BY deletion_id"
+        ).fetchall()
+    ]
 
 
 def mark_marts_rebuilt(con: duckdb.DuckDBPyConnection, deletion_ids: list[int]) -> None:
     if deletion_ids:
-        con.execute("UPDATE raw.deletion_log SET marts_rebuilt_at = now() WHERE list_contains($ids, deletion_id)",
-                    {"ids": deletion_ids})
+        con.execute(
+            "UPDATE raw.deletion_log SET marts_rebuilt_at = now() WHERE list_contains($ids, deletion_id)",
+            {"ids": deletion_ids},
+        )
 
 
 # A Spark build reads the lake, not the warehouse: the lake itself notes that its marts need a full
@@ -382,6 +482,7 @@ def clear_lake_rebuild(lake) -> None:
 
 # ---------------------------------------------------------------------------------- suppress
 
+
 def _hashed(salt: str, identities: list[Identity]) -> list[tuple[str, str]]:
     return sorted({(i.kind, salted_sha256(salt, i.id)) for i in identities})
 
@@ -389,17 +490,27 @@ def _hashed(salt: str, identities: list[Identity]) -> list[tuple[str, str]]:
 def _add_suppressions(con, rows: list[tuple[str, str]], deletion_id: int | None) -> int:
     added = 0
     for kind, h in rows:
-        exists = con.execute("SELECT count(*) FROM raw.suppressed_identities WHERE kind = ? AND id_sha256 = ?",
-                             [kind, h]).fetchall()[0][0]
+        exists = con.execute(
+            "SELECT count(*) FROM raw.suppressed_identities WHERE kind = ? AND id_sha256 = ?",
+            [kind, h],
+        ).fetchall()[0][0]
         if not exists:
-            con.execute("INSERT INTO raw.suppressed_identities VALUES (?, ?, now(), ?)", [kind, h, deletion_id])
+            con.execute(
+                "INSERT INTO raw.suppressed_identities VALUES (?, ?, now(), ?)",
+                [kind, h, deletion_id],
+            )
             added += 1
     return added
 
 
 @storage.stop_on_storage_fault(storage.RERUN)
-def suppress(identities: list[Identity], *, warehouse: str | Path | None = None, remove: bool = False,
-             wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> int:
+def suppress(
+    identities: list[Identity],
+    *,
+    warehouse: str | Path | None = None,
+    remove: bool = False,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+) -> int:
     """Add (or with ``remove``, take off) identities to the suppression list; returns how many changed."""
     paths = Paths.resolve(warehouse, None)
     with warehouse_lock(paths.warehouse, wait_seconds):
@@ -410,8 +521,10 @@ def suppress(identities: list[Identity], *, warehouse: str | Path | None = None,
                 return _add_suppressions(con, rows, None)
             n = 0
             for kind, h in rows:
-                n += con.execute("DELETE FROM raw.suppressed_identities WHERE kind = ? AND id_sha256 = ?",
-                                 [kind, h]).fetchall()[0][0]
+                n += con.execute(
+                    "DELETE FROM raw.suppressed_identities WHERE kind = ? AND id_sha256 = ?",
+                    [kind, h],
+                ).fetchall()[0][0]
             return n
         finally:
             con.close()
@@ -421,13 +534,17 @@ def list_suppressions(warehouse: str | Path | None = None) -> list[dict]:
     paths = Paths.resolve(warehouse, None)
     con = connect(paths.warehouse, read_only=True)
     try:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-                           "AND table_name = 'suppressed_identities'").fetchall()[0][0]:
+        if not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+            "AND table_name = 'suppressed_identities'"
+        ).fetchall()[0][0]:
             return []
-        cur = con.execute("SELECT kind, id_sha256, added_at, deletion_id FROM raw.suppressed_identities "
-                          "ORDER BY added_at, kind, id_sha256")
+        cur = con.execute(
+            "SELECT kind, id_sha256, added_at, deletion_id FROM raw.suppressed_identities "
+            "ORDER BY added_at, kind, id_sha256"
+        )
         cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
 
@@ -443,5 +560,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-__all__ = ["Identity", "ForgetReport", "forget", "recover", "suppress", "list_suppressions",
-           "full_refresh_needed", "mark_marts_rebuilt", "KINDS"]
+__all__ = [
+    "Identity",
+    "ForgetReport",
+    "forget",
+    "recover",
+    "suppress",
+    "list_suppressions",
+    "full_refresh_needed",
+    "mark_marts_rebuilt",
+    "KINDS",
+]

@@ -18,9 +18,10 @@ import gzip
 import hashlib
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from grouplake.sources import Source
@@ -30,7 +31,7 @@ from grouplake.errors import InputNotFound
 INPUT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz", ".gz")
 BLOCK_BYTES = 4 << 20
 DEFAULT_CHUNK_BYTES = 64 << 20
-MAX_KEPT_LINE_BYTES = 16 << 20   # longer lines are rejected as too_large and kept truncated
+MAX_KEPT_LINE_BYTES = 16 << 20  # longer lines are rejected as too_large and kept truncated
 TRUNCATED_KEEP_BYTES = 64 << 10
 UTF8_BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -63,8 +64,11 @@ def discover_files(inputs: list[str]) -> list[Path]:
 
 def _expand(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(p for p in path.rglob("*")
-                      if p.is_file() and p.name.endswith(INPUT_SUFFIXES) and not _hidden(p, path))
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and p.name.endswith(INPUT_SUFFIXES) and not _hidden(p, path)
+        )
     return [path]
 
 
@@ -79,7 +83,7 @@ class Chunk:
     first_line: int
     lines: list[bytes]
     oversized: dict[int, int] = field(default_factory=dict)  # index in lines -> true length
-    read_error: str | None = None   # the file could not be read past these lines
+    read_error: str | None = None  # the file could not be read past these lines
 
 
 class Reading:
@@ -91,16 +95,16 @@ class Reading:
     are of the compressed bytes; lines are counted in the decompressed text.
     """
 
-    def __init__(self, source: "Source", start_offset: int = 0, first_line: int = 1, hasher=None):
+    def __init__(self, source: Source, start_offset: int = 0, first_line: int = 1, hasher=None):
         self.source = source
         self.start_offset = start_offset
         self.first_line = first_line
         self.hasher = hasher if hasher is not None else hashlib.sha256()
-        self.consumed = 0            # bytes read by this pass
-        self.tail_bytes = 0          # bytes after the last newline (an unterminated last line)
-        self.resume_line: int | None = None   # number of the line after the last complete one
+        self.consumed = 0  # bytes read by this pass
+        self.tail_bytes = 0  # bytes after the last newline (an unterminated last line)
+        self.resume_line: int | None = None  # number of the line after the last complete one
         self.read_error: str | None = None
-        self.complete = False        # the pass reached the end of the input
+        self.complete = False  # the pass reached the end of the input
         self.compressed = source.compressed
 
     # a Reading stands for its input where a path is expected (source_file, progress)
@@ -148,8 +152,11 @@ class _CountingReader(io.RawIOBase):
         try:
             n = self._f.readinto(b)
         except OSError as exc:
-            raise (InputReadError(exc.errno, exc.strerror) if exc.errno and exc.strerror
-                   else InputReadError(str(exc))) from exc
+            raise (
+                InputReadError(exc.errno, exc.strerror)
+                if exc.errno and exc.strerror
+                else InputReadError(str(exc))
+            ) from exc
         if n:
             # hashlib releases the GIL for buffers this size: the hash runs beside the SQL work
             self._update(memoryview(b)[:n])
@@ -165,8 +172,9 @@ class _CountingReader(io.RawIOBase):
             pass
 
 
-def iter_chunks(source: "Reading | Source | Path | str", chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-                progress=None) -> Iterator[Chunk]:
+def iter_chunks(
+    source: Reading | Source | Path | str, chunk_bytes: int = DEFAULT_CHUNK_BYTES, progress=None
+) -> Iterator[Chunk]:
     """Yield the input's lines in chunks of about ``chunk_bytes``.
 
     ``source`` is a ``Reading`` (a pass that may start inside the input), or a source or a
@@ -183,7 +191,9 @@ def iter_chunks(source: "Reading | Source | Path | str", chunk_bytes: int = DEFA
     try:
         # a file or object is gzip by its name; a stream (which may have none) by its first bytes
         reading.compressed = reading.source.compressed or (
-            reading.source.kind == "stream" and buffered.peek(len(GZIP_MAGIC))[:len(GZIP_MAGIC)] == GZIP_MAGIC)
+            reading.source.kind == "stream"
+            and buffered.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
+        )
         if reading.compressed:
             stream = gzip.GzipFile(fileobj=buffered, mode="rb")
         yield from _chunks(stream, counter, reading, chunk_bytes, progress)
@@ -202,21 +212,23 @@ def open_file(path: Path, offset: int = 0) -> BinaryIO:
     return f
 
 
-def _as_source(source) -> "Source":
+def _as_source(source) -> Source:
     from grouplake.sources import Source, local_file
+
     return source if isinstance(source, Source) else local_file(Path(source))
 
 
-def _chunks(stream: BinaryIO, counter: _CountingReader, reading: Reading, chunk_bytes: int,
-            progress) -> Iterator[Chunk]:
+def _chunks(
+    stream: BinaryIO, counter: _CountingReader, reading: Reading, chunk_bytes: int, progress
+) -> Iterator[Chunk]:
     line_no = reading.first_line
     lines: list[bytes] = []
     oversized: dict[int, int] = {}
     pending = 0
     carry = b""
-    carry_len = 0          # true length of the current partial line (may exceed what is kept)
-    overflowing = False    # the current line is longer than MAX_KEPT_LINE_BYTES
-    first_block = reading.start_offset == 0   # a BOM can only be at the very start
+    carry_len = 0  # true length of the current partial line (may exceed what is kept)
+    overflowing = False  # the current line is longer than MAX_KEPT_LINE_BYTES
+    first_block = reading.start_offset == 0  # a BOM can only be at the very start
     reported = 0
     block_bytes = max(1, min(BLOCK_BYTES, chunk_bytes))  # a small chunk size gives small chunks
     while True:
@@ -225,7 +237,9 @@ def _chunks(stream: BinaryIO, counter: _CountingReader, reading: Reading, chunk_
             # enough that everything decompressed before the damage has already been returned.
             block = stream.read1(block_bytes)
             if first_block and 0 < len(block) < len(UTF8_BOM) and UTF8_BOM.startswith(block):
-                block += stream.read(len(UTF8_BOM) - len(block))  # a short first read must not split a BOM
+                block += stream.read(
+                    len(UTF8_BOM) - len(block)
+                )  # a short first read must not split a BOM
         except InputReadError:
             raise
         except (EOFError, OSError, zlib.error) as exc:
@@ -245,7 +259,7 @@ def _chunks(stream: BinaryIO, counter: _CountingReader, reading: Reading, chunk_
         if first_block:
             first_block = False
             if block.startswith(UTF8_BOM):
-                block = block[len(UTF8_BOM):]
+                block = block[len(UTF8_BOM) :]
         parts = block.split(b"\n")
         tail = parts.pop()
         if parts:
@@ -303,7 +317,7 @@ def hash_range(f: BinaryIO, nbytes: int, hasher) -> int:
     buf = bytearray(BLOCK_BYTES)
     view = memoryview(buf)
     while done < nbytes:
-        n = f.readinto(view[:min(BLOCK_BYTES, nbytes - done)])
+        n = f.readinto(view[: min(BLOCK_BYTES, nbytes - done)])
         if not n:
             break
         hasher.update(view[:n])

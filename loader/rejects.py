@@ -22,17 +22,25 @@ def _where(reason: str | None, source_file: str | None, include_resolved: bool) 
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def list_rejects(warehouse: Path, *, reason: str | None = None, source_file: str | None = None,
-                 include_resolved: bool = False, limit: int = 50) -> list[dict]:
+def list_rejects(
+    warehouse: Path,
+    *,
+    reason: str | None = None,
+    source_file: str | None = None,
+    include_resolved: bool = False,
+    limit: int = 50,
+) -> list[dict]:
     con = connect(warehouse, read_only=True)
     try:
         where, params = _where(reason, source_file, include_resolved)
         cur = con.execute(
             f"""SELECT batch_id, source_file, source_line, reason, message, raw_line, resolved_at
                 FROM raw.group_event_rejects {where}
-                ORDER BY batch_id, source_file, source_line LIMIT {int(limit)}""", params)
+                ORDER BY batch_id, source_file, source_line LIMIT {int(limit)}""",
+            params,
+        )
         cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, row)) for row in cur.fetchall()]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
     finally:
         con.close()
 
@@ -51,21 +59,34 @@ def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
 _NOT_WITHHELD = "(raw_line IS NOT NULL OR raw_line_base64 IS NOT NULL)"
 
 
-def count_withheld(warehouse: Path, *, reason: str | None = None, source_file: str | None = None,
-                   include_resolved: bool = False) -> int:
+def count_withheld(
+    warehouse: Path,
+    *,
+    reason: str | None = None,
+    source_file: str | None = None,
+    include_resolved: bool = False,
+) -> int:
     """Rejects stored without their raw line (redacted rejects that were not JSON objects)."""
     con = connect(warehouse, read_only=True)
     try:
         where, params = _where(reason, source_file, include_resolved)
         where = (where + " AND " if where else "WHERE ") + f"NOT {_NOT_WITHHELD}"
-        return con.execute(f"SELECT count(*) FROM raw.group_event_rejects {where}", params).fetchall()[0][0]
+        return con.execute(
+            f"SELECT count(*) FROM raw.group_event_rejects {where}", params
+        ).fetchall()[0][0]
     finally:
         con.close()
 
 
-def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
-                   source_file: str | None = None, include_resolved: bool = False,
-                   wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> int:
+def export_rejects(
+    warehouse: Path,
+    out: Path,
+    *,
+    reason: str | None = None,
+    source_file: str | None = None,
+    include_resolved: bool = False,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+) -> int:
     """Write the exact bytes of each rejected line, one per line, to ``out``. Returns the count.
 
     Each exported reject remembers where it was written (``exported_to``, ``exported_line``), so
@@ -86,11 +107,14 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
         try:
             where, params = _where(reason, source_file, include_resolved)
             where = (where + " AND " if where else "WHERE ") + _NOT_WITHHELD
-            con.execute(f"""
+            con.execute(
+                f"""
                 CREATE TEMP TABLE exported AS
                 SELECT batch_id, source_file, source_line,
                        row_number() OVER (ORDER BY batch_id, source_file, source_line) AS exported_line
-                FROM raw.group_event_rejects {where}""", params)
+                FROM raw.group_event_rejects {where}""",
+                params,
+            )
             cur = con.execute("""
                 SELECT r.raw_line, r.raw_line_base64 FROM raw.group_event_rejects r
                 JOIN exported x USING (batch_id, source_file, source_line)
@@ -104,17 +128,23 @@ def export_rejects(warehouse: Path, out: Path, *, reason: str | None = None,
                 with f:
                     while rows := cur.fetchmany(10_000):
                         for raw_line, raw_b64 in rows:
-                            data = base64.b64decode(raw_b64) if raw_b64 else (raw_line or "").encode("utf-8")
+                            data = (
+                                base64.b64decode(raw_b64)
+                                if raw_b64
+                                else (raw_line or "").encode("utf-8")
+                            )
                             f.write(data + b"\n")
                             n += 1
             except OSError as exc:  # a full disk, a quota: do not leave half an export behind
                 out.unlink(missing_ok=True)
                 raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
-            con.execute("""
+            con.execute(
+                """
                 UPDATE raw.group_event_rejects AS r SET exported_to = $target, exported_line = x.exported_line
                 FROM exported AS x
                 WHERE r.batch_id = x.batch_id AND r.source_file = x.source_file AND r.source_line = x.source_line""",
-                        {"target": target})
+                {"target": target},
+            )
         finally:
             con.close()
     return n

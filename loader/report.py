@@ -20,16 +20,30 @@ from typing import Any
 
 from grouplake.load import LoadReport
 
-TOTALS = ("read", "loaded", "rejected", "duplicates", "duplicates_differing", "skipped", "suppressed")
+TOTALS = (
+    "read",
+    "loaded",
+    "rejected",
+    "duplicates",
+    "duplicates_differing",
+    "skipped",
+    "suppressed",
+)
 
 
-def load_report_dict(report: LoadReport | None, *, exit_code: int, error: str | None = None) -> dict[str, Any]:
+def load_report_dict(
+    report: LoadReport | None, *, exit_code: int, error: str | None = None
+) -> dict[str, Any]:
     """The report as plain JSON-ready data; ``report`` is None when the load did not start
     (an input path that does not exist, a busy warehouse): then ``error`` says why."""
     report = report or LoadReport()
     totals: dict[str, Any] = {
-        "files": len(report.files), "files_loaded": report.loaded_files,
-        "files_skipped": report.skipped_files, "files_failed": report.failed_files, "bytes": report.bytes}
+        "files": len(report.files),
+        "files_loaded": report.loaded_files,
+        "files_skipped": report.skipped_files,
+        "files_failed": report.failed_files,
+        "bytes": report.bytes,
+    }
     totals.update({name: getattr(report, name) for name in TOTALS})
     return {
         "exit_code": exit_code,

@@ -55,7 +55,9 @@ def read_salt(warehouse: Path, *, create: bool = True) -> str | None:
     except OSError as exc:
         raise GrouplakeError(f"cannot read the salt file {path}: {exc.strerror or exc}") from None
     if not salt:
-        raise GrouplakeError(f"the salt file {path} is empty: restore it from a backup (or set {SALT_ENV})")
+        raise GrouplakeError(
+            f"the salt file {path} is empty: restore it from a backup (or set {SALT_ENV})"
+        )
     return salt
 
 
@@ -85,14 +87,17 @@ def salted_sha256(salt: str, value: str) -> str:
     return hashlib.sha256((salt + value).encode()).hexdigest()
 
 
-def checked_salt(con: duckdb.DuckDBPyConnection, warehouse: Path, *, create: bool = True) -> str | None:
+def checked_salt(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, *, create: bool = True
+) -> str | None:
     """The salt, checked against the fingerprint the warehouse keeps (recorded on first use)."""
     known = con.execute("SELECT fingerprint FROM raw.privacy_salt").fetchall()
     salt = read_salt(warehouse, create=create and not known)
     if salt is None and known:
         raise GrouplakeError(
             f"the salt file {salt_path(warehouse)} is missing, and this warehouse holds hashes made with it: "
-            f"restore it from a backup (or set {SALT_ENV}); a new salt would not match them")
+            f"restore it from a backup (or set {SALT_ENV}); a new salt would not match them"
+        )
     if salt is None:
         return None
     if not known:
@@ -101,7 +106,8 @@ def checked_salt(con: duckdb.DuckDBPyConnection, warehouse: Path, *, create: boo
         raise GrouplakeError(
             f"the salt in {salt_source(warehouse)} is not the one this warehouse's hashes were made with: "
             f"restore the original salt file (or {SALT_ENV}); with another salt suppressed ids would "
-            "not match and hashed values would change")
+            "not match and hashed values would change"
+        )
     return salt
 
 

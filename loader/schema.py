@@ -88,7 +88,8 @@ ADDED_COLUMNS = [
     ("load_ledger", "duplicate_reject_count", "BIGINT DEFAULT 0"),
 ]
 
-DDL = f"""
+DDL = (
+    f"""
 CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
 
 CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_events (
@@ -153,5 +154,11 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
     duplicate_reject_count BIGINT DEFAULT 0 -- of duplicate_count: lines of a grown/changed input whose reject an
                                             -- earlier batch of it stored (same line, same bytes; not stored again)
 );
-""" + "".join(f"\nALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type};"
-              for table, column, sql_type in ADDED_COLUMNS) + "\n" + PRIVACY_DDL
+"""
+    + "".join(
+        f"\nALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type};"
+        for table, column, sql_type in ADDED_COLUMNS
+    )
+    + "\n"
+    + PRIVACY_DDL
+)

@@ -51,10 +51,10 @@ class Source:
     size: int | None = None
     compressed: bool = False
     etag: str | None = None
-    local: Path | None = None        # file or stream path
-    fd: int | None = None            # standard input
-    fs: object | None = None         # pyarrow FileSystem of an object
-    fs_path: str | None = None       # bucket/key
+    local: Path | None = None  # file or stream path
+    fd: int | None = None  # standard input
+    fs: object | None = None  # pyarrow FileSystem of an object
+    fs_path: str | None = None  # bucket/key
     _opened: BinaryIO | None = field(default=None, repr=False)
 
     @property
@@ -125,8 +125,10 @@ def discover_sources(inputs: list[str], *, name: str | None = None) -> list[Sour
     """
     streams = [raw for raw in inputs if raw in STDIN_ARGS or _is_stream_path(raw)]
     if name is not None and (len(inputs) != 1 or len(streams) != 1):
-        raise UsageError("--name names a single stream input (-, /dev/stdin, a FIFO or <(...)); "
-                             f"got {len(inputs)} input(s), {len(streams)} of them stream(s)")
+        raise UsageError(
+            "--name names a single stream input (-, /dev/stdin, a FIFO or <(...)); "
+            f"got {len(inputs)} input(s), {len(streams)} of them stream(s)"
+        )
     sources: list[Source] = []
     for raw in inputs:
         if raw in STDIN_ARGS:
@@ -134,11 +136,19 @@ def discover_sources(inputs: list[str], *, name: str | None = None) -> list[Sour
         elif raw.startswith(OBJECT_SCHEMES):
             sources.extend(list_objects(raw))
         elif "://" in raw:
-            raise InputNotFound(f"unsupported URL {raw}: inputs are local paths, globs, '-' (standard "
-                                "input), s3://bucket/prefix or gs://bucket/prefix")
+            raise InputNotFound(
+                f"unsupported URL {raw}: inputs are local paths, globs, '-' (standard "
+                "input), s3://bucket/prefix or gs://bucket/prefix"
+            )
         elif _is_stream_path(raw):
-            sources.append(Source(path=name or str(Path(raw).absolute()), kind="stream",
-                                  compressed=(name or raw).endswith(".gz"), local=Path(raw)))
+            sources.append(
+                Source(
+                    path=name or str(Path(raw).absolute()),
+                    kind="stream",
+                    compressed=(name or raw).endswith(".gz"),
+                    local=Path(raw),
+                )
+            )
         else:
             sources.extend(local_file(p) for p in discover_files([raw]))
     unique: dict[str, Source] = {}
@@ -153,21 +163,30 @@ def stdin_source(name: str | None = None) -> Source:
     fd = sys.stdin.fileno()
     if os.isatty(fd):
         raise InputNotFound("standard input is a terminal: pipe NDJSON into `grouplake load -`")
-    return Source(path=name or STDIN_NAME, kind="stream", fd=fd,
-                  compressed=bool(name and name.endswith(".gz")))
+    return Source(
+        path=name or STDIN_NAME,
+        kind="stream",
+        fd=fd,
+        compressed=bool(name and name.endswith(".gz")),
+    )
 
 
 def local_file(path: Path) -> Source:
     path = Path(path)
-    return Source(path=str(path.absolute()), kind="file", size=_size(path),
-                  compressed=path.name.endswith(".gz"), local=path)
+    return Source(
+        path=str(path.absolute()),
+        kind="file",
+        size=_size(path),
+        compressed=path.name.endswith(".gz"),
+        local=path,
+    )
 
 
 def _size(path: Path) -> int | None:
     try:
         return os.stat(path).st_size
     except OSError:
-        return None   # reported when the file is opened
+        return None  # reported when the file is opened
 
 
 def _is_stream_path(raw: str) -> bool:
@@ -182,6 +201,7 @@ def _is_stream_path(raw: str) -> bool:
 
 
 # -- object storage -----------------------------------------------------------------------------
+
 
 def object_filesystem(uri: str):
     """The pyarrow filesystem for ``s3://`` or ``gs://`` URIs, configured from the environment.
@@ -229,16 +249,28 @@ def list_objects(uri: str) -> list[Source]:
         if info.type == pafs.FileType.File:
             infos = [info]
         elif info.type == pafs.FileType.Directory:
-            infos = [i for i in fs.get_file_info(pafs.FileSelector(base, recursive=True))
-                     if i.type == pafs.FileType.File and i.path.endswith(INPUT_SUFFIXES)
-                     and not any(part.startswith((".", "_")) for part in i.path[len(base):].split("/"))]
+            infos = [
+                i
+                for i in fs.get_file_info(pafs.FileSelector(base, recursive=True))
+                if i.type == pafs.FileType.File
+                and i.path.endswith(INPUT_SUFFIXES)
+                and not any(part.startswith((".", "_")) for part in i.path[len(base) :].split("/"))
+            ]
         else:
             raise InputNotFound(f"no such object or prefix: {uri}")
     except OSError as exc:
         raise GrouplakeError(f"cannot list {uri}: {one_line(exc)}") from None
-    return [Source(path=f"{scheme}://{i.path}", kind="object", size=i.size,
-                   compressed=i.path.endswith(".gz"), fs=fs, fs_path=i.path)
-            for i in sorted(infos, key=lambda i: i.path)]
+    return [
+        Source(
+            path=f"{scheme}://{i.path}",
+            kind="object",
+            size=i.size,
+            compressed=i.path.endswith(".gz"),
+            fs=fs,
+            fs_path=i.path,
+        )
+        for i in sorted(infos, key=lambda i: i.path)
+    ]
 
 
 def one_line(exc: BaseException) -> str:

@@ -26,11 +26,17 @@ from grouplake.errors import OutputNotWritable
 
 # Faults of the storage itself. Permission problems are the path's (errors.py: WarehouseUnusable,
 # OutputNotWritable with the cause), not the disk's.
-FAULTS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-          errno.EROFS: "read-only file system"}
+FAULTS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
 # DuckDB's text for each (the C library's strerror)
-_DUCKDB_TEXT = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.EDQUOT,
-                "Read-only file system": errno.EROFS}
+_DUCKDB_TEXT = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+}
 _DUCKDB_PATH = re.compile(r'(?:file|directory)\s+\\?"(.+?)\\?"')
 
 
@@ -72,6 +78,7 @@ def _one_line(exc: BaseException) -> str:
 
 def stop_on_storage_fault(consequence: str):
     """Decorator: a storage fault raised anywhere in the call becomes one StorageError line."""
+
     def wrap(fn):
         @functools.wraps(fn)
         def inner(*args, **kwargs):
@@ -81,7 +88,9 @@ def stop_on_storage_fault(consequence: str):
                 if not is_storage_fault(exc):
                     raise
                 raise StorageError(message(exc, consequence)) from None
+
         return inner
+
     return wrap
 
 

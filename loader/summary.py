@@ -15,26 +15,35 @@ from grouplake.warehouse import connect
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 
 EXAMPLE_QUERIES = [
-    ("Traits of group {group} (type {group_type}) as of {as_of}", """\
+    (
+        "Traits of group {group} (type {group_type}) as of {as_of}",
+        """\
 SELECT trait_key, value_text, value_type, valid_from, message_id
 FROM group_trait_history
 WHERE group_type = '{group_type}' AND group_id = '{group}'
   AND valid_from <= TIMESTAMPTZ '{as_of}'
   AND (valid_to IS NULL OR valid_to > TIMESTAMPTZ '{as_of}')
   AND NOT is_null
-ORDER BY trait_key;"""),
-    ("Groups on each plan, with their members", """\
+ORDER BY trait_key;""",
+    ),
+    (
+        "Groups on each plan, with their members",
+        """\
 SELECT coalesce(plan, '(none)') AS plan, count(*) AS groups,
        sum(member_count) AS members, sum(employees) AS employees
 FROM groups
 GROUP BY ALL
-ORDER BY groups DESC;"""),
-    ("Users and the groups they belong to now", """\
+ORDER BY groups DESC;""",
+    ),
+    (
+        "Users and the groups they belong to now",
+        """\
 SELECT m.user_id, g.group_type, g.group_id, g.name, m.attributes
 FROM user_group_memberships AS m
 JOIN groups AS g USING (group_type, group_id)
 WHERE m.member_type = 'user' AND m.is_active AND NOT g.is_deleted
-ORDER BY m.user_id, m.first_seen_at;"""),
+ORDER BY m.user_id, m.first_seen_at;""",
+    ),
 ]
 
 
@@ -52,15 +61,22 @@ def print_summary(warehouse: Path, console: Console) -> None:
     """Counts, the most used traits, a few groups, and example SQL over the marts."""
     con = connect(Path(warehouse), read_only=True)
     try:
-        present = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
         missing = [m for m in MARTS if m not in present]
         if missing:
-            console.print(f"[yellow]marts not built yet ({', '.join(missing)}): run `grouplake build`[/]")
+            console.print(
+                f"[yellow]marts not built yet ({', '.join(missing)}): run `grouplake build`[/]"
+            )
             return
 
         n_groups, n_events = con.execute(
-            "SELECT count(*), coalesce(sum(event_count), 0) FROM main.groups").fetchone()
+            "SELECT count(*), coalesce(sum(event_count), 0) FROM main.groups"
+        ).fetchone()
         n_users, n_anon, n_memberships = con.execute("""
             SELECT count(DISTINCT user_id),
                    count(DISTINCT member_id) FILTER (WHERE member_type = 'anonymous'),
@@ -71,7 +87,8 @@ def print_summary(warehouse: Path, console: Console) -> None:
         console.print(
             f"[bold]{n_groups:,}[/] groups from [bold]{n_events:,}[/] calls; "
             f"[bold]{n_users:,}[/] users and {n_anon:,} anonymous visitors in {n_memberships:,} memberships; "
-            f"{n_keys:,} distinct traits, {n_changes:,} trait changes in the history.")
+            f"{n_keys:,} distinct traits, {n_changes:,} trait changes in the history."
+        )
 
         top = con.execute("""
             SELECT trait_key, count(*) FILTER (WHERE NOT is_null) AS groups_with_value,
@@ -97,28 +114,59 @@ def print_summary(warehouse: Path, console: Console) -> None:
             ORDER BY member_count DESC, event_count DESC, group_id
             LIMIT 5""").fetchall()
         if sample:
-            table = Table(title="groups (most members first, times in UTC)", title_justify="left",
-                          box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+            table = Table(
+                title="groups (most members first, times in UTC)",
+                title_justify="left",
+                box=box.SIMPLE_HEAD,
+                pad_edge=False,
+                show_edge=False,
+                collapse_padding=True,
+            )
             for col in ("group", "name", "plan", "employees", "members", "calls", "last seen"):
-                table.add_column(col, justify="right" if col in ("employees", "members", "calls") else "left",
-                                 no_wrap=True, overflow="ellipsis")
+                table.add_column(
+                    col,
+                    justify="right" if col in ("employees", "members", "calls") else "left",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                )
             for *row, last_seen in sample:
                 # minutes are enough here, and keep the table inside an 80-column terminal
-                table.add_row(*(_fmt(v) for v in row),
-                              last_seen.strftime("%Y-%m-%d %H:%M") if isinstance(last_seen, datetime) else _fmt(last_seen))
+                table.add_row(
+                    *(_fmt(v) for v in row),
+                    last_seen.strftime("%Y-%m-%d %H:%M")
+                    if isinstance(last_seen, datetime)
+                    else _fmt(last_seen),
+                )
             console.print(table)
 
         example = con.execute("""
             SELECT group_type, group_id, max(valid_from) FROM main.group_trait_history
             GROUP BY group_type, group_id ORDER BY count(*) DESC, group_type, group_id LIMIT 1""").fetchone()
-        group_type, group, as_of = (example if example else ("default", "G", datetime(2024, 1, 1)))
-        as_of_text = as_of.strftime("%Y-%m-%d %H:%M:%S") if isinstance(as_of, datetime) else str(as_of)
-        console.print("[bold]Example queries[/] (the marts are tables in the warehouse's default schema):")
+        group_type, group, as_of = example if example else ("default", "G", datetime(2024, 1, 1))
+        as_of_text = (
+            as_of.strftime("%Y-%m-%d %H:%M:%S") if isinstance(as_of, datetime) else str(as_of)
+        )
+        console.print(
+            "[bold]Example queries[/] (the marts are tables in the warehouse's default schema):"
+        )
         for title, sql in EXAMPLE_QUERIES:
-            console.print(f"-- {title.format(group=group, group_type=group_type, as_of=as_of_text)}",
-                          style="dim", highlight=False)
-            console.print(Syntax(sql.format(group=str(group).replace("'", "''"),
-                                            group_type=str(group_type).replace("'", "''"), as_of=as_of_text),
-                                 "sql", theme="ansi_dark", background_color="default", word_wrap=True))
+            console.print(
+                f"-- {title.format(group=group, group_type=group_type, as_of=as_of_text)}",
+                style="dim",
+                highlight=False,
+            )
+            console.print(
+                Syntax(
+                    sql.format(
+                        group=str(group).replace("'", "''"),
+                        group_type=str(group_type).replace("'", "''"),
+                        as_of=as_of_text,
+                    ),
+                    "sql",
+                    theme="ansi_dark",
+                    background_color="default",
+                    word_wrap=True,
+                )
+            )
     finally:
         con.close()

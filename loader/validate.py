@@ -14,10 +14,10 @@ Reject reason codes are stable; they are the ``reason`` column of raw.group_even
 from __future__ import annotations
 
 import base64
-from bisect import bisect_right
-from itertools import accumulate
 import json
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,10 +32,10 @@ REJECT_REASONS = {
     "empty_line": "the line is empty or only whitespace",
     "invalid_json": "the line is not valid JSON",
     "not_an_object": "the line is JSON but not an object",
-    "wrong_type": "type is missing, blank or not a string (with --other-types reject: any type but \"group\")",
+    "wrong_type": 'type is missing, blank or not a string (with --other-types reject: any type but "group")',
     "missing_group_id": "groupId (for a lifecycle track event: its group id) is missing or null",
     "invalid_group_id": "groupId (for a lifecycle track event: its group id) is empty, whitespace-only, "
-                        "or not a string or number",
+    "or not a string or number",
     "invalid_user_id": "userId is not a string or number",
     "invalid_anonymous_id": "anonymousId is not a string or number",
     "invalid_message_id": "messageId is not a string or number",
@@ -44,14 +44,16 @@ REJECT_REASONS = {
     "unreadable_input": "the file could not be read past this point (corrupt or truncated compression)",
 }
 
-CHUNK_SCHEMA = pa.schema([
-    ("source_line", pa.int64()),
-    ("line", pa.string()),          # null when a byte-level check already rejected the line
-    ("pre_reason", pa.string()),
-    ("pre_message", pa.string()),
-    ("raw_text", pa.string()),      # text shown in rejects for byte-level rejects
-    ("raw_base64", pa.string()),    # exact bytes for lines that are not clean UTF-8 text
-])
+CHUNK_SCHEMA = pa.schema(
+    [
+        ("source_line", pa.int64()),
+        ("line", pa.string()),  # null when a byte-level check already rejected the line
+        ("pre_reason", pa.string()),
+        ("pre_message", pa.string()),
+        ("raw_text", pa.string()),  # text shown in rejects for byte-level rejects
+        ("raw_base64", pa.string()),  # exact bytes for lines that are not clean UTF-8 text
+    ]
+)
 
 
 def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> pa.Table:
@@ -81,8 +83,8 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     # NUL bytes, and NaN/Infinity tokens (DuckDB's JSON parser accepts them, JSON does not):
     # plain substring searches over the lines' bytes, mapped back to lines by their offsets.
     for start in range(0, n, SEARCH_LINES):
-        piece = chunk.lines[start:start + SEARCH_LINES]
-        data = b"".join(piece)   # a few MB at a time: no copy of the whole chunk
+        piece = chunk.lines[start : start + SEARCH_LINES]
+        data = b"".join(piece)  # a few MB at a time: no copy of the whole chunk
         offsets = list(accumulate(map(len, piece), initial=0))
         for needle in (b"\x00", b"NaN", b"Infinity"):
             suspects.update(start + i for i in _lines_containing(data, offsets, needle))
@@ -99,8 +101,11 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
             verdicts[i] = verdict
     if not verdicts:
         nulls = pa.nulls(n, pa.string())
-        return _in_batches(pa.Table.from_arrays([source_line, text, nulls, nulls, nulls, nulls],
-                                                schema=CHUNK_SCHEMA))
+        return _in_batches(
+            pa.Table.from_arrays(
+                [source_line, text, nulls, nulls, nulls, nulls], schema=CHUNK_SCHEMA
+            )
+        )
 
     rejected = [False] * n
     pre_reason: list[str | None] = [None] * n
@@ -115,11 +120,19 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
         if keep_bytes:
             raw_base64[i] = base64.b64encode(data).decode("ascii")
     lines = pc.if_else(pa.array(rejected, pa.bool_()), pa.scalar(None, pa.string()), text)
-    return _in_batches(pa.Table.from_arrays(
-        [source_line, lines, pa.array(pre_reason, pa.string()),
-         pa.array(pre_message, pa.string()), pa.array(raw_text, pa.string()),
-         pa.array(raw_base64, pa.string())],
-        schema=CHUNK_SCHEMA))
+    return _in_batches(
+        pa.Table.from_arrays(
+            [
+                source_line,
+                lines,
+                pa.array(pre_reason, pa.string()),
+                pa.array(pre_message, pa.string()),
+                pa.array(raw_text, pa.string()),
+                pa.array(raw_base64, pa.string()),
+            ],
+            schema=CHUNK_SCHEMA,
+        )
+    )
 
 
 SCAN_BATCH_ROWS = 8192
@@ -132,7 +145,9 @@ def _in_batches(table: pa.Table) -> pa.Table:
     DuckDB scans a registered Arrow table one record batch per task: a chunk handed over as
     a single batch is classified by one thread, whatever the number of cores.
     """
-    return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_BATCH_ROWS), schema=table.schema)
+    return pa.Table.from_batches(
+        table.to_batches(max_chunksize=SCAN_BATCH_ROWS), schema=table.schema
+    )
 
 
 def _lines_containing(data: bytes, offsets, needle: bytes) -> set[int]:
@@ -155,8 +170,11 @@ def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: in
     if true_length is not None or len(data) > max_line_bytes:
         length = true_length or len(data)
         kept = "" if true_length is None else f"; only the first {len(data)} bytes are kept here"
-        return ("too_large", f"line is {length} bytes, over the {max_line_bytes}-byte limit{kept}",
-                not _is_utf8(data))
+        return (
+            "too_large",
+            f"line is {length} bytes, over the {max_line_bytes}-byte limit{kept}",
+            not _is_utf8(data),
+        )
     if not _is_utf8(data):
         try:
             data.decode("utf-8")
@@ -165,8 +183,11 @@ def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: in
         return "invalid_utf8", where, True
     if b"\x00" in data:
         stripped = data.rstrip(b"\r").strip(b" \t")
-        return ("invalid_json", "line contains a NUL byte" +
-                ("" if stripped else " and nothing else"), True)
+        return (
+            "invalid_json",
+            "line contains a NUL byte" + ("" if stripped else " and nothing else"),
+            True,
+        )
     try:
         json.loads(data, parse_constant=_refuse_constant)
     except _NonFiniteNumber as exc:
@@ -188,7 +209,11 @@ def _scan_lenient_tokens(data: bytes):
     """Non-recursive check for what DuckDB accepts but JSON forbids, for very deeply nested lines."""
     for m in _LENIENT_TOKEN.finditer(data):
         if m.group(1):
-            return "invalid_json", f"{m.group(1).decode()} is not valid JSON (only finite numbers are)", False
+            return (
+                "invalid_json",
+                f"{m.group(1).decode()} is not valid JSON (only finite numbers are)",
+                False,
+            )
         if m.group(2):
             return "invalid_json", "the line is not valid JSON: trailing comma", False
     return None
@@ -211,8 +236,20 @@ def _is_utf8(data: bytes) -> bool:
 
 
 # Fields of the Segment call that get their own columns; everything else goes to `extra`.
-KNOWN_FIELDS = ["type", "groupId", "userId", "anonymousId", "messageId", "traits", "timestamp",
-                "originalTimestamp", "sentAt", "receivedAt", "context", "integrations"]
+KNOWN_FIELDS = [
+    "type",
+    "groupId",
+    "userId",
+    "anonymousId",
+    "messageId",
+    "traits",
+    "timestamp",
+    "originalTimestamp",
+    "sentAt",
+    "receivedAt",
+    "context",
+    "integrations",
+]
 _REMOVE_KNOWN_PATCH = json.dumps({k: None for k in KNOWN_FIELDS})
 
 # The two track events that describe groups (SPEC §1): landed with their event name; every other
@@ -220,17 +257,25 @@ _REMOVE_KNOWN_PATCH = json.dumps({k: None for k in KNOWN_FIELDS})
 # LIFECYCLE_GROUP_ID_FIELDS. `traits` and `groupId` are not columns of such a call: they stay in
 # `extra` with `properties` and every other field; `event` becomes the event_name column.
 LIFECYCLE_EVENTS = ("Relationship Deleted", "Object Deleted")
-LIFECYCLE_GROUP_ID_FIELDS = {"ctx_group_id": "context.groupId", "prop_group_id": "properties.groupId",
-                             "prop_object_id": "properties.objectId"}
+LIFECYCLE_GROUP_ID_FIELDS = {
+    "ctx_group_id": "context.groupId",
+    "prop_group_id": "properties.groupId",
+    "prop_object_id": "properties.objectId",
+}
 LIFECYCLE_COLUMN_FIELDS = [k for k in KNOWN_FIELDS if k not in ("traits", "groupId")] + ["event"]
 _REMOVE_LIFECYCLE_PATCH = json.dumps({k: None for k in LIFECYCLE_COLUMN_FIELDS})
 
 # every path is extracted by the same single parse of the line (the lifecycle group id
 # candidates only for lifecycle events, see CLASSIFY_SQL)
 _PATHS = "[" + ", ".join(f"'$.{k}'" for k in [*KNOWN_FIELDS, "event"]) + "]"
-_DEFAULT_MESSAGE_CASE = "CASE reason " + " ".join(
-    "WHEN '{}' THEN '{}'".format(code, text.replace("'", "''")) for code, text in REJECT_REASONS.items()
-) + " END"
+_DEFAULT_MESSAGE_CASE = (
+    "CASE reason "
+    + " ".join(
+        "WHEN '{}' THEN '{}'".format(code, text.replace("'", "''"))
+        for code, text in REJECT_REASONS.items()
+    )
+    + " END"
+)
 
 MACROS_SQL = r"""
 -- unix seconds, or milliseconds when the magnitude says so (>= 1e11 is after year 5138 in seconds)
@@ -251,8 +296,20 @@ CREATE OR REPLACE TEMP MACRO gl_kind(v) AS CASE json_type(v)
 # (json_merge_patch only for the few lines with other fields). Types and string values come from
 # the small extracted values. Every derived value (ids, timestamps, presence) is computed once per
 # row in its own column and reused by the reason, the message and the output.
-_FIELD_COLS = ["type", "group_id", "user_id", "anonymous_id", "message_id", "traits", "timestamp",
-               "original_timestamp", "sent_at", "received_at", "context", "integrations"]
+_FIELD_COLS = [
+    "type",
+    "group_id",
+    "user_id",
+    "anonymous_id",
+    "message_id",
+    "traits",
+    "timestamp",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+    "context",
+    "integrations",
+]
 _LC_ID_COLS = list(LIFECYCLE_GROUP_ID_FIELDS)
 _ALL_COLS = [*_FIELD_COLS, "event"]
 
@@ -264,11 +321,13 @@ def _per_field(template: str, cols: list[str] = _FIELD_COLS) -> str:
 def _id_expr(c: str) -> str:
     """The id string of field <c>: strings as sent, numbers as decimal strings (integral
     doubles without the `.0`), from its extracted JSON value, type and string value."""
-    return (f"CASE t_{c} WHEN 'VARCHAR' THEN s_{c} WHEN 'BIGINT' THEN j_{c}::VARCHAR "
-            f"WHEN 'UBIGINT' THEN j_{c}::VARCHAR WHEN 'DOUBLE' THEN CASE "
-            f"WHEN regexp_full_match(j_{c}::VARCHAR, '-?[0-9]+') THEN j_{c}::VARCHAR "
-            f"WHEN isfinite(j_{c}::DOUBLE) AND j_{c}::DOUBLE = floor(j_{c}::DOUBLE) AND abs(j_{c}::DOUBLE) < 1e38 "
-            f"THEN CAST(j_{c}::DOUBLE AS HUGEINT)::VARCHAR ELSE j_{c}::VARCHAR END END")
+    return (
+        f"CASE t_{c} WHEN 'VARCHAR' THEN s_{c} WHEN 'BIGINT' THEN j_{c}::VARCHAR "
+        f"WHEN 'UBIGINT' THEN j_{c}::VARCHAR WHEN 'DOUBLE' THEN CASE "
+        f"WHEN regexp_full_match(j_{c}::VARCHAR, '-?[0-9]+') THEN j_{c}::VARCHAR "
+        f"WHEN isfinite(j_{c}::DOUBLE) AND j_{c}::DOUBLE = floor(j_{c}::DOUBLE) AND abs(j_{c}::DOUBLE) < 1e38 "
+        f"THEN CAST(j_{c}::DOUBLE AS HUGEINT)::VARCHAR ELSE j_{c}::VARCHAR END END"
+    )
 
 
 def _ts_expr(c: str) -> str:
@@ -276,13 +335,15 @@ def _ts_expr(c: str) -> str:
     number or numeric text (NULL when absent, null, or unparseable). Only date-like text is cast:
     DuckDB would also read 'epoch' and 'infinity'. RFC 3339's lower-case `t` / `z` are read by a
     second cast, only for values the first one refused."""
-    return (f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
-            f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
-            f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN coalesce(try_cast(s_{c} AS TIMESTAMPTZ), "
-            f"CASE WHEN regexp_matches(s_{c}, '[tz]') THEN try_cast(gl_rfc3339_upper(s_{c}) AS TIMESTAMPTZ) END) END, "
-            f"CASE WHEN regexp_full_match(trim(s_{c}), '-?[0-9]+(\\.[0-9]+)?') "
-            f"THEN gl_unix(try_cast(trim(s_{c}) AS DOUBLE)) END) "
-            f"WHEN t_{c} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(j_{c}::DOUBLE) END")
+    return (
+        f"CASE WHEN t_{c} IS NULL OR t_{c} = 'NULL' THEN NULL "
+        f"WHEN t_{c} = 'VARCHAR' THEN coalesce("
+        f"CASE WHEN regexp_matches(s_{c}, '^\\s*[+-]?[0-9]') THEN coalesce(try_cast(s_{c} AS TIMESTAMPTZ), "
+        f"CASE WHEN regexp_matches(s_{c}, '[tz]') THEN try_cast(gl_rfc3339_upper(s_{c}) AS TIMESTAMPTZ) END) END, "
+        f"CASE WHEN regexp_full_match(trim(s_{c}), '-?[0-9]+(\\.[0-9]+)?') "
+        f"THEN gl_unix(try_cast(trim(s_{c}) AS DOUBLE)) END) "
+        f"WHEN t_{c} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN gl_unix(j_{c}::DOUBLE) END"
+    )
 
 
 _TS = ["timestamp", "original_timestamp", "sent_at", "received_at"]
@@ -295,7 +356,9 @@ _OBJECT_COLS = ["traits", "context", "integrations"]
 def _type_expr(c: str) -> str:
     """t_<c>: the JSON type of the field (NULL when the key is absent)."""
     if c in _OBJECT_COLS:
-        return f"CASE WHEN starts_with(j_{c}, '{{') THEN 'OBJECT' ELSE json_type(j_{c}) END AS t_{c}"
+        return (
+            f"CASE WHEN starts_with(j_{c}, '{{') THEN 'OBJECT' ELSE json_type(j_{c}) END AS t_{c}"
+        )
     return f"json_type(j_{c}) AS t_{c}"
 
 

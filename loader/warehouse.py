@@ -6,13 +6,12 @@ import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
-from grouplake.errors import (WarehouseBusy, WarehouseNotFound, WarehouseUnusable,
-                              describe_os_error)
+from grouplake.errors import WarehouseBusy, WarehouseNotFound, WarehouseUnusable, describe_os_error
 from grouplake.schema import DDL
 
 DEFAULT_LOCK_WAIT_SECONDS = 300.0
@@ -23,8 +22,9 @@ def lock_path(warehouse: Path) -> Path:
 
 
 @contextlib.contextmanager
-def warehouse_lock(warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
-                   on_wait=None) -> Iterator[None]:
+def warehouse_lock(
+    warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS, on_wait=None
+) -> Iterator[None]:
     """Hold the exclusive writer lock of ``warehouse`` (a ``.lock`` file beside it).
 
     Loads and dbt builds take it, so two writers never interleave. Waits up to
@@ -36,8 +36,10 @@ def warehouse_lock(warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECO
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise WarehouseUnusable(f"cannot use warehouse {warehouse}: cannot create its lock file "
-                                f"{path}: {describe_os_error(exc)}") from None
+        raise WarehouseUnusable(
+            f"cannot use warehouse {warehouse}: cannot create its lock file "
+            f"{path}: {describe_os_error(exc)}"
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         told = False
@@ -51,7 +53,8 @@ def warehouse_lock(warehouse: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECO
                     raise WarehouseBusy(
                         f"warehouse is busy: {warehouse} is locked by another grouplake process"
                         f"{f' ({holder})' if holder else ''}; gave up after {wait_seconds:g}s "
-                        "(use --wait to wait longer)") from None
+                        "(use --wait to wait longer)"
+                    ) from None
                 if on_wait and not told:
                     on_wait(holder)
                     told = True
@@ -68,8 +71,9 @@ def _make_folder(warehouse: Path) -> None:
     try:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WarehouseUnusable(f"cannot create the folder of warehouse {warehouse}: "
-                                f"{describe_os_error(exc)}") from None
+        raise WarehouseUnusable(
+            f"cannot create the folder of warehouse {warehouse}: {describe_os_error(exc)}"
+        ) from None
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
@@ -84,9 +88,13 @@ def _read_holder(path: Path) -> str:
         return ""
 
 
-def connect(warehouse: Path, read_only: bool = False,
-            memory_limit: str | None = "1GB", threads: int | None = None,
-            busy_wait_seconds: float = 10.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    warehouse: Path,
+    read_only: bool = False,
+    memory_limit: str | None = "1GB",
+    threads: int | None = None,
+    busy_wait_seconds: float = 10.0,
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating it and the raw schema when writable), UTC session.
 
     DuckDB lets one process write a file, or several read it. When another process has the
@@ -110,12 +118,15 @@ def connect(warehouse: Path, read_only: bool = False,
             break
         except duckdb.Error as exc:
             if not _is_lock_conflict(exc):
-                raise WarehouseUnusable(f"cannot open warehouse {warehouse}: {_first_line(exc)}") from None
+                raise WarehouseUnusable(
+                    f"cannot open warehouse {warehouse}: {_first_line(exc)}"
+                ) from None
             if time.monotonic() >= deadline:
                 raise WarehouseBusy(
                     f"warehouse is busy: {warehouse} is open in another process "
                     f"(gave up after {busy_wait_seconds:g}s; close the other DuckDB session "
-                    "and try again)") from None
+                    "and try again)"
+                ) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:
@@ -131,6 +142,11 @@ def connect(warehouse: Path, read_only: bool = False,
 def _first_line(exc: BaseException) -> str:
     """DuckDB's message without its class prefix or its multi-line hints."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    for prefix in ("IO Error: ", "Serialization Error: ", "Invalid Input Error: ", "Catalog Error: "):
+    for prefix in (
+        "IO Error: ",
+        "Serialization Error: ",
+        "Invalid Input Error: ",
+        "Catalog Error: ",
+    ):
         text = text.removeprefix(prefix)
     return text

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -42,13 +42,27 @@ class Warehouse:
 
     def load(self, *inputs, **kwargs):
         from grouplake.load import load_paths
+
         return load_paths([str(p) for p in inputs], warehouse=self.path, lake=self.lake, **kwargs)
 
-    def cli(self, *args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-        full_env = {**os.environ, "GROUPLAKE_WAREHOUSE": str(self.path), "GROUPLAKE_LAKE": str(self.lake),
-                    "COLUMNS": "200", **(env or {})}
-        return subprocess.run([*GROUPLAKE, *args], cwd=REPO_ROOT, env=full_env, capture_output=True,
-                              text=True, timeout=timeout)
+    def cli(
+        self, *args: str, env: dict | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
+        full_env = {
+            **os.environ,
+            "GROUPLAKE_WAREHOUSE": str(self.path),
+            "GROUPLAKE_LAKE": str(self.lake),
+            "COLUMNS": "200",
+            **(env or {}),
+        }
+        return subprocess.run(
+            [*GROUPLAKE, *args],
+            cwd=REPO_ROOT,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         con = duckdb.connect(str(self.path), read_only=True)
@@ -69,7 +83,9 @@ class Warehouse:
             if not files:
                 return []
             glob = str(self.lake / "group_events" / "**" / "*.parquet")
-            return con.execute(f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning=true, union_by_name=true) {tail}").fetchall()
+            return con.execute(
+                f"SELECT {columns} FROM read_parquet('{glob}', hive_partitioning=true, union_by_name=true) {tail}"
+            ).fetchall()
         finally:
             con.close()
 
@@ -88,18 +104,35 @@ def wh(tmp_path: Path) -> Warehouse:
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def call(message_id, group_id, ts, traits=None, user_id=None, anonymous_id=None, **extra) -> dict:
     """A Group call with only the fields given (no defaults), for the dbt tests' hand-written batches."""
-    c = {"type": "group", "messageId": message_id, "groupId": group_id, "timestamp": ts,
-         "userId": user_id, "anonymousId": anonymous_id, "traits": traits, **extra}
+    c = {
+        "type": "group",
+        "messageId": message_id,
+        "groupId": group_id,
+        "timestamp": ts,
+        "userId": user_id,
+        "anonymousId": anonymous_id,
+        "traits": traits,
+        **extra,
+    }
     return {k: v for k, v in c.items() if v is not None}
 
 
-def group_call(group_id="g1", user_id="u1", traits=None, ts="2026-11-01T10:00:00Z", message_id=None, **extra) -> dict:
+def group_call(
+    group_id="g1", user_id="u1", traits=None, ts="2026-11-01T10:00:00Z", message_id=None, **extra
+) -> dict:
     """A valid Group call; pass None to drop a field."""
-    call = {"type": "group", "groupId": group_id, "userId": user_id, "traits": traits if traits is not None else {},
-            "timestamp": ts, "messageId": message_id, **extra}
+    call = {
+        "type": "group",
+        "groupId": group_id,
+        "userId": user_id,
+        "traits": traits if traits is not None else {},
+        "timestamp": ts,
+        "messageId": message_id,
+        **extra,
+    }
     return {k: v for k, v in call.items() if v is not None}

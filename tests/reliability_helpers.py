@@ -33,14 +33,19 @@ SMALL_CHUNK_BYTES = 6000
 
 # --------------------------------------------------------------------------- inputs
 
+
 def _event(i: int, file_no: int, rnd: random.Random) -> dict:
     day = 1 + (i % 3)  # three received_date partitions per batch -> several files to publish
     ev = {
         "type": rnd.choice(["group", "Group", "GROUP"]),
         "groupId": rnd.choice([f"g{i % 11}", i % 11]),
         "messageId": f"f{file_no}-m{i}",
-        "traits": {"name": f"Org {i % 11}", "plan": rnd.choice(["free", "pro", None]),
-                   "Employees": rnd.randint(1, 500), "address": {"city": "Bern"}},
+        "traits": {
+            "name": f"Org {i % 11}",
+            "plan": rnd.choice(["free", "pro", None]),
+            "Employees": rnd.randint(1, 500),
+            "address": {"city": "Bern"},
+        },
         "timestamp": f"2024-03-0{day}T10:{i % 60:02d}:00Z",
         "receivedAt": f"2024-03-0{day}T10:{i % 60:02d}:05Z",
         "context": {"ip": f"10.0.0.{i % 255}"},
@@ -52,7 +57,9 @@ def _event(i: int, file_no: int, rnd: random.Random) -> dict:
     return ev
 
 
-def write_inputs(root: Path, n_files: int = 4, lines_per_file: int = 240, seed: int = 7) -> list[Path]:
+def write_inputs(
+    root: Path, n_files: int = 4, lines_per_file: int = 240, seed: int = 7
+) -> list[Path]:
     """A multi-file input that exercises every path of a batch.
 
     Each file has valid events over three days, bad lines of several reasons, duplicates
@@ -68,27 +75,47 @@ def write_inputs(root: Path, n_files: int = 4, lines_per_file: int = 240, seed: 
         for i in range(lines_per_file):
             lines.append(json.dumps(_event(i, f, rnd)).encode())
             if i % 37 == 5:
-                lines.append(b'{"type": "group", "groupId": ')            # invalid_json
+                lines.append(b'{"type": "group", "groupId": ')  # invalid_json
             if i % 53 == 7:
-                lines.append(json.dumps({"type": "track", "event": "x", "messageId": f"t{f}-{i}"}).encode())  # skipped
+                lines.append(
+                    json.dumps({"type": "track", "event": "x", "messageId": f"t{f}-{i}"}).encode()
+                )  # skipped
             if i % 41 == 9:
-                lines.append(json.dumps(_event(i, f, rnd)).encode())        # same messageId again
+                lines.append(json.dumps(_event(i, f, rnd)).encode())  # same messageId again
             if i % 61 == 11 and f > 0:
-                lines.append(json.dumps(_event(i, f - 1, rnd)).encode())    # duplicate of earlier file
+                lines.append(
+                    json.dumps(_event(i, f - 1, rnd)).encode()
+                )  # duplicate of earlier file
             if i == 13:
                 # rejected here, fixed by the next file (same messageId)
-                lines.append(json.dumps({"type": "group", "groupId": "g-fix", "messageId": f"fix-{f}",
-                                         "traits": "not an object"}).encode())
+                lines.append(
+                    json.dumps(
+                        {
+                            "type": "group",
+                            "groupId": "g-fix",
+                            "messageId": f"fix-{f}",
+                            "traits": "not an object",
+                        }
+                    ).encode()
+                )
             if i == 17 and f > 0:
-                lines.append(json.dumps({"type": "group", "groupId": "g-fix", "messageId": f"fix-{f - 1}",
-                                         "traits": {"fixed": True},
-                                         "timestamp": "2024-03-02T00:00:00Z"}).encode())
+                lines.append(
+                    json.dumps(
+                        {
+                            "type": "group",
+                            "groupId": "g-fix",
+                            "messageId": f"fix-{f - 1}",
+                            "traits": {"fixed": True},
+                            "timestamp": "2024-03-02T00:00:00Z",
+                        }
+                    ).encode()
+                )
             if i == 19:
-                lines.append(b"\xff\xfe not utf-8 \x00")                      # invalid_utf8
+                lines.append(b"\xff\xfe not utf-8 \x00")  # invalid_utf8
         data = b"\n".join(lines)
         if f == n_files - 1:
             path = root / f"part-{f:02d}.ndjson.gz"
-            path.write_bytes(gzip.compress(data, mtime=0))                   # no trailing newline
+            path.write_bytes(gzip.compress(data, mtime=0))  # no trailing newline
         else:
             path = root / f"part-{f:02d}.ndjson"
             path.write_bytes(data + b"\n")
@@ -97,6 +124,7 @@ def write_inputs(root: Path, n_files: int = 4, lines_per_file: int = 240, seed: 
 
 
 # --------------------------------------------------------------------------- running
+
 
 @dataclass
 class Run:
@@ -118,25 +146,62 @@ def cli_env(fault: str | None = None) -> dict[str, str]:
     return env
 
 
-def load_cmd(inputs, warehouse: Path, lake: Path, *, wait: float = 60,
-             chunk_bytes: int = SMALL_CHUNK_BYTES) -> list[str]:
-    return [*GROUPLAKE, "load", *map(str, inputs), "--warehouse", str(warehouse), "--lake", str(lake),
-            "--wait", str(wait), "--chunk-bytes", str(chunk_bytes)]
+def load_cmd(
+    inputs, warehouse: Path, lake: Path, *, wait: float = 60, chunk_bytes: int = SMALL_CHUNK_BYTES
+) -> list[str]:
+    return [
+        *GROUPLAKE,
+        "load",
+        *map(str, inputs),
+        "--warehouse",
+        str(warehouse),
+        "--lake",
+        str(lake),
+        "--wait",
+        str(wait),
+        "--chunk-bytes",
+        str(chunk_bytes),
+    ]
 
 
-def run_load(inputs, warehouse: Path, lake: Path, *, fault: str | None = None, wait: float = 60,
-             chunk_bytes: int = SMALL_CHUNK_BYTES, timeout: float = 120) -> Run:
-    p = subprocess.run(load_cmd(inputs, warehouse, lake, wait=wait, chunk_bytes=chunk_bytes),
-                       env=cli_env(fault), capture_output=True, text=True, timeout=timeout,
-                       cwd=REPO_ROOT)
+def run_load(
+    inputs,
+    warehouse: Path,
+    lake: Path,
+    *,
+    fault: str | None = None,
+    wait: float = 60,
+    chunk_bytes: int = SMALL_CHUNK_BYTES,
+    timeout: float = 120,
+) -> Run:
+    p = subprocess.run(
+        load_cmd(inputs, warehouse, lake, wait=wait, chunk_bytes=chunk_bytes),
+        env=cli_env(fault),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+    )
     return Run(p.returncode, p.stdout, p.stderr)
 
 
-def start_load(inputs, warehouse: Path, lake: Path, *, wait: float = 60,
-               chunk_bytes: int = SMALL_CHUNK_BYTES, fault: str | None = None) -> subprocess.Popen:
-    return subprocess.Popen(load_cmd(inputs, warehouse, lake, wait=wait, chunk_bytes=chunk_bytes),
-                            env=cli_env(fault), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=REPO_ROOT)
+def start_load(
+    inputs,
+    warehouse: Path,
+    lake: Path,
+    *,
+    wait: float = 60,
+    chunk_bytes: int = SMALL_CHUNK_BYTES,
+    fault: str | None = None,
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        load_cmd(inputs, warehouse, lake, wait=wait, chunk_bytes=chunk_bytes),
+        env=cli_env(fault),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+    )
 
 
 def kill_after(proc: subprocess.Popen, seconds: float) -> Run:
@@ -153,20 +218,46 @@ def kill_after(proc: subprocess.Popen, seconds: float) -> Run:
 
 _PART_RE = re.compile(r"part-(\d{8})-")
 
-EVENT_COLS = ["message_id", "message_id_derived", "event_type", "group_id", "user_id", "anonymous_id",
-              "event_at", "event_at_source", "timestamp", "original_timestamp", "sent_at", "received_at",
-              "source_file", "source_line", "traits", "context", "integrations", "extra", "event_name"]
+EVENT_COLS = [
+    "message_id",
+    "message_id_derived",
+    "event_type",
+    "group_id",
+    "user_id",
+    "anonymous_id",
+    "event_at",
+    "event_at_source",
+    "timestamp",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+    "source_file",
+    "source_line",
+    "traits",
+    "context",
+    "integrations",
+    "extra",
+    "event_name",
+]
 _EVENT_SELECT = ", ".join(
     # event_at is the load time when the event carries no time at all: that differs per run
-    "CASE WHEN event_at_source = 'loaded_at' THEN NULL ELSE event_at END" if c == "event_at"
-    else f"{c}::VARCHAR" if c in ("traits", "context", "integrations", "extra")
-    else f'"{c}"' for c in EVENT_COLS)
+    "CASE WHEN event_at_source = 'loaded_at' THEN NULL ELSE event_at END"
+    if c == "event_at"
+    else f"{c}::VARCHAR"
+    if c in ("traits", "context", "integrations", "extra")
+    else f'"{c}"'
+    for c in EVENT_COLS
+)
 
 
 def _rank_map(con) -> dict[int, int]:
     """batch_id -> rank among loaded batches (1, 2, ...): stable across runs over the same input."""
-    ids = [r[0] for r in con.execute(
-        "SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded' ORDER BY batch_id").fetchall()]
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded' ORDER BY batch_id"
+        ).fetchall()
+    ]
     return {b: i + 1 for i, b in enumerate(ids)}
 
 
@@ -176,13 +267,20 @@ def _norm_lake_file(rel: str, ranks: dict[int, int]) -> str:
 
 def lake_files(lake: Path) -> list[str]:
     root = Path(lake) / "group_events"
-    return sorted(str(p.relative_to(root)).replace(os.sep, "/") for p in root.rglob("*.parquet")) \
-        if root.exists() else []
+    return (
+        sorted(str(p.relative_to(root)).replace(os.sep, "/") for p in root.rglob("*.parquet"))
+        if root.exists()
+        else []
+    )
 
 
 def staging_files(lake: Path) -> list[str]:
     root = Path(lake) / "_staging"
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    return (
+        sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        if root.exists()
+        else []
+    )
 
 
 def connect_ro(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -202,29 +300,44 @@ def snapshot(warehouse: Path, lake: Path) -> dict:
             SELECT source_file, source_line, reason, message, message_id, raw_line, raw_line_base64,
                    batch_id, resolved_at IS NOT NULL, resolved_by_batch_id
             FROM raw.group_event_rejects""").fetchall()
-        rejects = sorted(r[:7] + (ranks.get(r[7], -1), r[8], ranks.get(r[9]) if r[9] else None)
-                         for r in rejects)
+        rejects = sorted(
+            r[:7] + (ranks.get(r[7], -1), r[8], ranks.get(r[9]) if r[9] else None) for r in rejects
+        )
         duplicates = sorted(
-            r[:3] + (ranks.get(r[3], -1),) + r[4:] for r in con.execute("""
+            r[:3] + (ranks.get(r[3], -1),) + r[4:]
+            for r in con.execute("""
             SELECT message_id, source_file, source_line, kept_batch_id, kept_source_file, kept_source_line,
                    content_differs, raw_line
-            FROM raw.group_event_duplicates""").fetchall())
+            FROM raw.group_event_duplicates""").fetchall()
+        )
         ledger_rows = con.execute("""
             SELECT batch_id, file_path, file_size, content_hash, read_count, loaded_count, rejected_count,
                    duplicate_count, status, error, lake_files, lake_published, skipped_count,
                    skipped_by_type::VARCHAR
             FROM raw.load_ledger WHERE status = 'loaded' ORDER BY batch_id""").fetchall()
-        ledger = [(ranks[r[0]],) + tuple(r[1:10])
-                  + (sorted(_norm_lake_file(f, ranks) for f in r[10] or []), r[11], r[12], r[13])
-                  for r in ledger_rows]
-        failed = con.execute("SELECT count(*) FROM raw.load_ledger WHERE status <> 'loaded'").fetchone()[0]
+        ledger = [
+            (ranks[r[0]],)
+            + tuple(r[1:10])
+            + (sorted(_norm_lake_file(f, ranks) for f in r[10] or []), r[11], r[12], r[13])
+            for r in ledger_rows
+        ]
+        failed = con.execute(
+            "SELECT count(*) FROM raw.load_ledger WHERE status <> 'loaded'"
+        ).fetchone()[0]
         lake_rows = read_lake(con, lake)
         lake_rows = sorted(tuple(r[:-1]) + (ranks.get(r[-1], -1),) for r in lake_rows)
         lake_listing = sorted(_norm_lake_file(f, ranks) for f in lake_files(lake))
     finally:
         con.close()
-    return {"events": events, "rejects": rejects, "duplicates": duplicates, "ledger": ledger, "failed_ledger_rows": failed,
-            "lake_rows": lake_rows, "lake_files": lake_listing}
+    return {
+        "events": events,
+        "rejects": rejects,
+        "duplicates": duplicates,
+        "ledger": ledger,
+        "failed_ledger_rows": failed,
+        "lake_rows": lake_rows,
+        "lake_files": lake_listing,
+    }
 
 
 def read_lake(con, lake: Path) -> list[tuple]:
@@ -234,7 +347,8 @@ def read_lake(con, lake: Path) -> list[tuple]:
     glob = str(Path(lake) / "group_events" / "**" / "*.parquet").replace("'", "''")
     return con.execute(
         f"SELECT {_EVENT_SELECT}, batch_id FROM read_parquet('{glob}', hive_partitioning = true, "
-        "union_by_name = true)").fetchall()
+        "union_by_name = true)"
+    ).fetchall()
 
 
 def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = True) -> dict:
@@ -257,7 +371,9 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
             FROM raw.load_ledger
             WHERE read_count <> loaded_count + rejected_count + duplicate_count + skipped_count + suppressed_count
             """).fetchall()
-        assert not bad, f"ledger rows where read != loaded + rejected + duplicates + skipped + suppressed: {bad}"
+        assert not bad, (
+            f"ledger rows where read != loaded + rejected + duplicates + skipped + suppressed: {bad}"
+        )
         per_batch = con.execute("""
             SELECT l.batch_id, l.loaded_count - l.forgotten_count, l.rejected_count - l.forgotten_reject_count,
                    (SELECT count(*) FROM raw.group_events e WHERE e.batch_id = l.batch_id),
@@ -288,8 +404,9 @@ def assert_consistent(warehouse: Path, lake: Path, *, require_published: bool = 
             SELECT count(*) FROM raw.group_event_rejects WHERE batch_id NOT IN
                 (SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded')""").fetchone()[0]
         assert orphans == 0, "rejects of a batch the ledger does not list as loaded"
-        dup = con.execute("SELECT message_id, count(*) FROM raw.group_events GROUP BY 1 HAVING count(*) > 1"
-                          ).fetchall()
+        dup = con.execute(
+            "SELECT message_id, count(*) FROM raw.group_events GROUP BY 1 HAVING count(*) > 1"
+        ).fetchall()
         assert not dup, f"message_ids loaded twice: {dup[:5]}"
         hashes = con.execute("""SELECT content_hash, count(*) FROM raw.load_ledger WHERE status = 'loaded'
                                 GROUP BY 1 HAVING count(*) > 1""").fetchall()

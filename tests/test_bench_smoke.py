@@ -50,8 +50,12 @@ def _recount(path: Path) -> dict:
             bad += 1
             kinds["not_an_object"] += 1
             continue
-        if isinstance(obj.get("type"), str) and obj["type"].strip().lower() != "group" and obj["type"].strip():
-            skipped += 1     # another call type: skipped and counted by the loader
+        if (
+            isinstance(obj.get("type"), str)
+            and obj["type"].strip().lower() != "group"
+            and obj["type"].strip()
+        ):
+            skipped += 1  # another call type: skipped and counted by the loader
             continue
         if str(obj.get("type", "")).lower() != "group":
             bad += 1
@@ -64,10 +68,16 @@ def _recount(path: Path) -> dict:
         mid = obj.get("messageId")
         gid = obj.get("groupId")
         ok_id = lambda v: v is None or isinstance(v, (str, int, float)) and not isinstance(v, bool)  # noqa: E731
-        if (gid is None or not ok_id(gid) or (isinstance(gid, str) and not gid.strip())
-                or not ok_id(obj.get("userId")) or not ok_id(obj.get("anonymousId")) or not ok_id(mid)
-                or not (obj.get("traits") is None or isinstance(obj.get("traits"), dict))
-                or obj.get("timestamp") in ("", "yesterday-ish", "not a date", "2026-13-45T25:61:00Z")):
+        if (
+            gid is None
+            or not ok_id(gid)
+            or (isinstance(gid, str) and not gid.strip())
+            or not ok_id(obj.get("userId"))
+            or not ok_id(obj.get("anonymousId"))
+            or not ok_id(mid)
+            or not (obj.get("traits") is None or isinstance(obj.get("traits"), dict))
+            or obj.get("timestamp") in ("", "yesterday-ish", "not a date", "2026-13-45T25:61:00Z")
+        ):
             bad += 1
             continue
         if isinstance(mid, str):
@@ -81,7 +91,7 @@ def _recount(path: Path) -> dict:
 
 def test_generator_is_deterministic_and_has_the_advertised_mix(tmp_path):
     a = generate(tmp_path / "a.ndjson", 5000, seed=7, jobs=1)
-    b = generate(tmp_path / "b.ndjson", 5000, seed=7, jobs=2)   # same bytes whatever the workers
+    b = generate(tmp_path / "b.ndjson", 5000, seed=7, jobs=2)  # same bytes whatever the workers
     generate(tmp_path / "c.ndjson", 5000, seed=8, jobs=1)
     assert _sha(tmp_path / "a.ndjson") == _sha(tmp_path / "b.ndjson")
     assert _sha(tmp_path / "a.ndjson") != _sha(tmp_path / "c.ndjson")
@@ -89,8 +99,8 @@ def test_generator_is_deterministic_and_has_the_advertised_mix(tmp_path):
 
     assert a.lines == 5000 == a.valid + a.duplicates + a.rejected + a.skipped
     assert a.skipped > 0 and set(a.skipped_by_type) <= {"identify", "track", "page"}
-    assert 0.006 <= a.duplicates / a.lines <= 0.015        # ~1% duplicate messageIds
-    assert 0.002 <= a.rejected / a.lines <= 0.010          # ~0.5% bad lines
+    assert 0.006 <= a.duplicates / a.lines <= 0.015  # ~1% duplicate messageIds
+    assert 0.002 <= a.rejected / a.lines <= 0.010  # ~0.5% bad lines
     assert a.late_events > 0 and a.derived_message_ids > 0
 
     again = _recount(tmp_path / "a.ndjson")
@@ -110,16 +120,39 @@ def test_generator_is_deterministic_and_has_the_advertised_mix(tmp_path):
 def test_generated_features(tmp_path):
     generate(tmp_path / "f.ndjson", 20_000, seed=3)
     text = (tmp_path / "f.ndjson").read_bytes().decode("utf-8", errors="replace")
-    for needle in ('"total billed"', '"createdAt"', '"created_at"', '"address":{', '"address":null',
-                   ':null', '"type":"Group"', '"originalTimestamp"', '"type":"identify"', '"type":"track"',
-                   '"groupId":1'):
+    for needle in (
+        '"total billed"',
+        '"createdAt"',
+        '"created_at"',
+        '"address":{',
+        '"address":null',
+        ":null",
+        '"type":"Group"',
+        '"originalTimestamp"',
+        '"type":"identify"',
+        '"type":"track"',
+        '"groupId":1',
+    ):
         assert needle in text, needle
 
 
 def test_bench_run_smoke(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--events", "5000", "--smoke", "--out-dir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--events",
+            "5000",
+            "--smoke",
+            "--out-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "| grouplake load " in out and "| duckdb read_json -> parquet " in out

@@ -17,8 +17,17 @@ from pathlib import Path
 import pytest
 
 from grouplake.warehouse import warehouse_lock
-from reliability_helpers import (GROUPLAKE, REPO_ROOT, assert_consistent, cli_env, connect_ro,
-                                 run_load, start_load, write_inputs)
+
+from reliability_helpers import (
+    GROUPLAKE,
+    REPO_ROOT,
+    assert_consistent,
+    cli_env,
+    connect_ro,
+    run_load,
+    start_load,
+    write_inputs,
+)
 
 BUSY_EXIT = 3
 
@@ -41,16 +50,30 @@ def _totals(wh: Path, lake: Path) -> dict:
     con = connect_ro(wh)
     try:
         return {
-            "message_ids": sorted(r[0] for r in con.execute("SELECT message_id FROM raw.group_events").fetchall()),
-            "rejects": sorted(con.execute(
-                "SELECT source_file, source_line, reason, raw_line FROM raw.group_event_rejects").fetchall()),
-            "files": sorted(con.execute(
-                "SELECT content_hash FROM raw.load_ledger WHERE status = 'loaded'").fetchall()),
+            "message_ids": sorted(
+                r[0] for r in con.execute("SELECT message_id FROM raw.group_events").fetchall()
+            ),
+            "rejects": sorted(
+                con.execute(
+                    "SELECT source_file, source_line, reason, raw_line FROM raw.group_event_rejects"
+                ).fetchall()
+            ),
+            "files": sorted(
+                con.execute(
+                    "SELECT content_hash FROM raw.load_ledger WHERE status = 'loaded'"
+                ).fetchall()
+            ),
             "read": con.execute("SELECT sum(read_count) FROM raw.load_ledger").fetchone()[0],
             "loaded": con.execute("SELECT sum(loaded_count) FROM raw.load_ledger").fetchone()[0],
-            "rejected": con.execute("SELECT sum(rejected_count) FROM raw.load_ledger").fetchone()[0],
-            "duplicates": con.execute("SELECT sum(duplicate_count) FROM raw.load_ledger").fetchone()[0],
-            "failed": con.execute("SELECT count(*) FROM raw.load_ledger WHERE status <> 'loaded'").fetchone()[0],
+            "rejected": con.execute("SELECT sum(rejected_count) FROM raw.load_ledger").fetchone()[
+                0
+            ],
+            "duplicates": con.execute(
+                "SELECT sum(duplicate_count) FROM raw.load_ledger"
+            ).fetchone()[0],
+            "failed": con.execute(
+                "SELECT count(*) FROM raw.load_ledger WHERE status <> 'loaded'"
+            ).fetchone()[0],
         }
     finally:
         con.close()
@@ -87,7 +110,9 @@ def _assert_clear(outcomes) -> None:
         if code == 0:
             assert "loaded" in text or "already loaded" in text, text
         else:
-            assert code == BUSY_EXIT and "warehouse is busy" in text, f"unclear outcome {code}: {text[-2000:]}"
+            assert code == BUSY_EXIT and "warehouse is busy" in text, (
+                f"unclear outcome {code}: {text[-2000:]}"
+            )
 
 
 @pytest.mark.parametrize("n_procs", [2, 4])
@@ -144,8 +169,14 @@ def test_status_and_rejects_during_a_load_are_clear(inputs, clean, tmp_path):
     results = []
     while proc.poll() is None and len(results) < 20:
         for cmd in (["status"], ["rejects"]):
-            p = subprocess.run([*GROUPLAKE, *cmd, "--warehouse", str(wh)], env=cli_env(), cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=120)
+            p = subprocess.run(
+                [*GROUPLAKE, *cmd, "--warehouse", str(wh)],
+                env=cli_env(),
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             results.append((p.returncode, p.stdout + p.stderr))
     proc.communicate(timeout=120)
     assert proc.returncode == 0
@@ -169,8 +200,14 @@ def test_build_started_during_a_load(inputs, clean, tmp_path):
     assert run_load(inputs[:1], wh, lake).returncode == 0
     proc = start_load(inputs, wh, lake, chunk_bytes=2000)
     time.sleep(0.8)
-    build = subprocess.run([*GROUPLAKE, "build", "--warehouse", str(wh)], env=cli_env(), cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=600)
+    build = subprocess.run(
+        [*GROUPLAKE, "build", "--warehouse", str(wh)],
+        env=cli_env(),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     text = build.stdout + build.stderr

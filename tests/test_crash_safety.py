@@ -22,9 +22,19 @@ from pathlib import Path
 import pytest
 
 from grouplake.reader import iter_chunks
-from reliability_helpers import (SMALL_CHUNK_BYTES, assert_consistent, connect_ro, kill_after,
-                                 lake_files, run_load, snapshot, staging_files, start_load,
-                                 write_inputs)
+
+from reliability_helpers import (
+    SMALL_CHUNK_BYTES,
+    assert_consistent,
+    connect_ro,
+    kill_after,
+    lake_files,
+    run_load,
+    snapshot,
+    staging_files,
+    start_load,
+    write_inputs,
+)
 
 N_FILES = 4
 LINES_PER_FILE = 150
@@ -32,8 +42,9 @@ LINES_PER_FILE = 150
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> list[Path]:
-    return write_inputs(tmp_path_factory.mktemp("crash_inputs"), n_files=N_FILES,
-                        lines_per_file=LINES_PER_FILE)
+    return write_inputs(
+        tmp_path_factory.mktemp("crash_inputs"), n_files=N_FILES, lines_per_file=LINES_PER_FILE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +55,9 @@ def clean(inputs, tmp_path_factory) -> dict:
     assert run.returncode == 0, run.stderr
     snap = assert_consistent(d / "wh.duckdb", d / "lake")
     assert snap["events"] and snap["rejects"] and len(snap["ledger"]) == N_FILES
-    assert any(r[8] for r in snap["rejects"]), "the input should make a later batch resolve a reject"
+    assert any(r[8] for r in snap["rejects"]), (
+        "the input should make a later batch resolve a reject"
+    )
     return snap
 
 
@@ -67,14 +80,21 @@ def _assert_after_kill(wh: Path, lake: Path, point: str) -> None:
         if not point.startswith("during_publish"):
             # only a kill in the middle of the renames can leave part of a committed batch visible
             assert n == committed[rank], f"lake shows part of batch {rank} ({point})"
-    assert Counter(snap["lake_rows"]) <= Counter(snap["events"]), "lake rows not in raw.group_events"
+    assert Counter(snap["lake_rows"]) <= Counter(snap["events"]), (
+        "lake rows not in raw.group_events"
+    )
 
 
 def _has_raw_schema(wh: Path) -> bool:
     con = connect_ro(wh)
     try:
-        return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-                           "AND table_name = 'load_ledger'").fetchone()[0] == 1
+        return (
+            con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                "AND table_name = 'load_ledger'"
+            ).fetchone()[0]
+            == 1
+        )
     finally:
         con.close()
 
@@ -94,7 +114,11 @@ def crash_and_recover(inputs, tmp: Path, faults: list[str]) -> dict:
 # Symbolic kill points, resolved against the input's real chunk and file counts.
 FAULT_CASES = (
     [f"chunk:file{f}:{where}" for f in range(N_FILES) for where in ("first", "middle", "last")]
-    + [f"{name}:{k}" for name in ("after_parquet_write", "before_commit", "after_commit") for k in (1, 2, N_FILES)]
+    + [
+        f"{name}:{k}"
+        for name in ("after_parquet_write", "before_commit", "after_commit")
+        for k in (1, 2, N_FILES)
+    ]
     + ["during_publish:1", "during_publish:2", "during_publish:half", "during_publish:last"]
 )
 
@@ -112,7 +136,9 @@ def _resolve(case: str, chunks: list[int], n_publish: int) -> str:
 
 
 def test_enough_distinct_kill_points(chunks_per_file, clean):
-    assert all(n >= 3 for n in chunks_per_file), f"input too small for first/middle/last chunks: {chunks_per_file}"
+    assert all(n >= 3 for n in chunks_per_file), (
+        f"input too small for first/middle/last chunks: {chunks_per_file}"
+    )
     points = {_resolve(c, chunks_per_file, len(clean["lake_files"])) for c in FAULT_CASES}
     assert len(points) >= 20, sorted(points)
 
@@ -123,16 +149,20 @@ def test_kill_at_point_then_rerun_equals_clean_run(case, inputs, clean, chunks_p
     assert crash_and_recover(inputs, tmp_path, [point]) == clean
 
 
-@pytest.mark.parametrize("faults", [
-    # killed after commit, then killed again while the next run's recovery publishes that batch
-    ["after_commit:2", "during_publish:1"],
-    # killed before commit, then killed in the first chunk of the rerun (which redoes that file)
-    ["before_commit:3", "after_chunk:1"],
-    # killed while publishing, then after the first commit of the rerun
-    ["during_publish:2", "after_commit:1"],
-    # three kills in a row at the Parquet write of successive reruns
-    ["after_parquet_write:2", "after_parquet_write:1", "after_parquet_write:1"],
-], ids=lambda f: "+".join(f))
+@pytest.mark.parametrize(
+    "faults",
+    [
+        # killed after commit, then killed again while the next run's recovery publishes that batch
+        ["after_commit:2", "during_publish:1"],
+        # killed before commit, then killed in the first chunk of the rerun (which redoes that file)
+        ["before_commit:3", "after_chunk:1"],
+        # killed while publishing, then after the first commit of the rerun
+        ["during_publish:2", "after_commit:1"],
+        # three kills in a row at the Parquet write of successive reruns
+        ["after_parquet_write:2", "after_parquet_write:1", "after_parquet_write:1"],
+    ],
+    ids=lambda f: "+".join(f),
+)
 def test_repeated_kills_then_rerun_equals_clean_run(faults, inputs, clean, tmp_path):
     assert crash_and_recover(inputs, tmp_path, faults) == clean
 
@@ -169,6 +199,7 @@ def test_orphan_staging_is_invisible_and_removed(inputs, clean, tmp_path):
 
 
 # ------------------------------------------------------------------ slow: every point, timed kills
+
 
 @pytest.mark.slow
 def test_kill_at_every_fault_point(inputs, clean, chunks_per_file, tmp_path):
@@ -218,4 +249,3 @@ def test_kill_every_run_until_done(inputs, clean, tmp_path):
             break
     assert run.returncode == 0, run.stderr
     assert assert_consistent(wh, lake) == clean
-

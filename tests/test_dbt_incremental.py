@@ -28,9 +28,15 @@ TABLES = {
 
 def track(message_id, event, group_id, ts, object_type_id=None, user_id=None) -> dict:
     """A Customer.io lifecycle track event (`Relationship Deleted` / `Object Deleted`)."""
-    c = {"type": "track", "event": event, "messageId": message_id, "timestamp": ts, "userId": user_id,
-         "context": {"groupId": group_id},
-         "properties": {} if object_type_id is None else {"objectTypeId": object_type_id}}
+    c = {
+        "type": "track",
+        "event": event,
+        "messageId": message_id,
+        "timestamp": ts,
+        "userId": user_id,
+        "context": {"groupId": group_id},
+        "properties": {} if object_type_id is None else {"objectTypeId": object_type_id},
+    }
     return {k: v for k, v in c.items() if v is not None}
 
 
@@ -45,28 +51,58 @@ def typed(object_type_id, traits=None, attributes=None) -> dict:
 BATCHES = [
     # 1: the first load
     [
-        call("e1", "g1", "2024-01-01T00:00:00Z", {"plan": "free", "name": "A", "address": {"city": "Paris"}},
-             user_id="u1", anonymous_id="a1"),
+        call(
+            "e1",
+            "g1",
+            "2024-01-01T00:00:00Z",
+            {"plan": "free", "name": "A", "address": {"city": "Paris"}},
+            user_id="u1",
+            anonymous_id="a1",
+        ),
         call("e2", "g1", "2024-01-05T00:00:00Z", {"plan": "pro"}, user_id="u1"),
         call("e3", "g2", "2024-01-02T00:00:00Z", {"name": "B"}, anonymous_id="a5"),
         call("e4", "g2", "2024-01-03T00:00:00Z", {"seats": [1, 2]}, user_id="u2"),
         call("e5", "g3", "2024-01-04T00:00:00Z", {}, anonymous_id="a5"),
         # group id 42 in three types: a company (1), a school (2) and the default type
-        call("t1", "42", "2024-01-01T00:00:00Z", typed(1, {"name": "Co"}, {"role": "admin"}), user_id="u1"),
+        call(
+            "t1",
+            "42",
+            "2024-01-01T00:00:00Z",
+            typed(1, {"name": "Co"}, {"role": "admin"}),
+            user_id="u1",
+        ),
         call("t2", "42", "2024-01-01T00:00:00Z", typed(2, {"name": "School"}), user_id="u2"),
         call("t3", "42", "2024-01-02T00:00:00Z", {"name": "Plain"}, user_id="u3"),
-        call("t4", "42", "2024-01-03T00:00:00Z", typed("1", {"plan": "pro"}, {"seat": 3}), user_id="u4"),
+        call(
+            "t4",
+            "42",
+            "2024-01-03T00:00:00Z",
+            typed("1", {"plan": "pro"}, {"seat": 3}),
+            user_id="u4",
+        ),
     ],
     # 2: late, older events: a value between two existing ones (which makes a later write a
     #    repeat), an oldest value, a new leaf, and a link a5 -> u9 that stitches g2's and g3's
     #    anonymous-only calls
     [
-        call("e6", "g1", "2024-01-03T00:00:00Z", {"plan": "pro", "address": {"zip": "75001"}}, user_id="u1"),
+        call(
+            "e6",
+            "g1",
+            "2024-01-03T00:00:00Z",
+            {"plan": "pro", "address": {"zip": "75001"}},
+            user_id="u1",
+        ),
         call("e7", "g1", "2023-12-30T00:00:00Z", {"name": "Z"}),
         call("e8", "g4", "2024-01-01T00:00:00Z", {"name": "D"}, user_id="u9", anonymous_id="a5"),
         # u1 leaves company 42; a late, older attribute write (does not win); the school is deleted
         track("t5", "Relationship Deleted", "42", "2024-01-05T00:00:00Z", 1, user_id="u1"),
-        call("t6", "42", "2023-12-31T00:00:00Z", typed(1, attributes={"role": "viewer", "team": "x"}), user_id="u1"),
+        call(
+            "t6",
+            "42",
+            "2023-12-31T00:00:00Z",
+            typed(1, attributes={"role": "viewer", "team": "x"}),
+            user_id="u1",
+        ),
         track("t7", "Object Deleted", "42", "2024-01-04T00:00:00Z", 2),
     ],
     # 3: only clears (trait-only calls), one of them late
@@ -99,7 +135,10 @@ def snapshot(wh: Warehouse) -> dict[str, list[tuple]]:
     for table, order in TABLES.items():
         cols = [r[0] for r in wh.query(f"DESCRIBE {table}")]
         select = ", ".join(f'"{c}"::VARCHAR' for c in cols)
-        snap[table] = [tuple(zip(cols, row)) for row in wh.query(f"SELECT {select} FROM {table} ORDER BY {order}")]
+        snap[table] = [
+            tuple(zip(cols, row, strict=True))
+            for row in wh.query(f"SELECT {select} FROM {table} ORDER BY {order}")
+        ]
     return snap
 
 
@@ -119,7 +158,9 @@ def run(tmp_path_factory):
         snaps.append(snapshot(wh))
         target = dbt_dir / "target"
         model_sql = Path("grouplake", "models", "marts", "group_trait_history.sql")
-        compiled.append((target / "compiled" / model_sql).read_text() + (target / "run" / model_sql).read_text())
+        compiled.append(
+            (target / "compiled" / model_sql).read_text() + (target / "run" / model_sql).read_text()
+        )
     res = wh.cli("build", "--full-refresh", *dbt_args, "--exclude", "test_type:unit")
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
     return wh, snaps, compiled, snapshot(wh)
@@ -138,41 +179,71 @@ def test_incremental_builds_equal_full_refresh(run, table):
 
 
 def history(snap, group_id, trait_key, group_type="default"):
-    return [(d["change_seq"], d["value_text"], d["write_kind"], d["valid_from"][:10], d["message_id"], d["write_count"])
-            for d in map(dict, snap["group_trait_history"])
-            if d["group_type"] == group_type and d["group_id"] == group_id and d["trait_key"] == trait_key]
+    return [
+        (
+            d["change_seq"],
+            d["value_text"],
+            d["write_kind"],
+            d["valid_from"][:10],
+            d["message_id"],
+            d["write_count"],
+        )
+        for d in map(dict, snap["group_trait_history"])
+        if d["group_type"] == group_type
+        and d["group_id"] == group_id
+        and d["trait_key"] == trait_key
+    ]
 
 
 def members(snap, group_id, group_type="default"):
-    return [(d["member_type"], d["member_id"], d["event_count"])
-            for d in map(dict, snap["user_group_memberships"])
-            if d["group_type"] == group_type and d["group_id"] == group_id]
+    return [
+        (d["member_type"], d["member_id"], d["event_count"])
+        for d in map(dict, snap["user_group_memberships"])
+        if d["group_type"] == group_type and d["group_id"] == group_id
+    ]
 
 
 def typed_members(snap, group_type):
     """(member_id, attributes, is_active, left_at day) of group 42 of the type."""
-    return [(d["member_id"], d["attributes"], d["is_active"], d["left_at"] and d["left_at"][:13])
-            for d in map(dict, snap["user_group_memberships"])
-            if d["group_type"] == group_type and d["group_id"] == "42"]
+    return [
+        (d["member_id"], d["attributes"], d["is_active"], d["left_at"] and d["left_at"][:13])
+        for d in map(dict, snap["user_group_memberships"])
+        if d["group_type"] == group_type and d["group_id"] == "42"
+    ]
 
 
 def typed_group(snap, group_type):
     """(name, plan, is_deleted, deleted_at, member_count, active_member_count) of group 42 of the type."""
-    return [(d["name"], d["plan"], d["is_deleted"], d["deleted_at"] and d["deleted_at"][:13], d["member_count"],
-             d["active_member_count"])
-            for d in map(dict, snap["groups"]) if d["group_type"] == group_type and d["group_id"] == "42"]
+    return [
+        (
+            d["name"],
+            d["plan"],
+            d["is_deleted"],
+            d["deleted_at"] and d["deleted_at"][:13],
+            d["member_count"],
+            d["active_member_count"],
+        )
+        for d in map(dict, snap["groups"])
+        if d["group_type"] == group_type and d["group_id"] == "42"
+    ]
 
 
 def test_late_older_events_are_placed_in_time(run):
     _, snaps, _, _ = run
     s1, s2 = snaps[0], snaps[1]
-    assert history(s1, "g1", "plan") == [("1", "free", "value", "2024-01-01", "e1", "1"),
-                                         ("2", "pro", "value", "2024-01-05", "e2", "1")]
+    assert history(s1, "g1", "plan") == [
+        ("1", "free", "value", "2024-01-01", "e1", "1"),
+        ("2", "pro", "value", "2024-01-05", "e2", "1"),
+    ]
     # e6 (pro at 01-03) arrives late: pro now starts at 01-03 and e2 is a repeat of it
-    assert history(s2, "g1", "plan") == [("1", "free", "value", "2024-01-01", "e1", "1"),
-                                         ("2", "pro", "value", "2024-01-03", "e6", "2")]
-    assert history(s2, "g1", "name") == [("1", "Z", "value", "2023-12-30", "e7", "1"),
-                                         ("2", "A", "value", "2024-01-01", "e1", "1")]
+    assert history(s2, "g1", "plan") == [
+        ("1", "free", "value", "2024-01-01", "e1", "1"),
+        ("2", "pro", "value", "2024-01-03", "e6", "2"),
+    ]
+    assert history(s2, "g1", "name") == [
+        ("1", "Z", "value", "2023-12-30", "e7", "1"),
+        ("2", "A", "value", "2024-01-01", "e1", "1"),
+    ]
     # the link a5 -> u9 (batch 2) turns g2's and g3's anonymous members into u9
     assert members(s1, "g2") == [("anonymous", "a5", "1"), ("user", "u2", "1")]
     assert members(s2, "g2") == [("user", "u2", "1"), ("user", "u9", "1")]
@@ -182,13 +253,19 @@ def test_late_older_events_are_placed_in_time(run):
 def test_clear_only_batch(run):
     _, snaps, _, _ = run
     s3 = snaps[2]
-    assert history(s3, "g1", "plan") == [("1", "free", "value", "2024-01-01", "e1", "1"),
-                                         ("2", None, "null", "2024-01-02", "e12", "1"),
-                                         ("3", "pro", "value", "2024-01-03", "e6", "2")]
-    assert history(s3, "g1", "address.city") == [("1", "Paris", "value", "2024-01-01", "e1", "1"),
-                                                 ("2", None, "parent_cleared", "2024-01-10", "e10", "1")]
-    assert history(s3, "g1", "address.zip") == [("1", "75001", "value", "2024-01-03", "e6", "1"),
-                                                ("2", None, "parent_cleared", "2024-01-10", "e10", "1")]
+    assert history(s3, "g1", "plan") == [
+        ("1", "free", "value", "2024-01-01", "e1", "1"),
+        ("2", None, "null", "2024-01-02", "e12", "1"),
+        ("3", "pro", "value", "2024-01-03", "e6", "2"),
+    ]
+    assert history(s3, "g1", "address.city") == [
+        ("1", "Paris", "value", "2024-01-01", "e1", "1"),
+        ("2", None, "parent_cleared", "2024-01-10", "e10", "1"),
+    ]
+    assert history(s3, "g1", "address.zip") == [
+        ("1", "75001", "value", "2024-01-03", "e6", "1"),
+        ("2", None, "parent_cleared", "2024-01-10", "e10", "1"),
+    ]
     latest = {(d["group_id"], d["trait_key"]): d for d in map(dict, s3["group_traits_latest"])}
     assert latest[("g2", "name")]["is_null"] == "true" and latest[("g2", "name")]["value"] is None
     groups = {d["group_id"]: d for d in map(dict, s3["groups"])}
@@ -203,8 +280,10 @@ def test_repeats_late_leaf_and_earlier_link(run):
     assert history(s4, "g1", "plan")[-1] == ("3", "pro", "value", "2024-01-03", "e6", "3")
     assert history(s4, "g1", "name")[-1] == ("2", "A", "value", "2024-01-01", "e1", "2")
     # a leaf written (late) before the address clear is cleared by it
-    assert history(s4, "g1", "address.country") == [("1", "FR", "value", "2024-01-09", "e14", "1"),
-                                                    ("2", None, "parent_cleared", "2024-01-10", "e10", "1")]
+    assert history(s4, "g1", "address.country") == [
+        ("1", "FR", "value", "2024-01-09", "e14", "1"),
+        ("2", None, "parent_cleared", "2024-01-10", "e10", "1"),
+    ]
     # a5 was seen with u8 before u9: the earliest link wins, in every group
     assert members(s4, "g2") == [("user", "u2", "2"), ("user", "u8", "1")]
     assert members(s4, "g3") == [("user", "u8", "1")]
@@ -220,14 +299,26 @@ def test_repeats_late_leaf_and_earlier_link(run):
 # a late write before the first one (no anchor), a late null parent between leaf writes, and
 # writes after everything (pure appends, one a repeat of the current value).
 
+
 def at(day, hour=0) -> str:
     return f"2024-03-{day:02d}T{hour:02d}:00:00Z"
 
 
 PARTIAL_BATCHES = [
     [
-        call("a1", "p1", at(1), {"plan": "trial", "address": {"city": "Nice"}, "industry": "agri"}, user_id="u1"),
-        call("a2", "p1", at(2), {"plan": "free", "name": "A", "address": {"city": "Paris"}, "region": "eu"}),
+        call(
+            "a1",
+            "p1",
+            at(1),
+            {"plan": "trial", "address": {"city": "Nice"}, "industry": "agri"},
+            user_id="u1",
+        ),
+        call(
+            "a2",
+            "p1",
+            at(2),
+            {"plan": "free", "name": "A", "address": {"city": "Paris"}, "region": "eu"},
+        ),
         call("a3", "p1", at(3), {"plan": "free", "seats": 1, "region": "us"}),
         call("a4", "p1", at(4), {"plan": "free", "name": "B", "tier": "x", "industry": "tech"}),
         call("a5", "p1", at(5), {"tier": "y", "seats": 2, "address": {"city": "Lyon"}}),
@@ -237,12 +328,12 @@ PARTIAL_BATCHES = [
         call("a9", "p2", at(1), {"plan": "free"}),  # a group the second batch does not touch
     ],
     [
-        call("b1", "p1", at(3, 12), {"plan": "enterprise"}),   # inside the run free(a2, a3, a4)
-        call("b2", "p1", at(3, 6), {"name": "A"}),             # a repeat of the anchor A(a2)
-        call("b3", "p1", at(1, 12), {"tier": "w"}),            # before tier's first write
-        call("b4", "p1", at(4, 12), {"address": None}),        # between Paris(a2) and Lyon(a5)
+        call("b1", "p1", at(3, 12), {"plan": "enterprise"}),  # inside the run free(a2, a3, a4)
+        call("b2", "p1", at(3, 6), {"name": "A"}),  # a repeat of the anchor A(a2)
+        call("b3", "p1", at(1, 12), {"tier": "w"}),  # before tier's first write
+        call("b4", "p1", at(4, 12), {"address": None}),  # between Paris(a2) and Lyon(a5)
         call("b5", "p1", at(10), {"region": "apac", "seats": 2}),  # after everything
-        call("b6", "p1", at(5), {"industry": "retail"}),       # inside the current run tech(a4, a7)
+        call("b6", "p1", at(5), {"industry": "retail"}),  # inside the current run tech(a4, a7)
     ],
 ]
 
@@ -261,8 +352,14 @@ def partial(tmp_path_factory):
     import duckdb
 
     wh = Warehouse(tmp_path_factory.mktemp("dbt_partial"))
-    dbt_args = ["--target-path", str(wh.root / "dbt" / "target"), "--log-path", str(wh.root / "dbt" / "logs"),
-                "--exclude", "test_type:unit"]
+    dbt_args = [
+        "--target-path",
+        str(wh.root / "dbt" / "target"),
+        "--log-path",
+        str(wh.root / "dbt" / "logs"),
+        "--exclude",
+        "test_type:unit",
+    ]
 
     def build(w: Warehouse, *extra: str) -> None:
         res = w.cli("build", *dbt_args, *extra)
@@ -299,46 +396,59 @@ def test_partial_recompute_equals_full_refresh(partial, table):
 
 def test_late_write_splits_a_run_of_repeats(partial):
     inc, _, _ = partial
-    assert history(inc, "p1", "plan") == [("1", "trial", "value", "2024-03-01", "a1", "1"),
-                                          ("2", "free", "value", "2024-03-02", "a2", "2"),
-                                          ("3", "enterprise", "value", "2024-03-03", "b1", "1"),
-                                          ("4", "free", "value", "2024-03-04", "a4", "1"),
-                                          ("5", "pro", "value", "2024-03-06", "a6", "2"),
-                                          ("6", "basic", "value", "2024-03-09", "a8", "1")]
+    assert history(inc, "p1", "plan") == [
+        ("1", "trial", "value", "2024-03-01", "a1", "1"),
+        ("2", "free", "value", "2024-03-02", "a2", "2"),
+        ("3", "enterprise", "value", "2024-03-03", "b1", "1"),
+        ("4", "free", "value", "2024-03-04", "a4", "1"),
+        ("5", "pro", "value", "2024-03-06", "a6", "2"),
+        ("6", "basic", "value", "2024-03-09", "a8", "1"),
+    ]
 
 
 def test_late_write_splits_the_current_run(partial):
     inc, _, _ = partial
-    assert history(inc, "p1", "industry") == [("1", "agri", "value", "2024-03-01", "a1", "1"),
-                                              ("2", "tech", "value", "2024-03-04", "a4", "1"),
-                                              ("3", "retail", "value", "2024-03-05", "b6", "1"),
-                                              ("4", "tech", "value", "2024-03-07", "a7", "1")]
+    assert history(inc, "p1", "industry") == [
+        ("1", "agri", "value", "2024-03-01", "a1", "1"),
+        ("2", "tech", "value", "2024-03-04", "a4", "1"),
+        ("3", "retail", "value", "2024-03-05", "b6", "1"),
+        ("4", "tech", "value", "2024-03-07", "a7", "1"),
+    ]
 
 
 def test_late_repeat_of_the_anchor_is_folded(partial):
     inc, _, _ = partial
-    assert history(inc, "p1", "name") == [("1", "A", "value", "2024-03-02", "a2", "2"),
-                                          ("2", "B", "value", "2024-03-04", "a4", "1")]
-    name = {d["change_seq"]: d for d in map(dict, inc["group_trait_history"])
-            if d["group_id"] == "p1" and d["trait_key"] == "name"}
+    assert history(inc, "p1", "name") == [
+        ("1", "A", "value", "2024-03-02", "a2", "2"),
+        ("2", "B", "value", "2024-03-04", "a4", "1"),
+    ]
+    name = {
+        d["change_seq"]: d
+        for d in map(dict, inc["group_trait_history"])
+        if d["group_id"] == "p1" and d["trait_key"] == "name"
+    }
     assert name["1"]["last_written_at"].startswith("2024-03-03 06:00:00")
     assert name["1"]["valid_to"].startswith("2024-03-04 00:00:00")
 
 
 def test_late_write_before_the_first_one(partial):
     inc, _, _ = partial
-    assert history(inc, "p1", "tier") == [("1", "w", "value", "2024-03-01", "b3", "1"),
-                                          ("2", "x", "value", "2024-03-04", "a4", "1"),
-                                          ("3", "y", "value", "2024-03-05", "a5", "1"),
-                                          ("4", "z", "value", "2024-03-06", "a6", "1")]
+    assert history(inc, "p1", "tier") == [
+        ("1", "w", "value", "2024-03-01", "b3", "1"),
+        ("2", "x", "value", "2024-03-04", "a4", "1"),
+        ("3", "y", "value", "2024-03-05", "a5", "1"),
+        ("4", "z", "value", "2024-03-06", "a6", "1"),
+    ]
 
 
 def test_late_null_parent_between_leaf_writes(partial):
     inc, _, _ = partial
-    assert history(inc, "p1", "address.city") == [("1", "Nice", "value", "2024-03-01", "a1", "1"),
-                                                  ("2", "Paris", "value", "2024-03-02", "a2", "1"),
-                                                  ("3", None, "parent_cleared", "2024-03-04", "b4", "1"),
-                                                  ("4", "Lyon", "value", "2024-03-05", "a5", "1")]
+    assert history(inc, "p1", "address.city") == [
+        ("1", "Nice", "value", "2024-03-01", "a1", "1"),
+        ("2", "Paris", "value", "2024-03-02", "a2", "1"),
+        ("3", None, "parent_cleared", "2024-03-04", "b4", "1"),
+        ("4", "Lyon", "value", "2024-03-05", "a5", "1"),
+    ]
     # first written after the null: not cleared
     assert history(inc, "p1", "address.zip") == [("1", "75001", "value", "2024-03-06", "a6", "1")]
     assert history(inc, "p1", "address") == [("1", None, "null", "2024-03-04", "b4", "1")]
@@ -346,45 +456,63 @@ def test_late_null_parent_between_leaf_writes(partial):
 
 def test_writes_after_everything_are_appended(partial):
     inc, _, _ = partial
-    assert history(inc, "p1", "region") == [("1", "eu", "value", "2024-03-02", "a2", "1"),
-                                            ("2", "us", "value", "2024-03-03", "a3", "1"),
-                                            ("3", "apac", "value", "2024-03-10", "b5", "1")]
+    assert history(inc, "p1", "region") == [
+        ("1", "eu", "value", "2024-03-02", "a2", "1"),
+        ("2", "us", "value", "2024-03-03", "a3", "1"),
+        ("3", "apac", "value", "2024-03-10", "b5", "1"),
+    ]
     # a repeat of the current value is folded into it
-    assert history(inc, "p1", "seats") == [("1", "1", "value", "2024-03-03", "a3", "1"),
-                                           ("2", "2", "value", "2024-03-05", "a5", "2")]
+    assert history(inc, "p1", "seats") == [
+        ("1", "1", "value", "2024-03-03", "a3", "1"),
+        ("2", "2", "value", "2024-03-05", "a5", "2"),
+    ]
     seats = [dict(d) for d in inc["group_trait_history"] if dict(d)["trait_key"] == "seats"]
     assert seats[1]["last_written_at"].startswith("2024-03-10") and seats[1]["last_batch_id"] == "2"
     assert seats[1]["is_current"] == "true" and seats[1]["valid_to"] is None
     latest = {(d["group_id"], d["trait_key"]): d for d in map(dict, inc["group_traits_latest"])}
-    assert latest[("p1", "region")]["value_text"] == "apac" and latest[("p1", "region")]["change_count"] == "3"
+    assert (
+        latest[("p1", "region")]["value_text"] == "apac"
+        and latest[("p1", "region")]["change_count"] == "3"
+    )
     assert latest[("p1", "plan")]["change_count"] == "6"
 
 
 def test_only_the_rows_from_the_anchor_on_were_replaced(partial):
     _, _, tagged = partial
-    kept = sorted((d["group_id"], d["trait_key"], d["change_seq"])
-                  for d in map(dict, tagged["group_trait_history"]) if d["original_key"].endswith(KEPT))
+    kept = sorted(
+        (d["group_id"], d["trait_key"], d["change_seq"])
+        for d in map(dict, tagged["group_trait_history"])
+        if d["original_key"].endswith(KEPT)
+    )
     assert kept == [
         ("p1", "address.city", "1"),  # Nice: before the anchor Paris
-        ("p1", "address.zip", "1"),   # the null came before its first write: not recomputed
-        ("p1", "industry", "1"),      # agri: before the anchor tech
-        ("p1", "plan", "1"),          # trial: before the anchor free
+        ("p1", "address.zip", "1"),  # the null came before its first write: not recomputed
+        ("p1", "industry", "1"),  # agri: before the anchor tech
+        ("p1", "plan", "1"),  # trial: before the anchor free
         # appends: the current row is carried over as it was (only its run and valid_to are
         # recomputed), the rows before it are kept
-        ("p1", "region", "1"), ("p1", "region", "2"),
-        ("p1", "seats", "1"), ("p1", "seats", "2"),
-        ("p2", "plan", "1"),          # a group with no new write
+        ("p1", "region", "1"),
+        ("p1", "region", "2"),
+        ("p1", "seats", "1"),
+        ("p1", "seats", "2"),
+        ("p2", "plan", "1"),  # a group with no new write
     ]
     # the others were replaced: 5 of plan, 2 of name, 4 of tier, 3 of address.city, 3 of
     # industry, 1 of address (new), 1 of region (the new change)
-    replaced = [d for d in map(dict, tagged["group_trait_history"]) if not d["original_key"].endswith(KEPT)]
+    replaced = [
+        d for d in map(dict, tagged["group_trait_history"]) if not d["original_key"].endswith(KEPT)
+    ]
     assert len(replaced) == 5 + 2 + 4 + 3 + 3 + 1 + 1
     region = [d for d in map(dict, tagged["group_trait_history"]) if d["trait_key"] == "region"]
     assert [(d["value_text"], d["valid_to"] and d["valid_to"][:10]) for d in region] == [
-        ("eu", "2024-03-03"), ("us", "2024-03-10"), ("apac", None)]
+        ("eu", "2024-03-03"),
+        ("us", "2024-03-10"),
+        ("apac", None),
+    ]
 
 
 # ---- group types, relationship attributes, leaves and deletions, batch by batch -------------
+
 
 def test_one_group_id_in_three_types_is_three_groups(run):
     _, snaps, _, _ = run
@@ -393,17 +521,26 @@ def test_one_group_id_in_three_types_is_three_groups(run):
     assert typed_group(s1, "2") == [("School", None, "false", None, "1", "1")]
     assert typed_group(s1, "default") == [("Plain", None, "false", None, "1", "1")]
     # objectTypeId and relationshipAttributes are not traits
-    assert not [d for d in map(dict, s1["group_traits_latest"])
-                if d["trait_key"] in ("object_type_id", "relationship_attributes") or d["trait_key"].startswith("relationship")]
-    assert typed_members(s1, "1") == [("u1", '{"role":"admin"}', "true", None), ("u4", '{"seat":3}', "true", None)]
+    assert not [
+        d
+        for d in map(dict, s1["group_traits_latest"])
+        if d["trait_key"] in ("object_type_id", "relationship_attributes")
+        or d["trait_key"].startswith("relationship")
+    ]
+    assert typed_members(s1, "1") == [
+        ("u1", '{"role":"admin"}', "true", None),
+        ("u4", '{"seat":3}', "true", None),
+    ]
 
 
 def test_leave_late_attribute_write_and_deletion(run):
     _, snaps, _, _ = run
     s2 = snaps[1]
     # the late, older write adds team but does not override role
-    assert typed_members(s2, "1") == [("u1", '{"role":"admin","team":"x"}', "false", "2024-01-05 00"),
-                                      ("u4", '{"seat":3}', "true", None)]
+    assert typed_members(s2, "1") == [
+        ("u1", '{"role":"admin","team":"x"}', "false", "2024-01-05 00"),
+        ("u4", '{"seat":3}', "true", None),
+    ]
     assert typed_group(s2, "2") == [("School", None, "true", "2024-01-04 00", "1", "0")]
     assert typed_members(s2, "2") == [("u2", "{}", "false", "2024-01-04 00")]
 
@@ -411,8 +548,10 @@ def test_leave_late_attribute_write_and_deletion(run):
 def test_rejoin_clears_an_attribute_and_a_leave_before_the_join_is_ignored(run):
     _, snaps, _, _ = run
     s3 = snaps[2]
-    assert typed_members(s3, "1") == [("u1", '{"team":"x"}', "true", "2024-01-05 00"),
-                                      ("u4", '{"seat":3}', "true", None)]
+    assert typed_members(s3, "1") == [
+        ("u1", '{"team":"x"}', "true", "2024-01-05 00"),
+        ("u4", '{"seat":3}', "true", None),
+    ]
 
 
 def test_revival_and_a_late_deletion(run):
@@ -420,23 +559,44 @@ def test_revival_and_a_late_deletion(run):
     s4 = snaps[3]
     # a Group call revives the school: its old member stays inactive, the new one is active
     assert typed_group(s4, "2") == [("School", "edu", "false", "2024-01-04 00", "2", "1")]
-    assert typed_members(s4, "2") == [("u2", "{}", "false", "2024-01-04 00"), ("u5", "{}", "true", None)]
+    assert typed_members(s4, "2") == [
+        ("u2", "{}", "false", "2024-01-04 00"),
+        ("u5", "{}", "true", None),
+    ]
     # the late deletion of the company ends u4's membership; u1 joined again after it
     assert typed_group(s4, "1") == [("Co", "pro", "false", "2024-01-05 12", "2", "1")]
-    assert typed_members(s4, "1") == [("u1", '{"team":"x"}', "true", "2024-01-05 12"),
-                                      ("u4", '{"seat":3}', "false", "2024-01-05 12")]
+    assert typed_members(s4, "1") == [
+        ("u1", '{"team":"x"}', "true", "2024-01-05 12"),
+        ("u4", '{"seat":3}', "false", "2024-01-05 12"),
+    ]
 
 
 def test_catalog_per_type(run):
     _, snaps, _, _ = run
-    catalog = {(d["group_type"], d["trait_key"]): d for d in map(dict, snaps[3]["group_trait_catalog"])}
-    assert {k for k in catalog if k[0] != "default"} == {("1", "name"), ("1", "plan"), ("2", "name"), ("2", "plan")}
+    catalog = {
+        (d["group_type"], d["trait_key"]): d for d in map(dict, snaps[3]["group_trait_catalog"])
+    }
+    assert {k for k in catalog if k[0] != "default"} == {
+        ("1", "name"),
+        ("1", "plan"),
+        ("2", "name"),
+        ("2", "plan"),
+    }
     name = catalog[("default", "name")]
-    assert (name["original_keys"], name["value_types"], name["has_type_conflict"]) == ('["name"]', '{"null":1,"string":6}', "false")
-    assert (name["groups_with_value"], name["groups_cleared"], name["write_count"]) == ("3", "1", "7")
+    assert (name["original_keys"], name["value_types"], name["has_type_conflict"]) == (
+        '["name"]',
+        '{"null":1,"string":6}',
+        "false",
+    )
+    assert (name["groups_with_value"], name["groups_cleared"], name["write_count"]) == (
+        "3",
+        "1",
+        "7",
+    )
 
 
 # ---- the warehouse contract ------------------------------------------------------------------
+
 
 def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_path):
     """A warehouse whose mart tables predate a column the models now keep (here: group_type and
@@ -445,8 +605,14 @@ def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_pat
     import duckdb
 
     wh = Warehouse(tmp_path)
-    dbt_args = ["--target-path", str(wh.root / "dbt" / "target"), "--log-path", str(wh.root / "dbt" / "logs"),
-                "--exclude", "test_type:unit"]
+    dbt_args = [
+        "--target-path",
+        str(wh.root / "dbt" / "target"),
+        "--log-path",
+        str(wh.root / "dbt" / "logs"),
+        "--exclude",
+        "test_type:unit",
+    ]
     res = wh.cli("load", str(wh.write("a.ndjson", BATCHES[0])))
     assert res.returncode == 0, res.stdout + res.stderr
     res = wh.cli("build", *dbt_args)
@@ -463,14 +629,27 @@ def test_incremental_run_on_an_older_warehouse_asks_for_one_full_refresh(tmp_pat
     res = wh.cli("build", *dbt_args)
     assert res.returncode == 1
     out = " ".join(res.stdout.split())
-    for table, missing in (('"main"."group_trait_history"', "group_type"),
-                           ('"main"."user_group_memberships"', "attributes, is_active")):
-        assert (f"{table} was built by an earlier version of the models (no column {missing}): "
-                "run `grouplake build --full-refresh` once") in out
-    assert "ERROR=2" in out  # the two models; the ones built on them are skipped, nothing was altered
-    assert [c for (c,) in wh.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
-                                   "AND table_name = 'user_group_memberships'") if c in ("attributes", "is_active")] == []
+    for table, missing in (
+        ('"main"."group_trait_history"', "group_type"),
+        ('"main"."user_group_memberships"', "attributes, is_active"),
+    ):
+        assert (
+            f"{table} was built by an earlier version of the models (no column {missing}): "
+            "run `grouplake build --full-refresh` once"
+        ) in out
+    assert (
+        "ERROR=2" in out
+    )  # the two models; the ones built on them are skipped, nothing was altered
+    assert [
+        c
+        for (c,) in wh.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+            "AND table_name = 'user_group_memberships'"
+        )
+        if c in ("attributes", "is_active")
+    ] == []
     res = wh.cli("build", "--full-refresh", *dbt_args)
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
-    assert wh.query("SELECT group_type, is_deleted FROM groups WHERE group_id = '42' ORDER BY group_type") == [
-        ("1", False), ("2", True), ("default", False)]
+    assert wh.query(
+        "SELECT group_type, is_deleted FROM groups WHERE group_id = '42' ORDER BY group_type"
+    ) == [("1", False), ("2", True), ("default", False)]

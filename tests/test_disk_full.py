@@ -16,12 +16,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_forget import run_forget
 
 from grouplake.faults import FILL_FILE, fill_disk
 from grouplake.reader import iter_chunks
-from reliability_helpers import (SMALL_CHUNK_BYTES, assert_consistent, run_load, snapshot, staging_files,
-                                 write_inputs)
-from test_forget import run_forget
+
+from reliability_helpers import (
+    SMALL_CHUNK_BYTES,
+    assert_consistent,
+    run_load,
+    snapshot,
+    staging_files,
+    write_inputs,
+)
 
 N_FILES = 4
 
@@ -32,8 +39,11 @@ def _can_mount() -> str | None:
     probe = Path("/tmp") / f"grouplake-tmpfs-probe-{os.getpid()}"
     probe.mkdir(exist_ok=True)
     try:
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True,
-                           text=True)
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)],
+            capture_output=True,
+            text=True,
+        )
         if r.returncode != 0:
             return f"cannot mount a tmpfs here: {r.stderr.strip() or r.returncode}"
         subprocess.run(["umount", str(probe)], check=True)
@@ -54,7 +64,9 @@ class Tmpfs:
 
     def mount(self, where: Path, size: str) -> Path:
         where.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True
+        )
         self.mounted.append(where)
         return where
 
@@ -102,17 +114,26 @@ def chunk_ends(inputs) -> list[int]:
 def _env_run(inputs, wh, lake, fault=None, fill=None):
     old = os.environ.get("GROUPLAKE_FAULT_FILL")
     # run_load builds the child's env from os.environ (GROUPLAKE_* stripped) + GROUPLAKE_FAULT
-    from reliability_helpers import Run, cli_env, load_cmd, REPO_ROOT
+    from reliability_helpers import REPO_ROOT, Run, cli_env, load_cmd
+
     env = cli_env(fault)
     if fill:
         env["GROUPLAKE_FAULT_FILL"] = str(fill)
-    p = subprocess.run(load_cmd(inputs, wh, lake), env=env, capture_output=True, text=True, timeout=120,
-                       cwd=REPO_ROOT)
+    p = subprocess.run(
+        load_cmd(inputs, wh, lake),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
     assert old == os.environ.get("GROUPLAKE_FAULT_FILL")
     return Run(p.returncode, p.stdout, p.stderr)
 
 
-def _assert_clear_failure(run, path_part: str, what: str, *, exit_code: int = 6, rerun_hint: bool = True) -> None:
+def _assert_clear_failure(
+    run, path_part: str, what: str, *, exit_code: int = 6, rerun_hint: bool = True
+) -> None:
     assert run.returncode == exit_code, (run.returncode, run.stderr[-2000:])
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
@@ -134,12 +155,18 @@ def _free(d: Path) -> None:
 
 # ------------------------------------------------------------------------------- the lake
 
-@pytest.mark.parametrize("where", ["first_chunk_of_file1", "middle_of_file2", "last_chunk_of_file3"])
+
+@pytest.mark.parametrize(
+    "where", ["first_chunk_of_file1", "middle_of_file2", "last_chunk_of_file3"]
+)
 def test_lake_fills_up_during_a_batch(where, inputs, clean, chunk_ends, tmpfs, tmp_path):
     lake = tmpfs.mount(tmp_path / "lake", "16m")
     wh = tmp_path / "wh" / "wh.duckdb"
-    point = {"first_chunk_of_file1": 1, "middle_of_file2": chunk_ends[0] + 2,
-             "last_chunk_of_file3": chunk_ends[2] - 1}[where]
+    point = {
+        "first_chunk_of_file1": 1,
+        "middle_of_file2": chunk_ends[0] + 2,
+        "last_chunk_of_file3": chunk_ends[2] - 1,
+    }[where]
     run = _env_run(inputs, wh, lake, fault=f"after_chunk:{point}", fill=lake)
     _assert_clear_failure(run, str(lake), "no space left on device")
     _assert_whole_batches(wh, lake)
@@ -165,12 +192,16 @@ def test_lake_too_small_for_the_load(inputs, clean, tmpfs, tmp_path):
 
 # -------------------------------------------------------------------------- the warehouse
 
-@pytest.mark.parametrize("fault", [
-    "after_chunk:last_of_file2",     # full before the insert: DuckDB keeps small inserts in memory, the commit fails
-    "before_commit:1",               # the very first commit (the warehouse holds only the schema)
-    "before_commit:3",
-    "after_commit:2",                # committed; marking the batch published fails: recover publishes it later
-])
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "after_chunk:last_of_file2",  # full before the insert: DuckDB keeps small inserts in memory, the commit fails
+        "before_commit:1",  # the very first commit (the warehouse holds only the schema)
+        "before_commit:3",
+        "after_commit:2",  # committed; marking the batch published fails: recover publishes it later
+    ],
+)
 def test_warehouse_fills_up(fault, inputs, clean, chunk_ends, tmpfs, tmp_path):
     whdir = tmpfs.mount(tmp_path / "wh", "16m")
     wh, lake = whdir / "wh.duckdb", tmp_path / "lake"
@@ -185,6 +216,7 @@ def test_warehouse_fills_up(fault, inputs, clean, chunk_ends, tmpfs, tmp_path):
 
 
 # ---------------------------------------------------------------------------- read-only
+
 
 def test_read_only_lake(inputs, clean, tmpfs, tmp_path):
     lake = tmpfs.mount(tmp_path / "lake", "16m")
@@ -214,6 +246,7 @@ def test_read_only_warehouse(inputs, clean, tmpfs, tmp_path):
 
 
 # ------------------------------------------------------------------------------- forget
+
 
 def test_forget_on_a_full_lake_removes_nothing_then_works(inputs, tmpfs, tmp_path):
     lake = tmpfs.mount(tmp_path / "lake", "16m")

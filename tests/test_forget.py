@@ -15,38 +15,63 @@ from pathlib import Path
 
 import pytest
 
-from reliability_helpers import (GROUPLAKE, REPO_ROOT, Run, assert_consistent, cli_env, connect_ro,
-                                 lake_files, run_load, snapshot, staging_files, write_inputs)
+from reliability_helpers import (
+    GROUPLAKE,
+    REPO_ROOT,
+    Run,
+    assert_consistent,
+    cli_env,
+    connect_ro,
+    lake_files,
+    run_load,
+    snapshot,
+    staging_files,
+    write_inputs,
+)
 
 FORGET = {"user": ["u5", "u17"], "anonymous": ["anon-3"], "group": ["g7"]}
 FLAGS = {"user": "--user-id", "anonymous": "--anonymous-id", "group": "--group-id"}
-EVENT_INDEX = {"user": 4, "anonymous": 5, "group": 3}   # columns in snapshot["events"] rows
+EVENT_INDEX = {"user": 4, "anonymous": 5, "group": 3}  # columns in snapshot["events"] rows
 
 
 def forget_args(forget: dict[str, list[str]]) -> list[str]:
     return [a for kind, ids in forget.items() for i in ids for a in (FLAGS[kind], i)]
 
 
-def run_forget(wh: Path, lake: Path, *args: str, fault: str | None = None, env: dict | None = None) -> Run:
-    p = subprocess.run([*GROUPLAKE, "forget", *args, "--warehouse", str(wh), "--lake", str(lake)],
-                       env={**cli_env(fault), **(env or {})}, capture_output=True, text=True,
-                       timeout=120, cwd=REPO_ROOT)
+def run_forget(
+    wh: Path, lake: Path, *args: str, fault: str | None = None, env: dict | None = None
+) -> Run:
+    p = subprocess.run(
+        [*GROUPLAKE, "forget", *args, "--warehouse", str(wh), "--lake", str(lake)],
+        env={**cli_env(fault), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
     return Run(p.returncode, p.stdout, p.stderr)
 
 
 def _extra_lines(root: Path) -> Path:
     """Rejects that carry the ids in several ways, plus one that must survive."""
     lines = [
-        {"type": "group", "userId": "u5", "messageId": "r1"},                        # missing_group_id, parsed userId
-        {"type": "group", "anonymousId": "anon-3", "messageId": "r2"},               # missing_group_id
-        {"type": "group", "groupId": "g7", "traits": "x", "messageId": "r3"},        # invalid_traits, groupId
-        '{"type": "group", "groupId": "gx", "note": "u17", ',                        # invalid JSON with "u17"
-        {"type": "group", "groupId": "", "properties": {"by": ["u17"]}},             # nested string value
-        {"type": "group", "groupId": "", "userId": "u55"},                           # must stay (u55 != u5)
-        {"type": "group", "groupId": "", "userId": 5},                               # number 5 is not "u5"
+        {"type": "group", "userId": "u5", "messageId": "r1"},  # missing_group_id, parsed userId
+        {"type": "group", "anonymousId": "anon-3", "messageId": "r2"},  # missing_group_id
+        {
+            "type": "group",
+            "groupId": "g7",
+            "traits": "x",
+            "messageId": "r3",
+        },  # invalid_traits, groupId
+        '{"type": "group", "groupId": "gx", "note": "u17", ',  # invalid JSON with "u17"
+        {"type": "group", "groupId": "", "properties": {"by": ["u17"]}},  # nested string value
+        {"type": "group", "groupId": "", "userId": "u55"},  # must stay (u55 != u5)
+        {"type": "group", "groupId": "", "userId": 5},  # number 5 is not "u5"
     ]
     path = root / "zz-extra.ndjson"
-    path.write_bytes(b"".join((x if isinstance(x, str) else json.dumps(x)).encode() + b"\n" for x in lines))
+    path.write_bytes(
+        b"".join((x if isinstance(x, str) else json.dumps(x)).encode() + b"\n" for x in lines)
+    )
     return path
 
 
@@ -73,8 +98,12 @@ def _copy(src: Path, dst: Path) -> tuple[Path, Path]:
 def _duplicates(wh: Path) -> list[tuple]:
     con = connect_ro(wh)
     try:
-        return sorted(con.execute("SELECT message_id, raw_line, source_file, source_line "
-                                  "FROM raw.group_event_duplicates").fetchall())
+        return sorted(
+            con.execute(
+                "SELECT message_id, raw_line, source_file, source_line "
+                "FROM raw.group_event_duplicates"
+            ).fetchall()
+        )
     finally:
         con.close()
 
@@ -92,15 +121,19 @@ def _reject_matches(raw_line: str | None, forget: dict[str, list[str]]) -> bool:
         return False
     fields = {"user": "userId", "anonymous": "anonymousId", "group": "groupId"}
     return isinstance(doc, dict) and any(
-        doc.get(fields[k]) is not None and str(doc.get(fields[k])) in v for k, v in forget.items())
+        doc.get(fields[k]) is not None and str(doc.get(fields[k])) in v for k, v in forget.items()
+    )
 
 
 def expected_after(before: dict, forget: dict[str, list[str]]) -> dict:
     def keep_event(row):
         return not any(row[EVENT_INDEX[k]] in ids for k, ids in forget.items())
-    return {"events": [r for r in before["events"] if keep_event(r)],
-            "lake_rows": [r for r in before["lake_rows"] if keep_event(r)],
-            "rejects": [r for r in before["rejects"] if not _reject_matches(r[5], forget)]}
+
+    return {
+        "events": [r for r in before["events"] if keep_event(r)],
+        "lake_rows": [r for r in before["lake_rows"] if keep_event(r)],
+        "rejects": [r for r in before["rejects"] if not _reject_matches(r[5], forget)],
+    }
 
 
 def part(snap: dict) -> dict:
@@ -129,30 +162,51 @@ def test_forget_removes_every_row_of_the_identities(loaded, tmp_path):
 
     con = connect_ro(wh)
     try:
-        log = con.execute("SELECT deletion_id, identities, events_removed, rejects_removed, duplicates_removed, "
-                          "lake_files_rewritten, lake_files_removed, lake_swapped, suppressed, "
-                          "marts_rebuilt_at FROM raw.deletion_log").fetchall()
-        ledger = con.execute("SELECT sum(loaded_count - forgotten_count), sum(forgotten_count), "
-                             "sum(rejected_count - forgotten_reject_count), sum(forgotten_reject_count) "
-                             "FROM raw.load_ledger WHERE status = 'loaded'").fetchone()
+        log = con.execute(
+            "SELECT deletion_id, identities, events_removed, rejects_removed, duplicates_removed, "
+            "lake_files_rewritten, lake_files_removed, lake_swapped, suppressed, "
+            "marts_rebuilt_at FROM raw.deletion_log"
+        ).fetchall()
+        ledger = con.execute(
+            "SELECT sum(loaded_count - forgotten_count), sum(forgotten_count), "
+            "sum(rejected_count - forgotten_reject_count), sum(forgotten_reject_count) "
+            "FROM raw.load_ledger WHERE status = 'loaded'"
+        ).fetchone()
         per_batch = con.execute("""
             SELECT l.batch_id, l.loaded_count - l.forgotten_count,
                    (SELECT count(*) FROM raw.group_events e WHERE e.batch_id = l.batch_id),
                    l.rejected_count - l.forgotten_reject_count,
                    (SELECT count(*) FROM raw.group_event_rejects r WHERE r.batch_id = l.batch_id)
             FROM raw.load_ledger l WHERE status = 'loaded'""").fetchall()
-        log_text = con.execute("SELECT string_agg(t::VARCHAR, '') FROM raw.deletion_log t").fetchone()[0]
+        log_text = con.execute(
+            "SELECT string_agg(t::VARCHAR, '') FROM raw.deletion_log t"
+        ).fetchone()[0]
     finally:
         con.close()
     salt = salt_of(wh)
-    hashes = sorted(f"{k}:{hashlib.sha256((salt + i).encode()).hexdigest()}" for k, v in FORGET.items() for i in v)
-    (deletion_id, identities, ev, rj, dup, rewritten, removed, swapped, suppressed, rebuilt), = log
-    assert (deletion_id, sorted(identities), ev, rj, swapped, suppressed, rebuilt) == \
-        (1, hashes, n_events, n_rejects, True, False, None)
+    hashes = sorted(
+        f"{k}:{hashlib.sha256((salt + i).encode()).hexdigest()}"
+        for k, v in FORGET.items()
+        for i in v
+    )
+    ((deletion_id, identities, ev, rj, dup, rewritten, removed, swapped, suppressed, rebuilt),) = (
+        log
+    )
+    assert (deletion_id, sorted(identities), ev, rj, swapped, suppressed, rebuilt) == (
+        1,
+        hashes,
+        n_events,
+        n_rejects,
+        True,
+        False,
+        None,
+    )
     # duplicates go with the event they duplicate, or when their own raw line matches
     gone_ids = {r[0] for r in before["events"]} - {r[0] for r in expected["events"]}
     dups_before = _duplicates(src / "wh.duckdb")
-    dups_expected = sorted(d for d in dups_before if d[0] not in gone_ids and not _reject_matches(d[1], FORGET))
+    dups_expected = sorted(
+        d for d in dups_before if d[0] not in gone_ids and not _reject_matches(d[1], FORGET)
+    )
     assert _duplicates(wh) == dups_expected and dup == len(dups_before) - len(dups_expected) > 0
     assert rewritten and set(rewritten).isdisjoint(removed)
     for i in (i for v in FORGET.values() for i in v):
@@ -172,8 +226,10 @@ def test_dry_run_counts_and_changes_nothing(loaded, tmp_path):
     run = run_forget(wh, lake, *forget_args(FORGET), "--dry-run")
     assert run.returncode == 0, run.stderr
     expected = expected_after(before, FORGET)
-    assert (f"would remove: {len(before['events']) - len(expected['events'])} events, "
-            f"{len(before['rejects']) - len(expected['rejects'])} rejects") in run.stdout
+    assert (
+        f"would remove: {len(before['events']) - len(expected['events'])} events, "
+        f"{len(before['rejects']) - len(expected['rejects'])} rejects"
+    ) in run.stdout
     assert snapshot(wh, lake) == before
     assert {p: p.stat().st_mtime_ns for p in Path(lake).rglob("*.parquet")} == files_before
     con = connect_ro(wh)
@@ -195,11 +251,14 @@ def test_forget_unknown_id_is_logged_with_zero_counts(loaded, tmp_path):
 def test_forget_removes_the_duplicates_of_forgotten_events(wh):
     """raw.group_event_duplicates: rows of a forgotten event's duplicates go with it (same message_id)."""
     from conftest import group_call
-    lines = [group_call("g1", "alice", {"plan": "a"}, message_id="k1"),
-             group_call("g1", "alice", {"plan": "b"}, message_id="k1"),        # differs: raw line kept
-             group_call("g1", "alice", {"plan": "a"}, message_id="k1"),        # same content
-             group_call("g1", "bob", {"plan": "c"}, message_id="k2"),
-             group_call("g1", "bob", {"plan": "c"}, message_id="k2")]
+
+    lines = [
+        group_call("g1", "alice", {"plan": "a"}, message_id="k1"),
+        group_call("g1", "alice", {"plan": "b"}, message_id="k1"),  # differs: raw line kept
+        group_call("g1", "alice", {"plan": "a"}, message_id="k1"),  # same content
+        group_call("g1", "bob", {"plan": "c"}, message_id="k2"),
+        group_call("g1", "bob", {"plan": "c"}, message_id="k2"),
+    ]
     wh.load(wh.write("in.ndjson", lines))
     assert wh.scalar("SELECT count(*) FROM raw.group_event_duplicates") == 3
     r = wh.cli("forget", "--user-id", "alice")
@@ -229,9 +288,13 @@ def test_wrong_salt_is_refused(loaded, tmp_path):
 
 # ------------------------------------------------------------------------------ crash safety
 
+
 def _lake_file_states(lake: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(lake)): p.read_bytes() for p in sorted(Path(lake).rglob("*.parquet"))
-            if not str(p.relative_to(lake)).startswith("_")}
+    return {
+        str(p.relative_to(lake)): p.read_bytes()
+        for p in sorted(Path(lake).rglob("*.parquet"))
+        if not str(p.relative_to(lake)).startswith("_")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -243,16 +306,27 @@ def forgotten(loaded, tmp_path_factory) -> tuple[dict, dict[str, bytes]]:
     return snapshot(wh, lake), _lake_file_states(lake)
 
 
-FAULTS = ["forget_after_rewrite:1", "forget_after_rewrite:2", "forget_before_commit:1", "forget_after_commit:1",
-          "forget_during_swap:1", "forget_during_swap:3", "forget_during_swap:last"]
+FAULTS = [
+    "forget_after_rewrite:1",
+    "forget_after_rewrite:2",
+    "forget_before_commit:1",
+    "forget_after_commit:1",
+    "forget_during_swap:1",
+    "forget_during_swap:3",
+    "forget_during_swap:last",
+]
 
 
 def _n_swaps(old_files: dict, new_files: dict) -> int:
-    return sum(1 for f in new_files if old_files.get(f) != new_files[f]) + len(set(old_files) - set(new_files))
+    return sum(1 for f in new_files if old_files.get(f) != new_files[f]) + len(
+        set(old_files) - set(new_files)
+    )
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_kill_during_forget_leaves_old_or_new_state_and_rerun_completes(fault, loaded, forgotten, tmp_path):
+def test_kill_during_forget_leaves_old_or_new_state_and_rerun_completes(
+    fault, loaded, forgotten, tmp_path
+):
     _kill_then_rerun(fault, loaded, forgotten, tmp_path)
 
 
@@ -274,11 +348,13 @@ def _kill_then_rerun(fault, loaded, forgotten, tmp_path, recovery_fault: str | N
     # every lake file readers see is whole: its old or its new version (never a half-written file)
     files = _lake_file_states(lake)
     for name, data in files.items():
-        assert data in (old_files.get(name), new_files.get(name)), f"{name} is neither old nor new ({fault})"
+        assert data in (old_files.get(name), new_files.get(name)), (
+            f"{name} is neither old nor new ({fault})"
+        )
     if not committed:
         assert files == old_files
 
-    if recovery_fault:   # the run that would recover is killed too
+    if recovery_fault:  # the run that would recover is killed too
         again = run_forget(wh, lake, *forget_args(FORGET), fault=recovery_fault)
         assert again.killed, f"{recovery_fault} did not fire"
     # a re-run finishes the job: the state of one uninterrupted forget
@@ -291,7 +367,9 @@ def _kill_then_rerun(fault, loaded, forgotten, tmp_path, recovery_fault: str | N
     assert not Path(lake, "_forget").exists()
     con = connect_ro(wh)
     try:
-        logs = con.execute("SELECT events_removed, lake_swapped FROM raw.deletion_log ORDER BY deletion_id").fetchall()
+        logs = con.execute(
+            "SELECT events_removed, lake_swapped FROM raw.deletion_log ORDER BY deletion_id"
+        ).fetchall()
     finally:
         con.close()
     n_events = len(before["events"]) - len(new_snap["events"])
@@ -308,14 +386,28 @@ def test_kill_at_every_forget_point(loaded, forgotten, tmp_path):
     _, new_files = forgotten
     old_files = _lake_file_states(_copy(src, tmp_path / "probe")[1])
     n_rewrites = sum(1 for f in new_files if f in old_files and old_files[f] != new_files[f])
-    points = ([f"forget_after_rewrite:{k}" for k in range(1, n_rewrites + 1)]
-              + ["forget_before_commit:1", "forget_after_commit:1"]
-              + [f"forget_during_swap:{k}" for k in range(1, _n_swaps(old_files, new_files) + 1)])
+    points = (
+        [f"forget_after_rewrite:{k}" for k in range(1, n_rewrites + 1)]
+        + ["forget_before_commit:1", "forget_after_commit:1"]
+        + [f"forget_during_swap:{k}" for k in range(1, _n_swaps(old_files, new_files) + 1)]
+    )
     for i, point in enumerate(points):
         _kill_then_rerun(point, loaded, forgotten, tmp_path / f"p{i}")
     # killed again while the next run recovers (finishes the swap)
-    _kill_then_rerun("forget_after_commit:1", loaded, forgotten, tmp_path / "r1", recovery_fault="forget_during_swap:1")
-    _kill_then_rerun("forget_during_swap:2", loaded, forgotten, tmp_path / "r2", recovery_fault="forget_during_swap:1")
+    _kill_then_rerun(
+        "forget_after_commit:1",
+        loaded,
+        forgotten,
+        tmp_path / "r1",
+        recovery_fault="forget_during_swap:1",
+    )
+    _kill_then_rerun(
+        "forget_during_swap:2",
+        loaded,
+        forgotten,
+        tmp_path / "r2",
+        recovery_fault="forget_during_swap:1",
+    )
 
 
 def test_a_load_finishes_an_interrupted_forget(loaded, forgotten, inputs, tmp_path):
@@ -323,7 +415,7 @@ def test_a_load_finishes_an_interrupted_forget(loaded, forgotten, inputs, tmp_pa
     new_snap, new_files = forgotten
     wh, lake = _copy(src, tmp_path / "w")
     assert run_forget(wh, lake, *forget_args(FORGET), fault="forget_after_commit:1").killed
-    assert run_load(inputs, wh, lake).returncode == 0      # every file already loaded: only recovery
+    assert run_load(inputs, wh, lake).returncode == 0  # every file already loaded: only recovery
     assert part(snapshot(wh, lake)) == part(new_snap)
     assert _lake_file_states(lake) == new_files
 
@@ -334,8 +426,12 @@ def test_forget_then_load_keeps_the_invariants(loaded, inputs, tmp_path):
     wh, lake = _copy(src, tmp_path / "w")
     assert run_forget(wh, lake, *forget_args(FORGET)).returncode == 0
     extra = tmp_path / "more.ndjson"
-    extra.write_text(json.dumps({"type": "group", "groupId": "g7", "userId": "u5", "messageId": "new-1"}) + "\n")
-    assert run_load([extra], wh, lake).returncode == 0   # not suppressed: a forget alone does not block
+    extra.write_text(
+        json.dumps({"type": "group", "groupId": "g7", "userId": "u5", "messageId": "new-1"}) + "\n"
+    )
+    assert (
+        run_load([extra], wh, lake).returncode == 0
+    )  # not suppressed: a forget alone does not block
     assert_consistent(wh, lake)
     assert any(r[0] == "new-1" for r in snapshot(wh, lake)["events"])
     assert lake_files(lake)
@@ -343,9 +439,12 @@ def test_forget_then_load_keeps_the_invariants(loaded, inputs, tmp_path):
 
 # ------------------------------------------------------------------------------ the marts
 
-MARTS = {"groups": "group_id", "group_traits_latest": "group_id, trait_key",
-         "group_trait_history": "group_id, trait_key, change_seq",
-         "user_group_memberships": "group_id, member_type, member_id"}
+MARTS = {
+    "groups": "group_id",
+    "group_traits_latest": "group_id, trait_key",
+    "group_trait_history": "group_id, trait_key, change_seq",
+    "user_group_memberships": "group_id, member_type, member_id",
+}
 
 
 def _marts(wh) -> dict[str, list[tuple]]:
@@ -353,28 +452,56 @@ def _marts(wh) -> dict[str, list[tuple]]:
     for table, order in MARTS.items():
         cols = [r[0] for r in wh.query(f"DESCRIBE main.{table}")]
         select = ", ".join(f'"{c}"::VARCHAR' for c in cols)
-        snap[table] = [tuple(zip(cols, row)) for row in wh.query(f"SELECT {select} FROM main.{table} ORDER BY {order}")]
+        snap[table] = [
+            tuple(zip(cols, row, strict=True))
+            for row in wh.query(f"SELECT {select} FROM main.{table} ORDER BY {order}")
+        ]
     return snap
 
 
 def _call(mid, group_id, ts, traits, user_id=None, anonymous_id=None) -> dict:
-    c = {"type": "group", "messageId": mid, "groupId": group_id, "timestamp": ts, "traits": traits,
-         "userId": user_id, "anonymousId": anonymous_id}
+    c = {
+        "type": "group",
+        "messageId": mid,
+        "groupId": group_id,
+        "timestamp": ts,
+        "traits": traits,
+        "userId": user_id,
+        "anonymousId": anonymous_id,
+    }
     return {k: v for k, v in c.items() if v is not None}
 
 
 def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
     """The marts lose the forgotten rows at the next build, and stay equal to a full refresh."""
-    wh.write("b1.ndjson", [
-        _call("e1", "g1", "2024-01-01T00:00:00Z", {"plan": "free", "email": "a@x.io"}, user_id="alice"),
-        _call("e2", "g1", "2024-01-05T00:00:00Z", {"plan": "pro"}, user_id="bob"),
-        _call("e3", "g2", "2024-01-02T00:00:00Z", {"name": "B"}, user_id="alice", anonymous_id="a1"),
-        _call("e4", "g2", "2024-01-03T00:00:00Z", {"name": "C"}, anonymous_id="a1"),
-        _call("e5", "g3", "2024-01-04T00:00:00Z", {"seats": 3}, user_id="carol"),
-    ])
+    wh.write(
+        "b1.ndjson",
+        [
+            _call(
+                "e1",
+                "g1",
+                "2024-01-01T00:00:00Z",
+                {"plan": "free", "email": "a@x.io"},
+                user_id="alice",
+            ),
+            _call("e2", "g1", "2024-01-05T00:00:00Z", {"plan": "pro"}, user_id="bob"),
+            _call(
+                "e3",
+                "g2",
+                "2024-01-02T00:00:00Z",
+                {"name": "B"},
+                user_id="alice",
+                anonymous_id="a1",
+            ),
+            _call("e4", "g2", "2024-01-03T00:00:00Z", {"name": "C"}, anonymous_id="a1"),
+            _call("e5", "g3", "2024-01-04T00:00:00Z", {"seats": 3}, user_id="carol"),
+        ],
+    )
     assert wh.cli("load", str(wh.inputs / "b1.ndjson")).returncode == 0
     assert (b := wh.cli("build")).returncode == 0, b.stdout[-3000:]
-    assert wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id = 'alice'") == 2
+    assert (
+        wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id = 'alice'") == 2
+    )
 
     f = wh.cli("forget", "--user-id", "alice", "--anonymous-id", "a1")
     assert f.returncode == 0, f.stderr
@@ -382,18 +509,34 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
     b = wh.cli("build")
     assert b.returncode == 0, b.stdout[-3000:]
     assert "running a full refresh" in b.stderr
-    assert wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id IN ('alice', 'a1')") == 0
+    assert (
+        wh.scalar(
+            "SELECT count(*) FROM main.user_group_memberships WHERE member_id IN ('alice', 'a1')"
+        )
+        == 0
+    )
     # alice's writes are gone: g1's plan is bob's, g2 (only alice and a1 wrote it) is gone
-    assert wh.query("SELECT group_id, plan FROM main.groups ORDER BY 1") == [("g1", "pro"), ("g3", None)]
-    assert wh.scalar("SELECT count(*) FROM main.group_trait_history WHERE message_id IN ('e1', 'e3', 'e4')") == 0
+    assert wh.query("SELECT group_id, plan FROM main.groups ORDER BY 1") == [
+        ("g1", "pro"),
+        ("g3", None),
+    ]
+    assert (
+        wh.scalar(
+            "SELECT count(*) FROM main.group_trait_history WHERE message_id IN ('e1', 'e3', 'e4')"
+        )
+        == 0
+    )
     assert wh.scalar("SELECT count(*) FROM raw.deletion_log WHERE marts_rebuilt_at IS NULL") == 0
 
     # the next build is incremental again, and equals a full refresh
-    wh.write("b2.ndjson", [
-        _call("e6", "g1", "2023-12-30T00:00:00Z", {"plan": "trial"}, user_id="dave"),
-        _call("e7", "g3", "2024-01-06T00:00:00Z", {"seats": None}, user_id="carol"),
-        _call("e8", "g2", "2024-01-07T00:00:00Z", {"name": "D"}, user_id="erin"),
-    ])
+    wh.write(
+        "b2.ndjson",
+        [
+            _call("e6", "g1", "2023-12-30T00:00:00Z", {"plan": "trial"}, user_id="dave"),
+            _call("e7", "g3", "2024-01-06T00:00:00Z", {"seats": None}, user_id="carol"),
+            _call("e8", "g2", "2024-01-07T00:00:00Z", {"name": "D"}, user_id="erin"),
+        ],
+    )
     assert wh.cli("load", str(wh.inputs / "b2.ndjson")).returncode == 0
     b = wh.cli("build")
     assert b.returncode == 0 and "full refresh" not in b.stderr, b.stdout[-3000:]
@@ -408,15 +551,17 @@ def test_a_forget_marks_the_lake_for_a_full_spark_build(loaded, tmp_path):
     there (outside group_events/), which makes the next `grouplake build --engine spark` a full
     refresh (dbt_runner.run_spark_build clears it when that build succeeds)."""
     from grouplake import dbt_runner, privacy
+
     src, _ = loaded
     wh, lake = _copy(src, tmp_path / "w")
     assert privacy.lake_rebuild_needed(lake) == []
     assert run_forget(wh, lake, "--user-id", "nobody").returncode == 0
-    assert privacy.lake_rebuild_needed(lake) == []            # nothing rewritten: no note
+    assert privacy.lake_rebuild_needed(lake) == []  # nothing rewritten: no note
     assert run_forget(wh, lake, *forget_args(FORGET)).returncode == 0
     assert privacy.lake_rebuild_needed(lake) == [2]
-    assert dbt_runner._with_full_refresh_after_forget(["--select", "groups"], privacy.lake_rebuild_needed(lake)) \
-        == ["--select", "groups", "--full-refresh"]
+    assert dbt_runner._with_full_refresh_after_forget(
+        ["--select", "groups"], privacy.lake_rebuild_needed(lake)
+    ) == ["--select", "groups", "--full-refresh"]
     assert (Path(lake) / privacy.LAKE_REBUILD_MARKER).exists()
     assert not any("full_refresh" in str(p) for p in Path(lake, "group_events").rglob("*"))
     privacy.clear_lake_rebuild(lake)

@@ -21,7 +21,11 @@ def _file_lines(start: int, n: int, bad_every: int = 0) -> bytes:
         if bad_every and no % bad_every == 0:
             out.append(BAD[(no // bad_every) % len(BAD)])
         else:
-            out.append(json.dumps(group_call(group_id=f"g{no % 9}", message_id=f"m{no}", traits={"n": no})).encode())
+            out.append(
+                json.dumps(
+                    group_call(group_id=f"g{no % 9}", message_id=f"m{no}", traits={"n": no})
+                ).encode()
+            )
     return b"\n".join(out) + b"\n"
 
 
@@ -48,21 +52,51 @@ def test_appended_lines_load_as_a_new_batch_numbered_on(wh):
         a.write(_file_lines(1001, 500, bad_every=250))
     run = wh.cli("load", str(f))
     assert run.returncode == 0, run.stderr
-    assert "(appended from line 1,001): read 500, loaded 498, rejected 2, duplicates 0" in run.stderr
+    assert (
+        "(appended from line 1,001): read 500, loaded 498, rejected 2, duplicates 0" in run.stderr
+    )
     assert "loaded (appended from line 1,001)" in run.stdout
     whole = f.read_bytes()
     assert _ledger(wh) == [
-        ("new", 0, 1, len(first), hashlib.sha256(first).hexdigest(), 1000, 992, 8, 0, len(first), 1001),
-        ("appended", len(first), 1001, len(whole), hashlib.sha256(whole).hexdigest(), 500, 498, 2, 0,
-         len(whole), 1501)]
+        (
+            "new",
+            0,
+            1,
+            len(first),
+            hashlib.sha256(first).hexdigest(),
+            1000,
+            992,
+            8,
+            0,
+            len(first),
+            1001,
+        ),
+        (
+            "appended",
+            len(first),
+            1001,
+            len(whole),
+            hashlib.sha256(whole).hexdigest(),
+            500,
+            498,
+            2,
+            0,
+            len(whole),
+            1501,
+        ),
+    ]
     assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 10
-    assert [r[0] for r in wh.query("SELECT source_line FROM raw.group_event_rejects ORDER BY 1")] == [
-        125, 250, 375, 500, 625, 750, 875, 1000, 1250, 1500]
-    assert wh.query("SELECT min(source_line), max(source_line), count(*) FROM raw.group_events WHERE batch_id = 2"
-                    ) == [(1001, 1499, 498)]
+    assert [
+        r[0] for r in wh.query("SELECT source_line FROM raw.group_event_rejects ORDER BY 1")
+    ] == [125, 250, 375, 500, 625, 750, 875, 1000, 1250, 1500]
+    assert wh.query(
+        "SELECT min(source_line), max(source_line), count(*) FROM raw.group_events WHERE batch_id = 2"
+    ) == [(1001, 1499, 498)]
     # every event's line number points at its line in the file
     lines = whole.split(b"\n")
-    for mid, line_no in wh.query("SELECT message_id, source_line FROM raw.group_events USING SAMPLE 50 ROWS"):
+    for mid, line_no in wh.query(
+        "SELECT message_id, source_line FROM raw.group_events USING SAMPLE 50 ROWS"
+    ):
         assert json.loads(lines[line_no - 1])["messageId"] == mid
     # unchanged: skipped; grown again: appended from 1,501
     run = wh.cli("load", str(f))
@@ -71,7 +105,8 @@ def test_appended_lines_load_as_a_new_batch_numbered_on(wh):
         a.write(_file_lines(1501, 10))
     report = wh.load(f)
     assert [(r.status, r.mode, r.first_line, r.read, r.loaded) for r in report.files] == [
-        ("loaded", "appended", 1501, 10, 10)]
+        ("loaded", "appended", 1501, 10, 10)
+    ]
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 1500
     assert_consistent(wh.path, wh.lake)
 
@@ -90,12 +125,21 @@ def test_changed_earlier_bytes_reload_in_full_without_storing_anything_twice(wh)
     # 105 lines: 95 events of which 89 stored before (duplicates), m5-edited, m20-fixed and 5 new
     # lines loaded; 9 rejects unchanged (already stored: duplicates), 0 new rejects
     assert (r.status, r.mode, r.first_line, r.read, r.loaded, r.rejected, r.duplicates) == (
-        "loaded", "changed", 1, 105, 7, 0, 98)
+        "loaded",
+        "changed",
+        1,
+        105,
+        7,
+        0,
+        98,
+    )
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 97
     assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 10
     assert _rejects_per_line(wh) == []
-    assert wh.query("SELECT load_mode, start_offset, first_line, rejected_count FROM raw.load_ledger "
-                    "ORDER BY batch_id") == [("new", 0, 1, 10), ("changed", 0, 1, 0)]
+    assert wh.query(
+        "SELECT load_mode, start_offset, first_line, rejected_count FROM raw.load_ledger "
+        "ORDER BY batch_id"
+    ) == [("new", 0, 1, 10), ("changed", 0, 1, 0)]
     assert_consistent(wh.path, wh.lake)
 
 
@@ -108,8 +152,9 @@ def test_a_changed_line_that_is_still_bad_is_stored_with_its_new_bytes(wh):
     f.write_bytes(b"\n".join(lines))
     r = wh.load(f).files[0]
     assert (r.mode, r.read, r.loaded, r.rejected, r.duplicates) == ("changed", 20, 0, 1, 19)
-    assert wh.query("SELECT source_line, raw_line FROM raw.group_event_rejects WHERE source_line = 10 ORDER BY batch_id"
-                    ) == [(10, BAD[1].decode()), (10, "still not json, but different")]
+    assert wh.query(
+        "SELECT source_line, raw_line FROM raw.group_event_rejects WHERE source_line = 10 ORDER BY batch_id"
+    ) == [(10, BAD[1].decode()), (10, "still not json, but different")]
 
 
 def test_truncated_file_is_changed_and_loads_nothing_twice(wh):
@@ -132,14 +177,24 @@ def test_unterminated_last_line_is_read_again_once_complete(wh):
     f.write_bytes(complete + partial)
     r = wh.load(f).files[0]
     assert (r.read, r.loaded, r.rejected) == (11, 10, 1)
-    assert _ledger(wh)[0][9:] == (len(complete), 11)     # resume after the last newline, at line 11
+    assert _ledger(wh)[0][9:] == (len(complete), 11)  # resume after the last newline, at line 11
     with open(f, "ab") as a:
         a.write(b'its": {"plan": "pro"}}\n' + _file_lines(12, 3))
     r = wh.load(f).files[0]
-    assert (r.mode, r.first_line, r.read, r.loaded, r.rejected, r.duplicates) == ("appended", 11, 4, 4, 0, 0)
-    assert wh.query("SELECT source_line, group_id FROM raw.group_events WHERE message_id = 'm11'") == [(11, "g-late")]
-    assert wh.query("SELECT source_line, reason, resolved_by_batch_id FROM raw.group_event_rejects") == [
-        (11, "invalid_json", 2)]
+    assert (r.mode, r.first_line, r.read, r.loaded, r.rejected, r.duplicates) == (
+        "appended",
+        11,
+        4,
+        4,
+        0,
+        0,
+    )
+    assert wh.query(
+        "SELECT source_line, group_id FROM raw.group_events WHERE message_id = 'm11'"
+    ) == [(11, "g-late")]
+    assert wh.query(
+        "SELECT source_line, reason, resolved_by_batch_id FROM raw.group_event_rejects"
+    ) == [(11, "invalid_json", 2)]
     assert _ledger(wh)[1][1:3] == (len(complete), 11)
     assert_consistent(wh.path, wh.lake)
 
@@ -147,7 +202,7 @@ def test_unterminated_last_line_is_read_again_once_complete(wh):
 def test_unterminated_complete_event_read_again_counts_as_a_duplicate(wh):
     f = wh.inputs / "events.ndjson"
     body = _file_lines(1, 5)
-    f.write_bytes(body.rstrip(b"\n"))          # the last event has no newline
+    f.write_bytes(body.rstrip(b"\n"))  # the last event has no newline
     assert wh.load(f).files[0].loaded == 5
     with open(f, "ab") as a:
         a.write(b"\n" + _file_lines(6, 2))
@@ -209,19 +264,29 @@ def test_json_report_says_which_case_each_input_was(wh):
     f = wh.inputs / "events.ndjson"
     f.write_bytes(_file_lines(1, 30, bad_every=10))
     first = json.loads(wh.cli("load", "--json", str(f)).stdout)
-    assert [(x["status"], x["mode"], x["first_line"]) for x in first["files"]] == [("loaded", "new", 1)]
+    assert [(x["status"], x["mode"], x["first_line"]) for x in first["files"]] == [
+        ("loaded", "new", 1)
+    ]
     with open(f, "ab") as a:
         a.write(_file_lines(31, 5))
     second = json.loads(wh.cli("load", "--json", str(f)).stdout)
-    assert [(x["status"], x["mode"], x["first_line"], x["read"], x["loaded"]) for x in second["files"]] == [
-        ("loaded", "appended", 31, 5, 5)]
+    assert [
+        (x["status"], x["mode"], x["first_line"], x["read"], x["loaded"]) for x in second["files"]
+    ] == [("loaded", "appended", 31, 5, 5)]
     third = json.loads(wh.cli("load", "--json", str(f)).stdout)
     assert [(x["status"], x["mode"], x["note"]) for x in third["files"]] == [
-        ("skipped", "skipped", "already loaded (unchanged since batch 2)")]
+        ("skipped", "skipped", "already loaded (unchanged since batch 2)")
+    ]
     f.write_bytes(_file_lines(1, 35, bad_every=10).replace(b'"n": 1}', b'"n": -1}', 1))
     fourth = json.loads(wh.cli("load", "--json", str(f)).stdout)
     (r,) = fourth["files"]
-    assert (r["mode"], r["read"], r["loaded"], r["rejected"], r["duplicates"], r["duplicate_rejects"]) == (
-        "changed", 35, 0, 0, 35, 3)
+    assert (
+        r["mode"],
+        r["read"],
+        r["loaded"],
+        r["rejected"],
+        r["duplicates"],
+        r["duplicate_rejects"],
+    ) == ("changed", 35, 0, 0, 35, 3)
     assert fourth["exit_code"] == 0
     assert_consistent(wh.path, wh.lake)

@@ -7,8 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from conftest import REPO_ROOT, SAMPLE_DIR, group_call, utc
 
@@ -25,7 +24,7 @@ REJECT_CASES = [
     ("empty_line", "   "),
     ("invalid_json", '{"type":"group","groupId":"g1"'),
     ("invalid_json", '{"type":"group","groupId":"g1","traits":{"n":NaN}}'),
-    ("not_an_object", '[1,2,3]'),
+    ("not_an_object", "[1,2,3]"),
     ("not_an_object", '"group"'),
     ("wrong_type", json.dumps({"groupId": "g1", "userId": "u1"})),
     ("wrong_type", json.dumps({"type": 7, "groupId": "g1"})),
@@ -36,11 +35,17 @@ REJECT_CASES = [
     ("invalid_group_id", json.dumps({"type": "group", "groupId": {"id": 1}})),
     ("invalid_group_id", json.dumps({"type": "group", "groupId": True})),
     ("invalid_user_id", json.dumps({"type": "group", "groupId": "g1", "userId": ["u1"]})),
-    ("invalid_anonymous_id", json.dumps({"type": "group", "groupId": "g1", "anonymousId": {"a": 1}})),
+    (
+        "invalid_anonymous_id",
+        json.dumps({"type": "group", "groupId": "g1", "anonymousId": {"a": 1}}),
+    ),
     ("invalid_message_id", json.dumps({"type": "group", "groupId": "g1", "messageId": {"m": 1}})),
     ("invalid_traits", json.dumps({"type": "group", "groupId": "g1", "traits": "plan=pro"})),
     ("invalid_traits", json.dumps({"type": "group", "groupId": "g1", "traits": [1]})),
-    ("invalid_timestamp", json.dumps({"type": "group", "groupId": "g1", "timestamp": "not a date"})),
+    (
+        "invalid_timestamp",
+        json.dumps({"type": "group", "groupId": "g1", "timestamp": "not a date"}),
+    ),
     ("invalid_timestamp", json.dumps({"type": "group", "groupId": "g1", "sentAt": True})),
 ]
 
@@ -52,14 +57,19 @@ def test_every_reject_reason_lands_in_rejects_with_line_and_raw_bytes(wh):
     report = wh.load(path)
 
     assert counts(report) == (len(lines), 1, len(REJECT_CASES), 0)
-    rows = wh.query("SELECT source_line, reason, message, raw_line, raw_line_base64, source_file "
-                    "FROM raw.group_event_rejects ORDER BY source_line")
-    assert [(r[0], r[1]) for r in rows] == [(i + 2, reason) for i, (reason, _) in enumerate(REJECT_CASES)]
+    rows = wh.query(
+        "SELECT source_line, reason, message, raw_line, raw_line_base64, source_file "
+        "FROM raw.group_event_rejects ORDER BY source_line"
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        (i + 2, reason) for i, (reason, _) in enumerate(REJECT_CASES)
+    ]
     assert all(r[2] for r in rows), "every reject has a human message"
     assert {r[5] for r in rows} == {str(path)}
     by_line = {r[0]: r for r in rows}
     # exact bytes are kept for the line that is not UTF-8
     import base64
+
     assert base64.b64decode(by_line[2][4]) == REJECT_CASES[0][1]
     # text lines are kept as sent
     assert by_line[5][3] == REJECT_CASES[3][1]
@@ -67,7 +77,9 @@ def test_every_reject_reason_lands_in_rejects_with_line_and_raw_bytes(wh):
 
 
 def test_truncated_gzip_loads_what_is_readable_and_rejects_the_rest(wh):
-    full = b"".join(json.dumps(group_call(message_id=f"m{i}")).encode() + b"\n" for i in range(2000))
+    full = b"".join(
+        json.dumps(group_call(message_id=f"m{i}")).encode() + b"\n" for i in range(2000)
+    )
     data = gzip.compress(full)
     path = wh.inputs / "cut.ndjson.gz"
     path.write_bytes(data[: len(data) // 2])
@@ -75,7 +87,10 @@ def test_truncated_gzip_loads_what_is_readable_and_rejects_the_rest(wh):
     f = report.files[0]
     assert f.status == "loaded"
     # the cut-off last line is kept as a reject, then one row says where reading stopped
-    assert f.rejects_by_reason in ({"unreadable_input": 1}, {"unreadable_input": 1, "invalid_json": 1})
+    assert f.rejects_by_reason in (
+        {"unreadable_input": 1},
+        {"unreadable_input": 1, "invalid_json": 1},
+    )
     assert f.read == f.loaded + f.rejected + f.duplicates + f.skipped
     assert 500 < f.loaded < 2000
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == f.loaded
@@ -91,62 +106,114 @@ def test_not_gzip_at_all_is_a_clear_reject_not_a_traceback(wh):
 
 # --- ids, event time, fields -------------------------------------------------------------------
 
+
 def test_numeric_ids_become_decimal_strings(wh):
-    path = wh.write("ids.ndjson", [
-        {"type": "group", "groupId": 42, "userId": 1001, "anonymousId": 7, "messageId": 99, "traits": {}},
-        {"type": "group", "groupId": 12345678901234567890, "userId": "u", "messageId": "m2"},
-        {"type": "group", "groupId": 1e3, "userId": "u", "messageId": "m3"},
-    ])
+    path = wh.write(
+        "ids.ndjson",
+        [
+            {
+                "type": "group",
+                "groupId": 42,
+                "userId": 1001,
+                "anonymousId": 7,
+                "messageId": 99,
+                "traits": {},
+            },
+            {"type": "group", "groupId": 12345678901234567890, "userId": "u", "messageId": "m2"},
+            {"type": "group", "groupId": 1e3, "userId": "u", "messageId": "m3"},
+        ],
+    )
     assert counts(wh.load(path)) == (3, 3, 0, 0)
-    assert wh.query("SELECT group_id, user_id, anonymous_id, message_id FROM raw.group_events ORDER BY source_line") == [
-        ("42", "1001", "7", "99"), ("12345678901234567890", "u", None, "m2"), ("1000", "u", None, "m3")]
+    assert wh.query(
+        "SELECT group_id, user_id, anonymous_id, message_id FROM raw.group_events ORDER BY source_line"
+    ) == [
+        ("42", "1001", "7", "99"),
+        ("12345678901234567890", "u", None, "m2"),
+        ("1000", "u", None, "m3"),
+    ]
 
 
 def test_trait_only_update_without_user_or_anonymous_id_is_loaded(wh):
-    path = wh.write("t.ndjson", [{"type": "group", "groupId": "g1", "traits": {"plan": "pro"}, "messageId": "m1"}])
+    path = wh.write(
+        "t.ndjson",
+        [{"type": "group", "groupId": "g1", "traits": {"plan": "pro"}, "messageId": "m1"}],
+    )
     assert counts(wh.load(path)) == (1, 1, 0, 0)
-    assert wh.query("SELECT group_id, user_id, anonymous_id, traits->>'$.plan' FROM raw.group_events") == [
-        ("g1", None, None, "pro")]
+    assert wh.query(
+        "SELECT group_id, user_id, anonymous_id, traits->>'$.plan' FROM raw.group_events"
+    ) == [("g1", None, None, "pro")]
 
 
 def test_missing_or_null_traits_mean_empty_object_and_type_is_case_insensitive(wh):
-    path = wh.write("t.ndjson", [{"type": "Group", "groupId": "g1", "messageId": "a"},
-                                 {"type": "GROUP", "groupId": "g1", "traits": None, "messageId": "b"}])
+    path = wh.write(
+        "t.ndjson",
+        [
+            {"type": "Group", "groupId": "g1", "messageId": "a"},
+            {"type": "GROUP", "groupId": "g1", "traits": None, "messageId": "b"},
+        ],
+    )
     assert counts(wh.load(path)) == (2, 2, 0, 0)
-    assert wh.query("SELECT event_type, traits::VARCHAR FROM raw.group_events ORDER BY message_id") == [
-        ("Group", "{}"), ("GROUP", "{}")]
+    assert wh.query(
+        "SELECT event_type, traits::VARCHAR FROM raw.group_events ORDER BY message_id"
+    ) == [("Group", "{}"), ("GROUP", "{}")]
 
 
 def test_event_time_follows_the_spec_precedence(wh):
-    path = wh.write("t.ndjson", [
-        group_call(message_id="ts", ts="2026-11-01T10:00:00Z", sentAt="2026-11-01T11:00:00Z"),
-        # clock skew: receivedAt - (sentAt - originalTimestamp) = 12:00 - (10:05 - 10:00) = 11:55
-        group_call(message_id="skew", ts=None, originalTimestamp="2026-11-01T10:00:00Z",
-                   sentAt="2026-11-01T10:05:00Z", receivedAt="2026-11-01T12:00:00Z"),
-        group_call(message_id="orig", ts=None, originalTimestamp="2026-11-01T09:00:00+02:00",
-                   receivedAt="2026-11-01T12:00:00Z"),
-        group_call(message_id="recv", ts=None, receivedAt="2026-11-01T12:00:00Z", sentAt="2026-11-01T11:00:00Z"),
-        group_call(message_id="sent", ts=None, sentAt="2026-11-01T11:00:00Z"),
-        group_call(message_id="unix_s", ts=1762000000),
-        group_call(message_id="unix_ms", ts=1762000000123),
-        group_call(message_id="none", ts=None),
-    ])
+    path = wh.write(
+        "t.ndjson",
+        [
+            group_call(message_id="ts", ts="2026-11-01T10:00:00Z", sentAt="2026-11-01T11:00:00Z"),
+            # clock skew: receivedAt - (sentAt - originalTimestamp) = 12:00 - (10:05 - 10:00) = 11:55
+            group_call(
+                message_id="skew",
+                ts=None,
+                originalTimestamp="2026-11-01T10:00:00Z",
+                sentAt="2026-11-01T10:05:00Z",
+                receivedAt="2026-11-01T12:00:00Z",
+            ),
+            group_call(
+                message_id="orig",
+                ts=None,
+                originalTimestamp="2026-11-01T09:00:00+02:00",
+                receivedAt="2026-11-01T12:00:00Z",
+            ),
+            group_call(
+                message_id="recv",
+                ts=None,
+                receivedAt="2026-11-01T12:00:00Z",
+                sentAt="2026-11-01T11:00:00Z",
+            ),
+            group_call(message_id="sent", ts=None, sentAt="2026-11-01T11:00:00Z"),
+            group_call(message_id="unix_s", ts=1762000000),
+            group_call(message_id="unix_ms", ts=1762000000123),
+            group_call(message_id="none", ts=None),
+        ],
+    )
     assert counts(wh.load(path))[1] == 8
-    rows = dict((r[0], (r[1], r[2])) for r in wh.query("SELECT message_id, event_at, event_at_source FROM raw.group_events"))
+    rows = dict(
+        (r[0], (r[1], r[2]))
+        for r in wh.query("SELECT message_id, event_at, event_at_source FROM raw.group_events")
+    )
     assert rows["ts"] == (utc(2026, 11, 1, 10), "timestamp")
     assert rows["skew"] == (utc(2026, 11, 1, 11, 55), "skew_corrected")
     assert rows["orig"] == (utc(2026, 11, 1, 7), "original_timestamp")
     assert rows["recv"] == (utc(2026, 11, 1, 12), "received_at")
     assert rows["sent"] == (utc(2026, 11, 1, 11), "sent_at")
-    assert rows["unix_s"] == (datetime.fromtimestamp(1762000000, timezone.utc), "timestamp")
-    assert rows["unix_ms"] == (datetime.fromtimestamp(1762000000.123, timezone.utc), "timestamp")
+    assert rows["unix_s"] == (datetime.fromtimestamp(1762000000, UTC), "timestamp")
+    assert rows["unix_ms"] == (datetime.fromtimestamp(1762000000.123, UTC), "timestamp")
     loaded_at = wh.scalar("SELECT loaded_at FROM raw.group_events WHERE message_id = 'none'")
     assert rows["none"] == (loaded_at, "loaded_at")
 
 
 def test_context_integrations_and_unknown_fields_are_kept(wh):
-    call = group_call(message_id="m1", context={"ip": "1.2.3.4"}, integrations={"All": False},
-                      version=2, channel="server", properties={"x": [1, 2]})
+    call = group_call(
+        message_id="m1",
+        context={"ip": "1.2.3.4"},
+        integrations={"All": False},
+        version=2,
+        channel="server",
+        properties={"x": [1, 2]},
+    )
     wh.load(wh.write("t.ndjson", [call]))
     ctx, integ, extra = wh.query("SELECT context, integrations, extra FROM raw.group_events")[0]
     assert json.loads(ctx) == {"ip": "1.2.3.4"}
@@ -160,23 +227,35 @@ def test_missing_message_id_is_derived_from_the_line_and_stable_across_reloads(w
     # the same line in another file (different content hash) is recognised as the same event
     report = wh.load(wh.write("b.ndjson", [call, {"type": "group", "groupId": "g2"}]))
     assert counts(report) == (2, 1, 0, 1)
-    rows = wh.query("SELECT group_id, message_id, message_id_derived FROM raw.group_events ORDER BY group_id")
+    rows = wh.query(
+        "SELECT group_id, message_id, message_id_derived FROM raw.group_events ORDER BY group_id"
+    )
     assert [r[0] for r in rows] == ["g1", "g2"] and all(r[2] for r in rows)
     assert rows[0][1] != rows[1][1] and len(rows[0][1]) >= 32
 
 
 # --- duplicates, re-runs, ledger ---------------------------------------------------------------
 
+
 def test_duplicates_within_a_file_and_across_batches_are_counted_not_loaded(wh):
-    a = wh.write("a.ndjson", [group_call(message_id="m1"), group_call(message_id="m2"),
-                              group_call(message_id="m1", traits={"plan": "later copy"})])
+    a = wh.write(
+        "a.ndjson",
+        [
+            group_call(message_id="m1"),
+            group_call(message_id="m2"),
+            group_call(message_id="m1", traits={"plan": "later copy"}),
+        ],
+    )
     assert counts(wh.load(a)) == (3, 2, 0, 1)
     b = wh.write("b.ndjson", [group_call(message_id="m2"), group_call(message_id="m3")])
     assert counts(wh.load(b)) == (2, 1, 0, 1)
-    assert wh.query("SELECT message_id, traits->>'$.plan' FROM raw.group_events ORDER BY message_id") == [
-        ("m1", None), ("m2", None), ("m3", None)]
-    assert wh.query("SELECT read_count, loaded_count, rejected_count, duplicate_count, status "
-                    "FROM raw.load_ledger ORDER BY batch_id") == [(3, 2, 0, 1, "loaded"), (2, 1, 0, 1, "loaded")]
+    assert wh.query(
+        "SELECT message_id, traits->>'$.plan' FROM raw.group_events ORDER BY message_id"
+    ) == [("m1", None), ("m2", None), ("m3", None)]
+    assert wh.query(
+        "SELECT read_count, loaded_count, rejected_count, duplicate_count, status "
+        "FROM raw.load_ledger ORDER BY batch_id"
+    ) == [(3, 2, 0, 1, "loaded"), (2, 1, 0, 1, "loaded")]
 
 
 def test_rerunning_the_same_folder_is_a_no_op(wh):
@@ -199,7 +278,11 @@ def test_globs_directories_and_gzip_inputs(wh):
     wh.write("x/notes.txt", ["not an input"])
     report = wh.load(str(wh.inputs / "x" / "*.ndjson"), wh.inputs / "x" / "two.jsonl.gz")
     assert sorted(f.path.rsplit("/", 1)[1] for f in report.files) == ["one.ndjson", "two.jsonl.gz"]
-    assert wh.query("SELECT message_id FROM raw.group_events ORDER BY 1") == [("1",), ("2",), ("3",)]
+    assert wh.query("SELECT message_id FROM raw.group_events ORDER BY 1") == [
+        ("1",),
+        ("2",),
+        ("3",),
+    ]
 
 
 def test_ledger_cli_and_tables_agree_on_the_sample(wh):
@@ -207,11 +290,14 @@ def test_ledger_cli_and_tables_agree_on_the_sample(wh):
     assert result.returncode == 0, result.stderr
     assert "355 = 344 + 8 + 2 + 1" in result.stdout
     assert "skipped (other call types, not stored): identify 1" in result.stdout
-    ledger = wh.query("SELECT sum(read_count), sum(loaded_count), sum(rejected_count), sum(duplicate_count), "
-                      "sum(skipped_count), count(*) FILTER (status = 'loaded') FROM raw.load_ledger")[0]
+    ledger = wh.query(
+        "SELECT sum(read_count), sum(loaded_count), sum(rejected_count), sum(duplicate_count), "
+        "sum(skipped_count), count(*) FILTER (status = 'loaded') FROM raw.load_ledger"
+    )[0]
     assert ledger == (355, 344, 8, 2, 1, 4)
-    assert wh.query("SELECT skipped_by_type::VARCHAR FROM raw.load_ledger WHERE skipped_count > 0") == [
-        ('{"identify": 1}',)]
+    assert wh.query(
+        "SELECT skipped_by_type::VARCHAR FROM raw.load_ledger WHERE skipped_count > 0"
+    ) == [('{"identify": 1}',)]
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 344
     assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 8
     per_file = wh.query("""
@@ -226,6 +312,7 @@ def test_ledger_cli_and_tables_agree_on_the_sample(wh):
 
 # --- the lake ----------------------------------------------------------------------------------
 
+
 def test_lake_read_back_equals_raw_table_and_is_hive_partitioned(wh):
     wh.load(SAMPLE_DIR)
     cols = "message_id, group_id, user_id, anonymous_id, event_at, received_at, batch_id, source_line, traits::VARCHAR"
@@ -233,15 +320,24 @@ def test_lake_read_back_equals_raw_table_and_is_hive_partitioned(wh):
     lake = sorted(wh.lake_rows(cols))
     assert raw == lake and len(raw) == 344
     per_day = dict(wh.lake_rows("received_date::VARCHAR, count(*)", "GROUP BY ALL"))
-    expected = dict(wh.query("SELECT strftime(coalesce(received_at, loaded_at), '%Y-%m-%d'), count(*) "
-                             "FROM raw.group_events GROUP BY ALL"))
+    expected = dict(
+        wh.query(
+            "SELECT strftime(coalesce(received_at, loaded_at), '%Y-%m-%d'), count(*) "
+            "FROM raw.group_events GROUP BY ALL"
+        )
+    )
     assert per_day == expected and len(expected) >= 4
     partitions = sorted(p.name for p in (wh.lake / "group_events").iterdir())
     assert partitions == sorted(f"received_date={day}" for day in expected)
-    assert not list((wh.lake / "_staging").rglob("*.parquet")) if (wh.lake / "_staging").exists() else True
+    assert (
+        not list((wh.lake / "_staging").rglob("*.parquet"))
+        if (wh.lake / "_staging").exists()
+        else True
+    )
 
 
 # --- CLI behaviour -----------------------------------------------------------------------------
+
 
 def test_cli_missing_path_is_a_clear_error_with_nonzero_exit(wh):
     result = wh.cli("load", str(wh.inputs / "nope.ndjson"))
@@ -265,6 +361,7 @@ def test_cli_bad_lines_do_not_fail_the_load_and_rejects_can_be_exported(wh):
 
 def test_cli_warehouse_busy_is_a_clear_message(wh):
     from grouplake.warehouse import warehouse_lock
+
     path = wh.write("a.ndjson", [group_call(message_id="m1")])
     with warehouse_lock(wh.path, wait_seconds=0):
         result = wh.cli("load", str(path), "--wait", "0")
@@ -285,8 +382,20 @@ PEAK_RSS_SCRIPT = textwrap.dedent("""
 
 
 def _peak_rss_mb(wh, path, tag):
-    out = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(path), str(wh.root / f"{tag}.duckdb"),
-                          str(wh.root / f"lake-{tag}")], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PEAK_RSS_SCRIPT,
+            str(path),
+            str(wh.root / f"{tag}.duckdb"),
+            str(wh.root / f"lake-{tag}"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     read, loaded, peak = map(int, out.stdout.split())
     return read, loaded, peak
 
@@ -294,10 +403,22 @@ def _peak_rss_mb(wh, path, tag):
 def test_100k_lines_load_with_memory_bounded_by_the_chunk_not_the_file(wh):
     def lines(n):
         for i in range(n):
-            yield group_call(group_id=f"g{i % 500}", user_id=f"u{i}", message_id=f"m{i}",
-                             traits={"name": f"Company {i % 500}", "plan": "pro", "seats": i % 97,
-                                     "address": {"city": "Berlin", "postalCode": "10115"}},
-                             context={"library": {"name": "analytics.js"}, "page": {"url": "https://x.example/" + "p" * 100}})
+            yield group_call(
+                group_id=f"g{i % 500}",
+                user_id=f"u{i}",
+                message_id=f"m{i}",
+                traits={
+                    "name": f"Company {i % 500}",
+                    "plan": "pro",
+                    "seats": i % 97,
+                    "address": {"city": "Berlin", "postalCode": "10115"},
+                },
+                context={
+                    "library": {"name": "analytics.js"},
+                    "page": {"url": "https://x.example/" + "p" * 100},
+                },
+            )
+
     small = wh.write("small.ndjson", list(lines(10_000)))
     big = wh.write("big.ndjson", list(lines(100_000)))
     assert big.stat().st_size > 8 * small.stat().st_size

@@ -22,8 +22,9 @@ import duckdb
 import pytest
 
 import grouplake
-from conftest import GROUPLAKE, REPO_ROOT, SAMPLE_DIR, Warehouse
 from grouplake import cli, errors
+
+from conftest import GROUPLAKE, REPO_ROOT, SAMPLE_DIR, Warehouse
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /sys and /proc")
 
@@ -82,10 +83,31 @@ def test_version_is_the_one_version(run_cli):
 
 
 def test_public_api_is_importable_from_grouplake():
-    from grouplake import (FileResult, GrouplakeError, InputNotFound, LoadReport, OutputNotWritable,  # noqa: F401
-                           RunResult, WarehouseBusy, WarehouseNotFound, WarehouseUnusable, build, load_paths, run)
-    assert set(grouplake.__all__) >= {"load_paths", "build", "run", "LoadReport", "FileResult", "GrouplakeError",
-                                      "InputNotFound", "WarehouseBusy"}
+    from grouplake import (  # noqa: F401
+        FileResult,
+        GrouplakeError,
+        InputNotFound,
+        LoadReport,
+        OutputNotWritable,
+        RunResult,
+        WarehouseBusy,
+        WarehouseNotFound,
+        WarehouseUnusable,
+        build,
+        load_paths,
+        run,
+    )
+
+    assert set(grouplake.__all__) >= {
+        "load_paths",
+        "build",
+        "run",
+        "LoadReport",
+        "FileResult",
+        "GrouplakeError",
+        "InputNotFound",
+        "WarehouseBusy",
+    }
     for name in grouplake.__all__:
         assert hasattr(grouplake, name), name
 
@@ -112,12 +134,18 @@ def test_corrupt_or_truncated_warehouse(run_cli, loaded, tmp_path, damage, comma
         os.truncate(bad, 20_000)
     else:
         bad.write_bytes(b"this is not a database\n" * 1000)
-    args = {"status": ["status", "-w", bad, "-l", tmp_path / "lake"], "rejects": ["rejects", "-w", bad],
-            "build": ["build", "-w", bad], "load": ["load", "-w", bad, "-l", tmp_path / "lake", SAMPLE_DIR]}[command]
+    args = {
+        "status": ["status", "-w", bad, "-l", tmp_path / "lake"],
+        "rejects": ["rejects", "-w", bad],
+        "build": ["build", "-w", bad],
+        "load": ["load", "-w", bad, "-l", tmp_path / "lake", SAMPLE_DIR],
+    }[command]
     res = run_cli(*args)
     assert res.code == 5
     assert res.line.startswith(f"error: cannot open warehouse {bad}: ")
-    assert ("Could not read enough bytes" if damage == "truncated" else "not a valid DuckDB database") in res.line
+    assert (
+        "Could not read enough bytes" if damage == "truncated" else "not a valid DuckDB database"
+    ) in res.line
     assert not (tmp_path / "bad.duckdb.dbt").exists()
 
 
@@ -127,7 +155,10 @@ def test_rejects_export_to_a_path_that_cannot_be_written(run_cli, loaded, tmp_pa
     assert res.line == "error: cannot write /sys/x.ndjson: Permission denied"
     (tmp_path / "afile").write_text("")
     res = run_cli("rejects", "-w", loaded.path, "--export", tmp_path / "afile" / "x.ndjson")
-    assert res.code == 6 and f"cannot write {tmp_path / 'afile' / 'x.ndjson'}: Not a directory" in res.line
+    assert (
+        res.code == 6
+        and f"cannot write {tmp_path / 'afile' / 'x.ndjson'}: Not a directory" in res.line
+    )
     # and a writable path still works
     res = run_cli("rejects", "-w", loaded.path, "--export", tmp_path / "out" / "fix.ndjson")
     assert res.code == 0 and (tmp_path / "out" / "fix.ndjson").read_bytes().count(b"\n") >= 1
@@ -156,7 +187,9 @@ def test_lake_write_failing_mid_load_stops_the_load_and_commits_nothing(tmp_path
     from grouplake import lake as lake_files
 
     wh = Warehouse(tmp_path)
-    path = wh.write("a.ndjson", [{"type": "group", "groupId": "g", "messageId": f"m{i}"} for i in range(10)])
+    path = wh.write(
+        "a.ndjson", [{"type": "group", "groupId": "g", "messageId": f"m{i}"} for i in range(10)]
+    )
     original = lake_files.start_batch
 
     def sabotaged(lake, batch_id):
@@ -166,7 +199,9 @@ def test_lake_write_failing_mid_load_stops_the_load_and_commits_nothing(tmp_path
 
     lake_files.start_batch = sabotaged
     try:
-        with pytest.raises(errors.OutputNotWritable, match=f"cannot write the lake folder {wh.lake}: "):
+        with pytest.raises(
+            errors.OutputNotWritable, match=f"cannot write the lake folder {wh.lake}: "
+        ):
             wh.load(path)
     finally:
         lake_files.start_batch = original
@@ -177,7 +212,16 @@ def test_lake_write_failing_mid_load_stops_the_load_and_commits_nothing(tmp_path
 
 @pytest.mark.parametrize("value", ["0", "-1", "ten"])
 def test_bad_chunk_size_is_a_usage_error(run_cli, tmp_path, value):
-    res = run_cli("load", "--chunk-mb", value, "-w", tmp_path / "wh.duckdb", "-l", tmp_path / "lake", SAMPLE_DIR)
+    res = run_cli(
+        "load",
+        "--chunk-mb",
+        value,
+        "-w",
+        tmp_path / "wh.duckdb",
+        "-l",
+        tmp_path / "lake",
+        SAMPLE_DIR,
+    )
     assert res.code == errors.EXIT_USAGE == 2
     assert "--chunk-mb" in res.line and res.line.startswith("error: Invalid value")
     assert _tree(tmp_path) == []
@@ -189,8 +233,12 @@ def test_negative_wait_is_a_usage_error(run_cli, tmp_path):
     assert _tree(tmp_path) == []
 
 
-@pytest.mark.parametrize("command", [["status"], ["build"], ["rejects"], ["rejects", "--export", "out.ndjson"]])
-def test_read_only_commands_on_a_missing_warehouse_create_nothing(run_cli, tmp_path, monkeypatch, command):
+@pytest.mark.parametrize(
+    "command", [["status"], ["build"], ["rejects"], ["rejects", "--export", "out.ndjson"]]
+)
+def test_read_only_commands_on_a_missing_warehouse_create_nothing(
+    run_cli, tmp_path, monkeypatch, command
+):
     monkeypatch.chdir(tmp_path)
     wh = tmp_path / "nothing" / "here.duckdb"
     res = run_cli(*command, "-w", wh)
@@ -220,14 +268,35 @@ def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tm
     path = wh.inputs / "big.ndjson"
     with open(path, "w") as f:
         for i in range(n):
-            f.write(json.dumps({"type": "group", "groupId": f"g{i % 300}", "userId": f"u{i}", "messageId": f"m{i}",
-                                "timestamp": "2026-11-01T10:00:00Z",
-                                "traits": {"name": f"n{i}", "plan": "pro", "employees": i}}) + "\n")
-    env = {**os.environ, "GROUPLAKE_WAREHOUSE": str(wh.path), "GROUPLAKE_LAKE": str(wh.lake), "COLUMNS": "200"}
+            f.write(
+                json.dumps(
+                    {
+                        "type": "group",
+                        "groupId": f"g{i % 300}",
+                        "userId": f"u{i}",
+                        "messageId": f"m{i}",
+                        "timestamp": "2026-11-01T10:00:00Z",
+                        "traits": {"name": f"n{i}", "plan": "pro", "employees": i},
+                    }
+                )
+                + "\n"
+            )
+    env = {
+        **os.environ,
+        "GROUPLAKE_WAREHOUSE": str(wh.path),
+        "GROUPLAKE_LAKE": str(wh.lake),
+        "COLUMNS": "200",
+    }
     env.pop("GROUPLAKE_DEBUG", None)
     # small chunks: the load takes seconds, and SIGINT arrives while chunks are being staged
-    proc = subprocess.Popen([*GROUPLAKE, "load", "--chunk-bytes", "65536", str(path)], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*GROUPLAKE, "load", "--chunk-bytes", "65536", str(path)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     staged = wh.lake / "_staging" / "batch_1" / "group_events"
     deadline = time.monotonic() + 120
     while not staged.exists() and proc.poll() is None and time.monotonic() < deadline:

@@ -26,26 +26,44 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_dbt_oracle import generate
 
 from conftest import REPO_ROOT, Warehouse, call, utc
-from test_dbt_oracle import generate
 
 if shutil.which("java") is None:
     pytest.skip("Spark tests need Java 17+ (no `java` on PATH)", allow_module_level=True)
-if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
-    pytest.skip("Spark tests need the spark extra (pip install -e '.[spark]')", allow_module_level=True)
+if (
+    importlib.util.find_spec("pyspark") is None
+    or importlib.util.find_spec("dbt.adapters.spark") is None
+):
+    pytest.skip(
+        "Spark tests need the spark extra (pip install -e '.[spark]')", allow_module_level=True
+    )
 
-MARTS = ["groups", "group_traits_latest", "user_group_memberships", "group_trait_history", "group_trait_catalog"]
+MARTS = [
+    "groups",
+    "group_traits_latest",
+    "user_group_memberships",
+    "group_trait_history",
+    "group_trait_catalog",
+]
 PINNED = "pinned"
 
 
 def line(message_id: str, group_id: str, ts: str, traits_json: str) -> str:
     """A call written by hand, for JSON that json.dumps cannot write (a key twice, number forms)."""
-    return (f'{{"type":"group","messageId":"{message_id}","groupId":"{group_id}","timestamp":"{ts}",'
-            f'"traits":{traits_json}}}')
+    return (
+        f'{{"type":"group","messageId":"{message_id}","groupId":"{group_id}","timestamp":"{ts}",'
+        f'"traits":{traits_json}}}'
+    )
 
 
-T1, T2, T3, T4 = "2024-03-01T00:00:00Z", "2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z", "2024-03-04T00:00:00Z"
+T1, T2, T3, T4 = (
+    "2024-03-01T00:00:00Z",
+    "2024-03-02T00:00:00Z",
+    "2024-03-03T00:00:00Z",
+    "2024-03-04T00:00:00Z",
+)
 
 # numbers as they are sent -> their text in the marts (the same on both engines)
 NUMBERS = {
@@ -87,59 +105,139 @@ CREATED_AT = {
 
 # employees trait -> groups.employees on both engines
 EMPLOYEES = {
-    "emp-str": ("250", 250), "emp-padded": (" 250 ", 250), "emp-plus": ("+3", 3),
-    "emp-fraction": (12.5, None), "emp-huge": (1e21, None), "emp-integral-float": (1000.0, 1000),
-    "emp-commas": ("1,000", None), "emp-bool": (True, None),
+    "emp-str": ("250", 250),
+    "emp-padded": (" 250 ", 250),
+    "emp-plus": ("+3", 3),
+    "emp-fraction": (12.5, None),
+    "emp-huge": (1e21, None),
+    "emp-integral-float": (1000.0, 1000),
+    "emp-commas": ("1,000", None),
+    "emp-bool": (True, None),
 }
 
 # trait key as sent -> canonical key (Spark lower-cases `Σ` and `İ` as DuckDB does)
 UNICODE_KEYS = {
-    "Größe": "größe", "Ünïcödé Kéy": "ünïcödé_kéy", "日本語キー": "日本語キー", "emoji 😀 key": "emoji_key",
-    "ΣΟΦΙΑΣ": "σοφιασ", "İstanbul": "istanbul", "naïveCamelCase": "naïve_camel_case",
+    "Größe": "größe",
+    "Ünïcödé Kéy": "ünïcödé_kéy",
+    "日本語キー": "日本語キー",
+    "emoji 😀 key": "emoji_key",
+    "ΣΟΦΙΑΣ": "σοφιασ",
+    "İstanbul": "istanbul",
+    "naïveCamelCase": "naïve_camel_case",
 }
-ESCAPES = "line\nbreak \"quoted\" \\ / \u0001 \u007f é 😀"
+ESCAPES = 'line\nbreak "quoted" \\ / \u0001 \u007f é 😀'
 
 # values Spark writes differently (docs/models.md): trait -> (as sent, DuckDB text, Spark texts)
 PINNED_VALUES = {
     # numbers inside arrays and objects keep the form Java gives them
-    "in array": ("[10000000.0,0.00001,1e21]", "[10000000.0,0.00001,1e21]", {"[1.0E7,1.0E-5,1.0E21]"}),
+    "in array": (
+        "[10000000.0,0.00001,1e21]",
+        "[10000000.0,0.00001,1e21]",
+        {"[1.0E7,1.0E-5,1.0E21]"},
+    ),
     # beyond the double range: Spark reads infinity, written as the string "Infinity"
     "beyond double": ("1e400", "1e400", {"Infinity"}),
     # Java before 19 prints a few doubles with more digits than the shortest form
-    "java digits": ("2.82879384806159e17", "282879384806159000.0",
-                    {"282879384806159000.0", "282879384806159008.0"}),
+    "java digits": (
+        "2.82879384806159e17",
+        "282879384806159000.0",
+        {"282879384806159000.0", "282879384806159008.0"},
+    ),
 }
 
 
 def batch1_hand() -> list:
     calls = [
         # numbers as ids
-        {"type": "group", "messageId": "h-num-ids", "groupId": 123, "userId": 42, "anonymousId": 7, "timestamp": T1,
-         "traits": {"name": 99}},
-        {"type": "group", "messageId": "h-float-id", "groupId": 1500.0, "userId": 4.2e1, "timestamp": T1},
-        {"type": "group", "messageId": "h-big-id", "groupId": 12345678901234567890, "timestamp": T1},
+        {
+            "type": "group",
+            "messageId": "h-num-ids",
+            "groupId": 123,
+            "userId": 42,
+            "anonymousId": 7,
+            "timestamp": T1,
+            "traits": {"name": 99},
+        },
+        {
+            "type": "group",
+            "messageId": "h-float-id",
+            "groupId": 1500.0,
+            "userId": 4.2e1,
+            "timestamp": T1,
+        },
+        {
+            "type": "group",
+            "messageId": "h-big-id",
+            "groupId": 12345678901234567890,
+            "timestamp": T1,
+        },
         # an anonymous-only member, linked to a user by the second batch
         call("h-anon", "anon-grp", T1, {"plan": "trial"}, anonymous_id="a-late-link"),
         # address leaves, later cleared by a null parent (batch 2)
-        call("h-addr-1", "addr", T1, {"address": {"city": "Paris", "postalCode": "75001", "geo": {"lat": 48.8}},
-                                      "plan": "new", "name": "Addr Co"}, user_id="u-addr"),
+        call(
+            "h-addr-1",
+            "addr",
+            T1,
+            {
+                "address": {"city": "Paris", "postalCode": "75001", "geo": {"lat": 48.8}},
+                "plan": "new",
+                "name": "Addr Co",
+            },
+            user_id="u-addr",
+        ),
         # trait-only call: no member
         call("h-trait-only", "addr", T2, {"industry": "Retail"}),
-        call("h-unicode", "unicode", T1, {**{k: i for i, k in enumerate(UNICODE_KEYS)}, "text": ESCAPES,
-                                          "deep": {"a": {"b": {"c": {"z": 1, "a": [2, {"y": None}]}}}}}),
+        call(
+            "h-unicode",
+            "unicode",
+            T1,
+            {
+                **{k: i for i, k in enumerate(UNICODE_KEYS)},
+                "text": ESCAPES,
+                "deep": {"a": {"b": {"c": {"z": 1, "a": [2, {"y": None}]}}}},
+            },
+        ),
         # a big number as the group type, relationship attributes with number forms and two spellings
-        {"type": "group", "messageId": "h-typed", "groupId": "typed", "objectTypeId": 1e20, "userId": "u-t",
-         "timestamp": T1, "traits": {"relationshipAttributes": {"score": 1.0, "Role": "admin", "role": "owner",
-                                                                "big": 10000000.0}}},
+        {
+            "type": "group",
+            "messageId": "h-typed",
+            "groupId": "typed",
+            "objectTypeId": 1e20,
+            "userId": "u-t",
+            "timestamp": T1,
+            "traits": {
+                "relationshipAttributes": {
+                    "score": 1.0,
+                    "Role": "admin",
+                    "role": "owner",
+                    "big": 10000000.0,
+                }
+            },
+        },
         *[call(f"h-{g}", g, T1, {"created_at": v}) for g, (v, _) in CREATED_AT.items()],
         *[call(f"h-{g}", g, T1, {"employees": v, "name": v}) for g, (v, _) in EMPLOYEES.items()],
     ]
     lines = [json.dumps(c) for c in calls]
-    lines.append(line("h-numbers", "numbers", T1, "{" + ",".join(f'"{k}":{v}' for k, (v, _) in NUMBERS.items()) + "}"))
-    lines.append(line("h-pinned", PINNED, T1, "{" + ",".join(f'"{k}":{v}' for k, (v, _, _) in PINNED_VALUES.items())
-                      + "}"))
+    lines.append(
+        line(
+            "h-numbers",
+            "numbers",
+            T1,
+            "{" + ",".join(f'"{k}":{v}' for k, (v, _) in NUMBERS.items()) + "}",
+        )
+    )
+    lines.append(
+        line(
+            "h-pinned",
+            PINNED,
+            T1,
+            "{" + ",".join(f'"{k}":{v}' for k, (v, _, _) in PINNED_VALUES.items()) + "}",
+        )
+    )
     # the same key twice, and another spelling of it: `tier` beats `Tier`, the last `tier` wins
-    lines.append(line("h-dup", "dup", T1, '{"tier":1,"Tier":3,"tier":2,"address":{"city":"A","city":"B"}}'))
+    lines.append(
+        line("h-dup", "dup", T1, '{"tier":1,"Tier":3,"tier":2,"address":{"city":"A","city":"B"}}')
+    )
     return lines
 
 
@@ -160,6 +258,7 @@ def batch2_hand() -> list:
 
 # --- the two builds ---------------------------------------------------------------------------------
 
+
 def spark_state(wh: Warehouse) -> Path:
     return wh.lake.parent / (wh.lake.name + ".spark")
 
@@ -178,21 +277,43 @@ def spark_build(wh: Warehouse, *args: str) -> None:
     os.environ.update(spark_env(lake, state))  # what `grouplake build --engine spark` gives its dbt
     project = str(dbt_project_dir())
     try:
-        res = dbtRunner().invoke([
-            "build", "--project-dir", project, "--profiles-dir", project, "--target", "spark",
-            "--target-path", str(wh.root / "dbt_spark" / "target"), "--log-path", str(wh.root / "dbt_spark" / "logs"),
-            *args])
+        res = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                project,
+                "--profiles-dir",
+                project,
+                "--target",
+                "spark",
+                "--target-path",
+                str(wh.root / "dbt_spark" / "target"),
+                "--log-path",
+                str(wh.root / "dbt_spark" / "logs"),
+                *args,
+            ]
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    failed = [f"{r.node.unique_id}: {r.message}" for r in getattr(res.result, "results", None) or []
-              if str(r.status) in ("error", "fail")]
+    failed = [
+        f"{r.node.unique_id}: {r.message}"
+        for r in getattr(res.result, "results", None) or []
+        if str(r.status) in ("error", "fail")
+    ]
     assert res.success, f"Spark build failed: {failed or res.exception}"
 
 
 def duckdb_build(wh: Warehouse) -> None:
-    res = wh.cli("build", "--exclude", "test_type:unit", "--target-path", str(wh.root / "dbt" / "target"),
-                 "--log-path", str(wh.root / "dbt" / "logs"))
+    res = wh.cli(
+        "build",
+        "--exclude",
+        "test_type:unit",
+        "--target-path",
+        str(wh.root / "dbt" / "target"),
+        "--log-path",
+        str(wh.root / "dbt" / "logs"),
+    )
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
 
 
@@ -205,12 +326,18 @@ def parse_json(text: str | None):
     """JSON text -> Python value, numbers kept as their text (so 1000.0 and 1000 differ)."""
     if text is None:
         return None
-    value = json.loads(text, parse_float=lambda s: ("number", s), parse_int=lambda s: ("number", s),
-                       parse_constant=lambda s: ("number", s))
+    value = json.loads(
+        text,
+        parse_float=lambda s: ("number", s),
+        parse_int=lambda s: ("number", s),
+        parse_constant=lambda s: ("number", s),
+    )
     return json.dumps(value, sort_keys=True)
 
 
-def read_marts(con: duckdb.DuckDBPyConnection, relation: str, json_columns: dict | None = None) -> dict:
+def read_marts(
+    con: duckdb.DuckDBPyConnection, relation: str, json_columns: dict | None = None
+) -> dict:
     """{mart: (column names and types, normalised rows)}; `relation` formats the mart name.
 
     JSON columns (DuckDB's JSON type; plain text on Spark, so `json_columns` names them there)
@@ -221,10 +348,18 @@ def read_marts(con: duckdb.DuckDBPyConnection, relation: str, json_columns: dict
         columns = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
         names = [c[0] for c in columns]
         is_json = json_columns[mart] if json_columns else {n for n, t, *_ in columns if t == "JSON"}
-        exprs = [f"epoch_us({n})" if t.startswith("TIMESTAMP") else f"CAST({n} AS VARCHAR)" if n in is_json else n
-                 for n, t, *_ in columns]
-        rows = [tuple(parse_json(v) if n in is_json else v for n, v in zip(names, row))
-                for row in con.execute(f"SELECT {', '.join(exprs)} FROM {rel}").fetchall()]
+        exprs = [
+            f"epoch_us({n})"
+            if t.startswith("TIMESTAMP")
+            else f"CAST({n} AS VARCHAR)"
+            if n in is_json
+            else n
+            for n, t, *_ in columns
+        ]
+        rows = [
+            tuple(parse_json(v) if n in is_json else v for n, v in zip(names, row, strict=True))
+            for row in con.execute(f"SELECT {', '.join(exprs)} FROM {rel}").fetchall()
+        ]
         # JSON is text on Spark (no JSON type there); DuckDB's sum() of integers is a HUGEINT
         types = [(n, {"JSON": "VARCHAR", "HUGEINT": "BIGINT"}.get(t, t)) for n, t, *_ in columns]
         out[mart] = (types, rows, is_json)
@@ -241,8 +376,11 @@ def snapshot(wh: Warehouse) -> dict:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone='UTC'")
-        spark = read_marts(con, "read_parquet('" + str(wh.lake / "marts") + "/{mart}/*.parquet')",
-                           json_columns={mart: duck[mart][2] for mart in MARTS})
+        spark = read_marts(
+            con,
+            "read_parquet('" + str(wh.lake / "marts") + "/{mart}/*.parquet')",
+            json_columns={mart: duck[mart][2] for mart in MARTS},
+        )
     finally:
         con.close()
     return {"duckdb": duck, "spark": spark}
@@ -273,11 +411,17 @@ def spark_session():
 def full(tmp_path_factory, spark_session):
     wh = Warehouse(tmp_path_factory.mktemp("spark"))
     oracle = generate()
-    load(wh, wh.write("oracle0.ndjson", oracle[0]), wh.write("oracle1.ndjson", oracle[1]),
-         wh.write("hand1.ndjson", batch1_hand()))
+    load(
+        wh,
+        wh.write("oracle0.ndjson", oracle[0]),
+        wh.write("oracle1.ndjson", oracle[1]),
+        wh.write("hand1.ndjson", batch1_hand()),
+    )
     duckdb_build(wh)
     spark_build(wh)  # models, data tests and the unit tests (once for the module)
-    writes = sorted(p.name for p in spark_state(wh).glob("warehouse/*/int_group_trait_writes/*.parquet"))
+    writes = sorted(
+        p.name for p in spark_state(wh).glob("warehouse/*/int_group_trait_writes/*.parquet")
+    )
     return wh, snapshot(wh), writes
 
 
@@ -287,7 +431,9 @@ def incremental(full):
     load(wh, wh.write("oracle2.ndjson", generate()[2]), wh.write("hand2.ndjson", batch2_hand()))
     duckdb_build(wh)
     spark_build(wh, "--exclude", "test_type:unit")
-    writes = sorted(p.name for p in spark_state(wh).glob("warehouse/*/int_group_trait_writes/*.parquet"))
+    writes = sorted(
+        p.name for p in spark_state(wh).glob("warehouse/*/int_group_trait_writes/*.parquet")
+    )
     return wh, snapshot(wh), writes_before, writes
 
 
@@ -313,8 +459,13 @@ def assert_same_marts(snap: dict) -> None:
         assert spark_types == duck_types, mart
         d, s = without_pinned(duck_types, duck_rows), without_pinned(spark_types, spark_rows)
         assert sum(d.values()) > 0
-        assert s == d, (mart, "only on DuckDB:", list((d - s).elements())[:5],
-                        "only on Spark:", list((s - d).elements())[:5])
+        assert s == d, (
+            mart,
+            "only on DuckDB:",
+            list((d - s).elements())[:5],
+            "only on Spark:",
+            list((s - d).elements())[:5],
+        )
 
 
 def test_marts_equal_after_full_build(full):
@@ -324,8 +475,12 @@ def test_marts_equal_after_full_build(full):
     assert rows["group_trait_history"] > 800 and rows["groups"] > 40  # the data really is there
 
 
-MART_NAMES = {"groups": "groups", "latest": "group_traits_latest", "history": "group_trait_history",
-              "memberships": "user_group_memberships"}
+MART_NAMES = {
+    "groups": "groups",
+    "latest": "group_traits_latest",
+    "history": "group_trait_history",
+    "memberships": "user_group_memberships",
+}
 
 
 def mart_rows(wh: Warehouse, engine: str, sql: str) -> list[tuple]:
@@ -344,18 +499,34 @@ def mart_rows(wh: Warehouse, engine: str, sql: str) -> list[tuple]:
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_typed_columns_follow_the_same_rules(full, engine):
     wh, _, _ = full
-    created = dict(mart_rows(wh, engine, "SELECT group_id, created_at FROM {groups} WHERE group_id LIKE 'ts-%'"))
+    created = dict(
+        mart_rows(
+            wh, engine, "SELECT group_id, created_at FROM {groups} WHERE group_id LIKE 'ts-%'"
+        )
+    )
     assert created == {g: want for g, (_, want) in CREATED_AT.items()}
-    employees = dict(mart_rows(wh, engine, "SELECT group_id, employees FROM {groups} WHERE group_id LIKE 'emp-%'"))
+    employees = dict(
+        mart_rows(
+            wh, engine, "SELECT group_id, employees FROM {groups} WHERE group_id LIKE 'emp-%'"
+        )
+    )
     assert employees == {g: want for g, (_, want) in EMPLOYEES.items()}
-    names = dict(mart_rows(wh, engine, "SELECT group_id, name FROM {groups} WHERE group_id IN ('123', 'emp-bool')"))
+    names = dict(
+        mart_rows(
+            wh, engine, "SELECT group_id, name FROM {groups} WHERE group_id IN ('123', 'emp-bool')"
+        )
+    )
     assert names == {"123": "99", "emp-bool": "true"}
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
 def test_number_texts(full, engine):
     wh, _, _ = full
-    got = dict(mart_rows(wh, engine, "SELECT original_key, value_text FROM {latest} WHERE group_id = 'numbers'"))
+    got = dict(
+        mart_rows(
+            wh, engine, "SELECT original_key, value_text FROM {latest} WHERE group_id = 'numbers'"
+        )
+    )
     assert got == {k: text for k, (_, text) in NUMBERS.items()}
 
 
@@ -364,18 +535,40 @@ def test_ids_keys_and_escapes(full, engine):
     wh, _, _ = full
     groups = {g for (g,) in mart_rows(wh, engine, "SELECT group_id FROM {groups}")}
     assert {"123", "1500", "12345678901234567890"} <= groups
-    latest = dict(mart_rows(wh, engine, "SELECT original_key, trait_key FROM {latest} WHERE group_id = 'unicode'"))
+    latest = dict(
+        mart_rows(
+            wh, engine, "SELECT original_key, trait_key FROM {latest} WHERE group_id = 'unicode'"
+        )
+    )
     assert {k: latest[k] for k in UNICODE_KEYS} == UNICODE_KEYS
-    text = mart_rows(wh, engine, "SELECT value_text FROM {latest} WHERE group_id = 'unicode' AND trait_key = 'text'")
+    text = mart_rows(
+        wh,
+        engine,
+        "SELECT value_text FROM {latest} WHERE group_id = 'unicode' AND trait_key = 'text'",
+    )
     assert text == [(ESCAPES,)]
-    deep = mart_rows(wh, engine, "SELECT CAST(value AS VARCHAR), value_type FROM {latest} "
-                                 "WHERE group_id = 'unicode' AND trait_key = 'deep.a.b.c'")
-    assert deep == [('{"z":1,"a":[2,{"y":null}]}', "object")]  # deeper than 4 levels: kept whole, in order
-    typed = mart_rows(wh, engine, "SELECT group_type, CAST(attributes AS VARCHAR) FROM {memberships} "
-                                  "WHERE group_id = 'typed'")
+    deep = mart_rows(
+        wh,
+        engine,
+        "SELECT CAST(value AS VARCHAR), value_type FROM {latest} "
+        "WHERE group_id = 'unicode' AND trait_key = 'deep.a.b.c'",
+    )
+    assert deep == [
+        ('{"z":1,"a":[2,{"y":null}]}', "object")
+    ]  # deeper than 4 levels: kept whole, in order
+    typed = mart_rows(
+        wh,
+        engine,
+        "SELECT group_type, CAST(attributes AS VARCHAR) FROM {memberships} "
+        "WHERE group_id = 'typed'",
+    )
     assert typed == [("100000000000000000000.0", '{"big":10000000.0,"role":"owner","score":1.0}')]
-    dup = mart_rows(wh, engine, "SELECT trait_key, original_key, value_text FROM {latest} WHERE group_id = 'dup' "
-                                "ORDER BY trait_key")
+    dup = mart_rows(
+        wh,
+        engine,
+        "SELECT trait_key, original_key, value_text FROM {latest} WHERE group_id = 'dup' "
+        "ORDER BY trait_key",
+    )
     assert dup == [("address.city", "address.city", "B"), ("tier", "tier", "2")]
 
 
@@ -397,12 +590,17 @@ def test_spark_files_live_beside_the_lake(full):
     for mart in MARTS:
         assert list((wh.lake / "marts" / mart).glob("*.parquet")), mart
     state = spark_state(wh)
-    assert (state / "metastore_db").is_dir() and (state / "derby.log").is_file() and (state / "warehouse").is_dir()
+    assert (
+        (state / "metastore_db").is_dir()
+        and (state / "derby.log").is_file()
+        and (state / "warehouse").is_dir()
+    )
     for stray in ("metastore_db", "derby.log", "spark-warehouse"):
         assert not (REPO_ROOT / stray).exists() and not (Path.cwd() / stray).exists(), stray
 
 
 # --- after the second load (these run last: it changes the marts the tests above read) ------------
+
 
 def test_marts_equal_after_incremental_batch(incremental):
     _, snap, _, _ = incremental
@@ -425,24 +623,47 @@ def test_second_batch_changed_the_marts(full, incremental):
 def test_late_clear_and_link_on_both_engines(incremental):
     wh, snap, _, _ = incremental
     for engine in ("duckdb", "spark"):
-        addr = dict(mart_rows(wh, engine, "SELECT trait_key, value_text FROM {latest} WHERE group_id = 'addr'"))
-        assert addr == {"address.city": None, "address.postal_code": None, "address.geo.lat": None,
-                        "address.street": None, "address": None, "plan": "new", "name": None,
-                        "industry": "Retail"}, engine
-        plan = mart_rows(wh, engine, "SELECT value_text FROM {history} WHERE group_id = 'addr' AND trait_key = 'plan' "
-                                     "ORDER BY change_seq")
+        addr = dict(
+            mart_rows(
+                wh, engine, "SELECT trait_key, value_text FROM {latest} WHERE group_id = 'addr'"
+            )
+        )
+        assert addr == {
+            "address.city": None,
+            "address.postal_code": None,
+            "address.geo.lat": None,
+            "address.street": None,
+            "address": None,
+            "plan": "new",
+            "name": None,
+            "industry": "Retail",
+        }, engine
+        plan = mart_rows(
+            wh,
+            engine,
+            "SELECT value_text FROM {history} WHERE group_id = 'addr' AND trait_key = 'plan' "
+            "ORDER BY change_seq",
+        )
         assert plan == [("old",), ("new",)], engine
-        members = mart_rows(wh, engine, "SELECT member_type, member_id FROM {memberships} WHERE group_id = 'anon-grp'")
+        members = mart_rows(
+            wh,
+            engine,
+            "SELECT member_type, member_id FROM {memberships} WHERE group_id = 'anon-grp'",
+        )
         assert members == [("user", "u-linked")], engine
 
 
 # --- grouplake build --engine spark ----------------------------------------------------------------
 
+
 def test_cli_spark_build_of_a_lake_without_events_is_one_line(tmp_path):
     wh = Warehouse(tmp_path)
     res = wh.cli("build", "--engine", "spark")
     assert res.returncode == 4
-    assert res.stderr.strip() == f"error: no events in the lake at {wh.lake / 'group_events'}: run `grouplake load` first"
+    assert (
+        res.stderr.strip()
+        == f"error: no events in the lake at {wh.lake / 'group_events'}: run `grouplake load` first"
+    )
     assert not spark_state(wh).exists()
 
 
@@ -450,8 +671,10 @@ def test_cli_spark_build_of_an_object_storage_lake_needs_a_state_folder(tmp_path
     wh = Warehouse(tmp_path)
     res = wh.cli("build", "--engine", "spark", "--lake", "s3a://bucket/lake")
     assert res.returncode == 2
-    assert res.stderr.strip() == ("error: a Spark build of the lake s3a://bucket/lake needs GROUPLAKE_SPARK_STATE: "
-                                  "a local folder for Spark's metastore, scratch space and logs")
+    assert res.stderr.strip() == (
+        "error: a Spark build of the lake s3a://bucket/lake needs GROUPLAKE_SPARK_STATE: "
+        "a local folder for Spark's metastore, scratch space and logs"
+    )
 
 
 @pytest.mark.slow
@@ -465,7 +688,9 @@ def test_cli_build_engine_spark_on_the_sample(tmp_path):
     duckdb_build(wh)
     con = duckdb.connect()
     try:
-        n = con.execute(f"SELECT count(*) FROM read_parquet('{wh.lake}/marts/groups/*.parquet')").fetchone()[0]
+        n = con.execute(
+            f"SELECT count(*) FROM read_parquet('{wh.lake}/marts/groups/*.parquet')"
+        ).fetchone()[0]
     finally:
         con.close()
     assert n == wh.scalar("SELECT count(*) FROM main.groups") > 0

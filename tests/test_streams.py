@@ -18,29 +18,49 @@ def _lines(n: int, prefix: str = "m", bad_every: int = 0) -> bytes:
     out = []
     for i in range(n):
         if bad_every and i % bad_every == bad_every - 1:
-            out.append(b'{"type": "group", "groupId": ')          # truncated JSON: a reject
+            out.append(b'{"type": "group", "groupId": ')  # truncated JSON: a reject
         else:
-            out.append(json.dumps(group_call(group_id=f"g{i % 7}", message_id=f"{prefix}{i}",
-                                              traits={"n": i})).encode())
+            out.append(
+                json.dumps(
+                    group_call(group_id=f"g{i % 7}", message_id=f"{prefix}{i}", traits={"n": i})
+                ).encode()
+            )
     return b"\n".join(out) + b"\n"
 
 
 def _env(wh) -> dict:
-    return {**os.environ, "GROUPLAKE_WAREHOUSE": str(wh.path), "GROUPLAKE_LAKE": str(wh.lake), "COLUMNS": "200"}
+    return {
+        **os.environ,
+        "GROUPLAKE_WAREHOUSE": str(wh.path),
+        "GROUPLAKE_LAKE": str(wh.lake),
+        "COLUMNS": "200",
+    }
 
 
 def _pipe_into(wh, data: bytes, *args: str) -> subprocess.CompletedProcess:
     """Run `grouplake load ARGS` with ``data`` written to its standard input through a pipe
     (``communicate`` writes it in pieces while the loader reads)."""
-    proc = subprocess.Popen([*GROUPLAKE, "load", *args], cwd=REPO_ROOT, env=_env(wh), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*GROUPLAKE, "load", *args],
+        cwd=REPO_ROOT,
+        env=_env(wh),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = proc.communicate(input=data, timeout=300)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode())
 
 
 def _bash(wh, script: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", script], cwd=REPO_ROOT, env=_env(wh), capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=REPO_ROOT,
+        env=_env(wh),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _ledger(wh):
@@ -50,16 +70,39 @@ def _ledger(wh):
 
 
 def test_load_dash_reads_standard_input_in_one_pass_and_names_it_stdin(wh):
-    data = _lines(3000, bad_every=100)     # ~300 KB: more than a pipe buffer, several chunks
+    data = _lines(3000, bad_every=100)  # ~300 KB: more than a pipe buffer, several chunks
     run = _pipe_into(wh, data, "-", "--chunk-bytes", "50000")
     assert run.returncode == 0, run.stderr
     assert "loaded <stdin> (new): read 3,000, loaded 2,970, rejected 30" in run.stderr
-    assert _ledger(wh) == [("<stdin>", "loaded", "stream", "new", len(data), hashlib.sha256(data).hexdigest(),
-                            3000, 2970, 30, 0)]
-    assert wh.scalar("SELECT count(DISTINCT message_id) FROM raw.group_events WHERE source_file = '<stdin>'") == 2970
-    assert wh.query("SELECT min(source_line), max(source_line) FROM raw.group_events") == [(1, 2999)]
-    assert wh.query("SELECT DISTINCT source_file, reason FROM raw.group_event_rejects") == [("<stdin>", "invalid_json")]
-    assert sorted(r[0] for r in wh.query("SELECT source_line FROM raw.group_event_rejects")) == list(range(100, 3001, 100))
+    assert _ledger(wh) == [
+        (
+            "<stdin>",
+            "loaded",
+            "stream",
+            "new",
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            3000,
+            2970,
+            30,
+            0,
+        )
+    ]
+    assert (
+        wh.scalar(
+            "SELECT count(DISTINCT message_id) FROM raw.group_events WHERE source_file = '<stdin>'"
+        )
+        == 2970
+    )
+    assert wh.query("SELECT min(source_line), max(source_line) FROM raw.group_events") == [
+        (1, 2999)
+    ]
+    assert wh.query("SELECT DISTINCT source_file, reason FROM raw.group_event_rejects") == [
+        ("<stdin>", "invalid_json")
+    ]
+    assert sorted(
+        r[0] for r in wh.query("SELECT source_line FROM raw.group_event_rejects")
+    ) == list(range(100, 3001, 100))
     assert_consistent(wh.path, wh.lake)
 
 
@@ -71,8 +114,9 @@ def test_dev_stdin_from_a_pipe_is_read_not_lost(wh):
     run = _bash(wh, f"cat {f} | {' '.join(GROUPLAKE)} load /dev/stdin")
     assert run.returncode == 0, run.stderr
     assert "read 500, loaded 500" in run.stderr
-    assert wh.query("SELECT file_path, read_count, loaded_count, content_hash FROM raw.load_ledger") == [
-        ("<stdin>", 500, 500, hashlib.sha256(f.read_bytes()).hexdigest())]
+    assert wh.query(
+        "SELECT file_path, read_count, loaded_count, content_hash FROM raw.load_ledger"
+    ) == [("<stdin>", 500, 500, hashlib.sha256(f.read_bytes()).hexdigest())]
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 500
 
 
@@ -82,14 +126,15 @@ def test_process_substitution_is_a_stream_and_name_sets_its_ledger_name(wh):
     run = _bash(wh, f"{' '.join(GROUPLAKE)} load <(cat {f})")
     assert run.returncode == 0, run.stderr
     assert "read 200, loaded 200" in run.stderr
-    (path, kind), = wh.query("SELECT file_path, source_kind FROM raw.load_ledger")
+    ((path, kind),) = wh.query("SELECT file_path, source_kind FROM raw.load_ledger")
     assert path.startswith("/dev/fd/") and kind == "stream"
     g = wh.inputs / "g.ndjson"
     g.write_bytes(_lines(50, prefix="other"))
     run = _bash(wh, f"{' '.join(GROUPLAKE)} load --name exports/g.ndjson <(cat {g})")
     assert run.returncode == 0, run.stderr
-    assert wh.query("SELECT DISTINCT source_file FROM raw.group_events WHERE message_id LIKE 'other%'") == [
-        ("exports/g.ndjson",)]
+    assert wh.query(
+        "SELECT DISTINCT source_file FROM raw.group_events WHERE message_id LIKE 'other%'"
+    ) == [("exports/g.ndjson",)]
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 250
 
 
@@ -103,15 +148,29 @@ def test_fifo_is_streamed_by_the_library_api(wh):
     def writer():
         with open(fifo, "wb") as w:
             for i in range(0, len(data), 10000):
-                w.write(data[i:i + 10000])
+                w.write(data[i : i + 10000])
 
     t = threading.Thread(target=writer)
     t.start()
     report = load_paths([fifo], warehouse=wh.path, lake=wh.lake, chunk_bytes=64 << 10)
     t.join(timeout=60)
     f = report.files[0]
-    assert (f.status, f.mode, f.read, f.loaded, f.rejected, f.duplicates) == ("loaded", "new", 4000, 3990, 10, 0)
-    assert _ledger(wh)[0][:6] == (str(fifo), "loaded", "stream", "new", len(data), hashlib.sha256(data).hexdigest())
+    assert (f.status, f.mode, f.read, f.loaded, f.rejected, f.duplicates) == (
+        "loaded",
+        "new",
+        4000,
+        3990,
+        10,
+        0,
+    )
+    assert _ledger(wh)[0][:6] == (
+        str(fifo),
+        "loaded",
+        "stream",
+        "new",
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+    )
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 3990
     assert len(wh.lake_rows("message_id")) == 3990
 
@@ -124,7 +183,8 @@ def test_gzip_on_standard_input_is_recognised_by_its_bytes(wh):
     assert "read 300, loaded 300" in run.stderr
     # the hash and size are of the bytes received (compressed), like a .gz file's
     assert wh.query("SELECT file_size, content_hash FROM raw.load_ledger") == [
-        (len(packed), hashlib.sha256(packed).hexdigest())]
+        (len(packed), hashlib.sha256(packed).hexdigest())
+    ]
 
 
 def test_resent_identical_stream_is_skipped_after_reading_and_stores_nothing_twice(wh):
@@ -135,7 +195,7 @@ def test_resent_identical_stream_is_skipped_after_reading_and_stores_nothing_twi
     assert again.returncode == 0, again.stderr
     assert "skipped <stdin>: already loaded (same content as batch 1)" in again.stderr
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 392
-    assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 8      # not stored twice
+    assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 8  # not stored twice
     assert wh.scalar("SELECT count(*) FROM raw.load_ledger") == 1
     # the same content as an already loaded *file* is skipped as well
     f = wh.inputs / "same.ndjson"
@@ -153,7 +213,9 @@ def test_resent_identical_stream_is_skipped_after_reading_and_stores_nothing_twi
 def test_empty_standard_input_loads_nothing_and_exits_zero(wh):
     run = _pipe_into(wh, b"", "-")
     assert run.returncode == 0, run.stderr
-    assert wh.query("SELECT file_path, read_count, file_size FROM raw.load_ledger") == [("<stdin>", 0, 0)]
+    assert wh.query("SELECT file_path, read_count, file_size FROM raw.load_ledger") == [
+        ("<stdin>", 0, 0)
+    ]
 
 
 def test_name_needs_exactly_one_stream_input(wh):
@@ -169,8 +231,9 @@ def test_stdin_stream_and_a_file_in_one_command(wh):
     f = wh.write("a.ndjson", [group_call(message_id="file-1")])
     run = _pipe_into(wh, _lines(20, prefix="s"), "-", str(f))
     assert run.returncode == 0, run.stderr
-    assert wh.query("SELECT file_path, source_kind, loaded_count FROM raw.load_ledger ORDER BY batch_id") == [
-        ("<stdin>", "stream", 20), (str(f), "file", 1)]
+    assert wh.query(
+        "SELECT file_path, source_kind, loaded_count FROM raw.load_ledger ORDER BY batch_id"
+    ) == [("<stdin>", "stream", 20), (str(f), "file", 1)]
 
 
 def test_load_dash_with_a_terminal_as_standard_input_says_so_instead_of_waiting(wh):
@@ -178,8 +241,15 @@ def test_load_dash_with_a_terminal_as_standard_input_says_so_instead_of_waiting(
 
     master, slave = pty.openpty()
     try:
-        run = subprocess.run([*GROUPLAKE, "load", "-"], cwd=REPO_ROOT, env=_env(wh), stdin=slave,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [*GROUPLAKE, "load", "-"],
+            cwd=REPO_ROOT,
+            env=_env(wh),
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         os.close(master)
         os.close(slave)
