@@ -9,8 +9,7 @@ import json
 import duckdb
 import pytest
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call
 
 REL_DELETED = {
     "type": "track",

@@ -18,12 +18,10 @@ import pytest
 
 from grouplake.warehouse import warehouse_lock
 
-from reliability_helpers import (
-    GROUPLAKE,
-    REPO_ROOT,
+from helpers import (
     assert_consistent,
-    cli_env,
     connect_ro,
+    run_cli,
     run_load,
     start_load,
     write_inputs,
@@ -169,14 +167,7 @@ def test_status_and_rejects_during_a_load_are_clear(inputs, clean, tmp_path):
     results = []
     while proc.poll() is None and len(results) < 20:
         for cmd in (["status"], ["rejects"]):
-            p = subprocess.run(
-                [*GROUPLAKE, *cmd, "--warehouse", str(wh)],
-                env=cli_env(),
-                cwd=REPO_ROOT,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            p = run_cli(*cmd, "--warehouse", wh, timeout=120)
             results.append((p.returncode, p.stdout + p.stderr))
     proc.communicate(timeout=120)
     assert proc.returncode == 0
@@ -200,14 +191,7 @@ def test_build_started_during_a_load(inputs, clean, tmp_path):
     assert run_load(inputs[:1], wh, lake).returncode == 0
     proc = start_load(inputs, wh, lake, chunk_bytes=2000)
     time.sleep(0.8)
-    build = subprocess.run(
-        [*GROUPLAKE, "build", "--warehouse", str(wh)],
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    build = run_cli("build", "--warehouse", wh)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     text = build.stdout + build.stderr

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call
 
 DUP_COLS = (
     "message_id, batch_id, source_file, source_line, kept_batch_id, kept_source_file, "

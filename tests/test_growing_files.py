@@ -8,25 +8,14 @@ import hashlib
 import json
 import os
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call, numbered_lines
 
 BAD = [b'{"type": "group", "groupId": ', b"not json", b"[1, 2]", b'{"type": "group"}']
 
 
 def _file_lines(start: int, n: int, bad_every: int = 0) -> bytes:
     """Lines for line numbers start..start+n-1; every ``bad_every``-th is a reject."""
-    out = []
-    for no in range(start, start + n):
-        if bad_every and no % bad_every == 0:
-            out.append(BAD[(no // bad_every) % len(BAD)])
-        else:
-            out.append(
-                json.dumps(
-                    group_call(group_id=f"g{no % 9}", message_id=f"m{no}", traits={"n": no})
-                ).encode()
-            )
-    return b"\n".join(out) + b"\n"
+    return numbered_lines(range(start, start + n), bad_every=bad_every, bad=BAD)
 
 
 def _ledger(wh):

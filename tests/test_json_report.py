@@ -12,7 +12,7 @@ import pytest
 
 from grouplake.warehouse import warehouse_lock
 
-from conftest import group_call
+from helpers import group_call
 
 MIXED = [
     group_call("acme", message_id="a"),

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime
 
-from conftest import REPO_ROOT, SAMPLE_DIR, group_call, utc
+from helpers import REPO_ROOT, SAMPLE_DIR, group_call, utc
 
 
 def counts(result):

@@ -25,7 +25,7 @@ import pytest
 import grouplake
 from grouplake.dbt_runner import _DBT_MAIN
 
-from conftest import REPO_ROOT, SAMPLE_DIR
+from helpers import REPO_ROOT, SAMPLE_DIR
 
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 RAW_TABLES = ("group_events", "group_event_rejects", "load_ledger")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import group_call
+from helpers import group_call
 
 CONFIG = """
 [pii]

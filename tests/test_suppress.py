@@ -6,8 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call
 
 
 def _lines() -> list:
