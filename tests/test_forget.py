@@ -244,7 +244,7 @@ def test_forget_removes_the_duplicates_of_forgotten_events(wh):
     ]
     wh.load(wh.write("in.ndjson", lines))
     assert wh.scalar("SELECT count(*) FROM raw.group_event_duplicates") == 3
-    r = wh.cli("forget", "--user-id", "alice")
+    r = wh.invoke("forget", "--user-id", "alice")
     assert r.returncode == 0, r.stderr
     assert "removed: 1 events, 0 rejects, 2 duplicates" in r.stdout
     assert wh.query("SELECT message_id FROM raw.group_event_duplicates") == [("k2",)]
@@ -455,16 +455,16 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
             call("e5", "g3", "2024-01-04T00:00:00Z", {"seats": 3}, user_id="carol"),
         ],
     )
-    assert wh.cli("load", str(wh.inputs / "b1.ndjson")).returncode == 0
-    assert (b := wh.cli("build")).returncode == 0, b.stdout[-3000:]
+    assert wh.invoke("load", str(wh.inputs / "b1.ndjson")).returncode == 0
+    assert (b := wh.invoke("build")).returncode == 0, b.stdout[-3000:]
     assert (
         wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id = 'alice'") == 2
     )
 
-    f = wh.cli("forget", "--user-id", "alice", "--anonymous-id", "a1")
+    f = wh.invoke("forget", "--user-id", "alice", "--anonymous-id", "a1")
     assert f.returncode == 0, f.stderr
     assert "runs a full refresh" in f.stdout
-    b = wh.cli("build")
+    b = wh.invoke("build")
     assert b.returncode == 0, b.stdout[-3000:]
     assert "running a full refresh" in b.stderr
     assert (
@@ -495,11 +495,11 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
             call("e8", "g2", "2024-01-07T00:00:00Z", {"name": "D"}, user_id="erin"),
         ],
     )
-    assert wh.cli("load", str(wh.inputs / "b2.ndjson")).returncode == 0
-    b = wh.cli("build")
+    assert wh.invoke("load", str(wh.inputs / "b2.ndjson")).returncode == 0
+    b = wh.invoke("build")
     assert b.returncode == 0 and "full refresh" not in b.stderr, b.stdout[-3000:]
     incremental = wh.tables(MARTS)
-    assert wh.cli("build", "--full-refresh").returncode == 0
+    assert wh.invoke("build", "--full-refresh").returncode == 0
     assert wh.tables(MARTS) == incremental
     assert incremental["main.groups"] and incremental["main.user_group_memberships"]
 

@@ -179,7 +179,7 @@ def test_resent_identical_stream_is_skipped_after_reading_and_stores_nothing_twi
     # the same content as an already loaded *file* is skipped as well
     f = wh.inputs / "same.ndjson"
     f.write_bytes(data)
-    from_file = wh.cli("load", str(f))
+    from_file = wh.invoke("load", str(f))
     assert "already loaded" in from_file.stderr
     # a stream that overlaps an earlier one is loaded: the repeated events are duplicates
     more = data + _lines(10, prefix="new")
@@ -199,10 +199,10 @@ def test_empty_standard_input_loads_nothing_and_exits_zero(wh):
 
 def test_name_needs_exactly_one_stream_input(wh):
     f = wh.write("a.ndjson", [group_call()])
-    run = wh.cli("load", "--name", "x", str(f))
+    run = wh.invoke("load", "--name", "x", str(f))
     assert run.returncode == 2
     assert "--name names a single stream input" in run.stderr and "Traceback" not in run.stderr
-    run = wh.cli("load", "https://example.invalid/x.ndjson")
+    run = wh.invoke("load", "https://example.invalid/x.ndjson")
     assert run.returncode == 2 and "unsupported URL" in run.stderr
 
 
