@@ -88,12 +88,17 @@ def invoke(
     cleared: dict[str, str | None] = {k: None for k in os.environ if k.startswith("GROUPLAKE_")}
     runner = CliRunner()
     argv = sys.argv
+    # click names the program after how Python was started: as the console script does, not
+    # as `python -m pytest` (a __main__ without a package is "a file was run": argv[0])
+    main_module = sys.modules["__main__"]
+    main_package = getattr(main_module, "__package__", None)
     with runner.isolation(input=input, env={**cleared, "COLUMNS": COLUMNS, **(env or {})}) as (
         out,
         err,
         _,
     ):
         sys.argv = ["grouplake", *map(str, args)]
+        main_module.__package__ = None
         try:
             cli.main()
             code = 0
@@ -101,6 +106,7 @@ def invoke(
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         finally:
             sys.argv = argv
+            main_module.__package__ = main_package
             sys.stdout.flush()
             sys.stderr.flush()
         stdout, stderr = out.getvalue().decode(), err.getvalue().decode(errors="replace")
