@@ -251,15 +251,6 @@ def test_forget_removes_the_duplicates_of_forgotten_events(wh):
     assert wh.query("SELECT events_removed, duplicates_removed FROM raw.deletion_log") == [(1, 2)]
 
 
-def test_forget_without_ids_or_warehouse_is_one_clear_error(tmp_path):
-    run = run_forget(tmp_path / "wh.duckdb", tmp_path / "lake")
-    assert run.returncode != 0
-    assert "nothing to forget" in run.stderr and "Traceback" not in run.stderr
-    run = run_forget(tmp_path / "wh.duckdb", tmp_path / "lake", "--user-id", "u1")
-    assert run.returncode == 4 and "no warehouse at" in run.stderr and "Traceback" not in run.stderr
-    assert not (tmp_path / "wh.duckdb").exists()
-
-
 def test_wrong_salt_is_refused(loaded, tmp_path):
     src, _ = loaded
     wh, lake = _copy(src, tmp_path / "w")

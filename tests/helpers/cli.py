@@ -143,15 +143,8 @@ def run_load(
     timeout: float = 120,
 ) -> Run:
     """`grouplake load` in small chunks as a child process (``fault``: where it kills itself)."""
-    p = subprocess.run(
-        load_cmd(inputs, warehouse, lake, wait=wait, chunk_bytes=chunk_bytes),
-        env=cli_env(fault, **(env or {})),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO_ROOT,
-    )
-    return Run(p.returncode, p.stdout, p.stderr)
+    cmd = load_cmd(inputs, warehouse, lake, wait=wait, chunk_bytes=chunk_bytes)
+    return _run_child(cmd, fault=fault, env=env, timeout=timeout)
 
 
 def start_load(
@@ -192,8 +185,13 @@ def run_forget(
     timeout: float = 120,
 ) -> Run:
     """`grouplake forget ARGS` as a child process (``fault``: where it kills itself)."""
+    cmd = [*GROUPLAKE, "forget", *args, "--warehouse", str(warehouse), "--lake", str(lake)]
+    return _run_child(cmd, fault=fault, env=env, timeout=timeout)
+
+
+def _run_child(cmd: list[str], *, fault: str | None, env: dict | None, timeout: float) -> Run:
     p = subprocess.run(
-        [*GROUPLAKE, "forget", *args, "--warehouse", str(warehouse), "--lake", str(lake)],
+        cmd,
         env=cli_env(fault, **(env or {})),
         capture_output=True,
         text=True,
