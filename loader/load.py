@@ -30,18 +30,30 @@ import duckdb
 from grouplake import ingest_rules, ledger, privacy, storage
 from grouplake import lake as lake_files
 from grouplake.config import Paths
-from grouplake.duplicates import DUPLICATE_ROWS_SQL, DUPLICATES_SQL, INDEX_RELATION, NO_STAGED_INDEX
+from grouplake.duplicates import (
+    gen_duplicate_rows_sql,
+    gen_duplicates_sql,
+    gen_staged_index_query,
+    gen_staged_index_sql,
+)
 from grouplake.faults import crash_point
 from grouplake.lake import Lake
 from grouplake.reader import DEFAULT_CHUNK_BYTES, Reading, iter_chunks
 from grouplake.sources import Source, discover_sources, local_file, one_line
+from grouplake.tables import (
+    CHUNK_CLASSIFIED,
+    CHUNK_DUPLICATE_ROWS,
+    CHUNK_DUPLICATES,
+    CHUNK_INPUT,
+    CHUNK_REJECTS,
+)
 from grouplake.validate import (
-    CLASSIFY_SQL,
     DEFAULT_MAX_LINE_BYTES,
     MACROS_SQL,
-    NEW_EVENTS_RELATION,
     REJECT_REASONS,
-    REJECTS_RELATION,
+    gen_classify_sql,
+    gen_new_events_sql,
+    gen_rejects_sql,
     prepare_chunk,
 )
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
@@ -455,28 +467,28 @@ def _stage_lines(
         _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)
     ):
         if n_lines:
-            con.register("chunk_input", table)
-            con.execute(CLASSIFY_SQL, classify_params)
+            con.register(CHUNK_INPUT, table)
+            con.execute(gen_classify_sql(), classify_params)
             # privacy hook: drop suppressed identities' lines, apply the PII field rules
             n_suppressed = ingest_rules.apply(con, rules)
-            index = lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
-            staged_index = f"SELECT * FROM read_parquet('{index}')" if index else NO_STAGED_INDEX
+            staged_index = gen_staged_index_query(
+                lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
+            )
             con.execute(
-                DUPLICATES_SQL.replace("{staged_index}", staged_index),
-                {"batch_id": batch_id, "source_file": str(path)},
+                gen_duplicates_sql(staged_index), {"batch_id": batch_id, "source_file": str(path)}
             )
             n_dup, n_differing = _stage_duplicates(
                 con, lake, batch_id, chunk_no, staged_index, params, rules
             )
-            con.unregister("chunk_input")
-            lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
+            con.unregister(CHUNK_INPUT)
+            lake_files.write_chunk_events(con, lake, batch_id, chunk_no, gen_new_events_sql())
             lake_files.write_chunk_table(
-                con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION
+                con, lake, batch_id, lake_files.INDEX, chunk_no, gen_staged_index_sql()
             )
             rejects_by_reason: dict[str, int] = {}
             n_accepted = 0
             for reason, skipped_type, n in con.execute(
-                "SELECT reason, skipped_type, count(*) FROM chunk_classified GROUP BY ALL"
+                f"SELECT reason, skipped_type, count(*) FROM {CHUNK_CLASSIFIED} GROUP BY ALL"
             ).fetchall():
                 if reason is not None:
                     rejects_by_reason[reason] = n
@@ -497,12 +509,12 @@ def _stage_lines(
             result.duplicates += n_dup
             result.duplicates_differing += n_differing
             if chunk_rejected:  # only chunks with rejects get a staged rejects file
-                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, REJECTS_RELATION)
+                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, gen_rejects_sql())
         if chunk.read_error:
             line_no = chunk.first_line + n_lines
             con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE chunk_rejects AS
+                f"""
+                CREATE OR REPLACE TEMP TABLE {CHUNK_REJECTS} AS
                 SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
                        $line_no::BIGINT AS source_line, 'unreadable_input' AS reason, $message AS message,
                        NULL::VARCHAR AS message_id, '' AS raw_line, NULL::VARCHAR AS raw_line_base64,
@@ -514,9 +526,7 @@ def _stage_lines(
                 },
             )
             # a file name of its own: this chunk's line rejects may already be staged under chunk_no
-            lake_files.write_chunk_rejects(
-                con, lake, batch_id, chunk_no + 1_000_000, "chunk_rejects"
-            )
+            lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no + 1_000_000, CHUNK_REJECTS)
             result.read += 1
             result.rejected += 1
             result.rejects_by_reason["unreadable_input"] = (
@@ -524,8 +534,10 @@ def _stage_lines(
             )
         # free this chunk's memory before the next one is read, not after
         con.execute(
-            "DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_duplicates; "
-            "DROP TABLE IF EXISTS chunk_duplicate_rows; DROP TABLE IF EXISTS chunk_rejects"
+            "; ".join(
+                f"DROP TABLE IF EXISTS {t}"
+                for t in (CHUNK_CLASSIFIED, CHUNK_DUPLICATES, CHUNK_DUPLICATE_ROWS, CHUNK_REJECTS)
+            )
         ).fetchall()
         table = chunk = None
         crash_point("after_chunk")
@@ -541,28 +553,25 @@ def _stage_duplicates(
     rules: ingest_rules.IngestRules,
 ) -> tuple[int, int]:
     """Stage the chunk's rows of raw.group_event_duplicates; (duplicates, with different content)."""
-    n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
+    n_dup = con.execute(f"SELECT count(*) FROM {CHUNK_DUPLICATES}").fetchall()[0][0]
     if not n_dup:
         return 0, 0
     # the batches of the committed kept events: only their row groups are read for the content
     kept_batches = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'"
+            f"SELECT DISTINCT kept_batch_id FROM {CHUNK_DUPLICATES} WHERE kept_in = 'committed'"
         ).fetchall()
     ]
-    sql = DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index).replace(
-        "{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"
-    )
-    con.execute(sql, params)
+    con.execute(gen_duplicate_rows_sql(staged_index, kept_batches), params)
     ingest_rules.redact_duplicates(
         con, rules
     )  # privacy hook: their raw lines get the PII field rules
     lake_files.write_chunk_table(
-        con, lake, batch_id, lake_files.DUPLICATES, chunk_no, "chunk_duplicate_rows"
+        con, lake, batch_id, lake_files.DUPLICATES, chunk_no, CHUNK_DUPLICATE_ROWS
     )
     n_differing = con.execute(
-        "SELECT count(*) FROM chunk_duplicate_rows WHERE content_differs"
+        f"SELECT count(*) FROM {CHUNK_DUPLICATE_ROWS} WHERE content_differs"
     ).fetchall()[0][0]
     return n_dup, n_differing
 
