@@ -32,6 +32,7 @@ from rich.text import Text
 from grouplake import __version__
 from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
 from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
+from grouplake.tables import DELETION_LOG, GROUP_EVENT_DUPLICATES
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
 app = typer.Typer(
@@ -448,7 +449,7 @@ def status(
         out.print(
             f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
             "other content than the event kept for their messageId: only the first was loaded "
-            "(SELECT * FROM raw.group_event_duplicates WHERE content_differs)",
+            f"(SELECT * FROM {GROUP_EVENT_DUPLICATES} WHERE content_differs)",
             highlight=False,
         )
 
@@ -717,7 +718,7 @@ def forget(
         out.print("dry run: nothing was changed")
         return
     out.print(
-        f"recorded as deletion {report.deletion_id} in raw.deletion_log"
+        f"recorded as deletion {report.deletion_id} in {DELETION_LOG}"
         + ("; the identities are suppressed in later loads" if report.suppressed else "")
     )
     if report.events:

@@ -47,6 +47,16 @@ import duckdb
 from grouplake.errors import GrouplakeError
 from grouplake.privacy import JSON_LINE_SQL, KINDS
 from grouplake.salt import checked_salt, salt_macro_sql
+from grouplake.tables import (
+    CHUNK_CLASSIFIED,
+    CHUNK_DUPLICATE_ROWS,
+    CHUNK_PII_CONTEXT,
+    CHUNK_PII_TRAITS,
+    REDACT_DOCS,
+    REDACT_TRAITS,
+    REDACTED,
+    SUPPRESSED_IDENTITIES,
+)
 
 CONFIG_FILE = "grouplake.toml"
 CONFIG_ENV = "GROUPLAKE_CONFIG"
@@ -150,7 +160,7 @@ def rules_for(con: duckdb.DuckDBPyConnection, warehouse: Path | None = None) -> 
     kinds = [
         k
         for (k,) in con.execute(
-            "SELECT DISTINCT kind FROM raw.suppressed_identities ORDER BY kind"
+            f"SELECT DISTINCT kind FROM {SUPPRESSED_IDENTITIES} ORDER BY kind"
         ).fetchall()
     ]
     rules = IngestRules(config, kinds)
@@ -283,7 +293,7 @@ def _apply_patches(target: str, patches: list[str]) -> str:
 def suppress_sql(kinds: list[str]) -> str:
     """DELETE the chunk's lines of suppressed identities (see the module doc); returns the count."""
     suppressed = {
-        k: f"(SELECT id_sha256 FROM raw.suppressed_identities WHERE kind = '{k}')" for k in kinds
+        k: f"(SELECT id_sha256 FROM {SUPPRESSED_IDENTITIES} WHERE kind = '{k}')" for k in kinds
     }
     event_match = " OR ".join(f"gl_salted({KINDS[k][0]}) IN {suppressed[k]} IS TRUE" for k in kinds)
     reject_fields = " OR ".join(
@@ -292,13 +302,13 @@ def suppress_sql(kinds: list[str]) -> str:
     )
     tokens = (
         'len(list_intersect(list_transform(regexp_extract_all(raw_line, \'"((?:[^"\\\\]|\\\\.)*)"\', 1), '
-        "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0"
+        f"lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM {SUPPRESSED_IDENTITIES}))) > 0"
     )
     return f"""
-        DELETE FROM chunk_classified WHERE source_line IN (
-            SELECT source_line FROM chunk_classified WHERE accepted AND ({event_match})
+        DELETE FROM {CHUNK_CLASSIFIED} WHERE source_line IN (
+            SELECT source_line FROM {CHUNK_CLASSIFIED} WHERE accepted AND ({event_match})
             UNION ALL
-            SELECT source_line FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL
+            SELECT source_line FROM {CHUNK_CLASSIFIED} WHERE reason IS NOT NULL AND raw_line IS NOT NULL
               AND ({reject_fields} OR {tokens})
         )"""
 
@@ -319,25 +329,25 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
         stmts.append(
             traits_patch_table_sql(
                 cfg,
-                "chunk_pii",
-                "SELECT source_line, traits AS obj FROM chunk_classified WHERE accepted",
+                CHUNK_PII_TRAITS,
+                f"SELECT source_line, traits AS obj FROM {CHUNK_CLASSIFIED} WHERE accepted",
             )
         )
-        stmts.append("""
-            UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
-            FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
-        stmts.append("DROP TABLE chunk_pii")
+        stmts.append(f"""
+            UPDATE {CHUNK_CLASSIFIED} AS c SET traits = json_merge_patch(c.traits, p.patch)
+            FROM {CHUNK_PII_TRAITS} AS p WHERE c.source_line = p.source_line""")
+        stmts.append(f"DROP TABLE {CHUNK_PII_TRAITS}")
     if cfg.context:
         stmts.append(f"""
-            CREATE OR REPLACE TEMP TABLE chunk_pii_context AS
-            SELECT source_line, {context_values_sql(cfg, "context")} AS vs FROM chunk_classified
+            CREATE OR REPLACE TEMP TABLE {CHUNK_PII_CONTEXT} AS
+            SELECT source_line, {context_values_sql(cfg, "context")} AS vs FROM {CHUNK_CLASSIFIED}
             WHERE accepted AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, "context::VARCHAR")}""")
         patches = context_patches_sql(cfg, "x.vs")
         stmts.append(f"""
-            UPDATE chunk_classified AS c SET context = {_apply_patches("c.context", patches)}
-            FROM chunk_pii_context AS x WHERE c.source_line = x.source_line
+            UPDATE {CHUNK_CLASSIFIED} AS c SET context = {_apply_patches("c.context", patches)}
+            FROM {CHUNK_PII_CONTEXT} AS x WHERE c.source_line = x.source_line
               AND ({" OR ".join(f"({p}) IS NOT NULL" for p in patches)})""")
-        stmts.append("DROP TABLE chunk_pii_context")
+        stmts.append(f"DROP TABLE {CHUNK_PII_CONTEXT}")
     return stmts
 
 
@@ -354,7 +364,7 @@ def redact_lines_sql(
     ``also_clear`` columns (the exact bytes) are set to NULL in both cases."""
     stmts = [
         f"""
-        CREATE OR REPLACE TEMP TABLE gl_redact_docs AS
+        CREATE OR REPLACE TEMP TABLE {REDACT_DOCS} AS
         SELECT source_line, doc FROM (
             SELECT source_line, (CASE WHEN json_valid(raw_line) THEN raw_line END)::JSON AS doc
             FROM {table} WHERE ({where}) AND raw_line IS NOT NULL)
@@ -365,13 +375,13 @@ def redact_lines_sql(
         stmts.append(
             traits_patch_table_sql(
                 cfg,
-                "gl_redact_traits",
+                REDACT_TRAITS,
                 "SELECT source_line, json_extract(doc, '$.traits') AS obj "
-                "FROM gl_redact_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'",
+                f"FROM {REDACT_DOCS} WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'",
             )
         )
         patches.append(
-            "(SELECT json_object('traits', t.patch) FROM gl_redact_traits AS t "
+            f"(SELECT json_object('traits', t.patch) FROM {REDACT_TRAITS} AS t "
             "WHERE t.source_line = d.source_line)"
         )
     if cfg.context:
@@ -383,18 +393,18 @@ def redact_lines_sql(
         ]
     redacted = _apply_patches("d.doc", patches) if patches else "d.doc"
     stmts.append(f"""
-        CREATE OR REPLACE TEMP TABLE gl_redacted AS
-        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM gl_redact_docs AS d""")
+        CREATE OR REPLACE TEMP TABLE {REDACTED} AS
+        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM {REDACT_DOCS} AS d""")
     base64 = "".join(f", {c} = NULL" for c in also_clear)
     stmts.append(f"""
         UPDATE {table} AS c SET raw_line = r.line{base64}
-        FROM gl_redacted AS r WHERE c.source_line = r.source_line AND ({where})""")
+        FROM {REDACTED} AS r WHERE c.source_line = r.source_line AND ({where})""")
     note = f", message = message || {_lit(withheld_note)}" if withheld_note else ""
     stmts.append(f"""
         UPDATE {table} SET raw_line = NULL{base64}{note}
-        WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM gl_redacted)""")
+        WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM {REDACTED})""")
     stmts.append(
-        "DROP TABLE IF EXISTS gl_redact_traits; DROP TABLE gl_redacted; DROP TABLE gl_redact_docs"
+        f"DROP TABLE IF EXISTS {REDACT_TRAITS}; DROP TABLE {REDACTED}; DROP TABLE {REDACT_DOCS}"
     )
     return stmts
 
@@ -402,7 +412,7 @@ def redact_lines_sql(
 def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
     """The chunk's rejects (``rejects = "redact"``): rules applied to JSON objects, other lines withheld."""
     return redact_lines_sql(
-        cfg, "chunk_classified", "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",)
+        cfg, CHUNK_CLASSIFIED, "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",)
     )
 
 
@@ -410,7 +420,7 @@ def redact_duplicates(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> Non
     """The raw lines kept for duplicates with other content (``chunk_duplicate_rows``) are accepted
     calls: with field rules, they get the same rules as the events, so no field escapes them."""
     if rules.config.context or rules.config.traits:
-        for stmt in redact_lines_sql(rules.config, "chunk_duplicate_rows", "true", None):
+        for stmt in redact_lines_sql(rules.config, CHUNK_DUPLICATE_ROWS, "true", None):
             con.execute(stmt)
 
 

@@ -16,6 +16,7 @@ import duckdb
 
 from grouplake.reader import hash_range, open_file
 from grouplake.sources import Source
+from grouplake.tables import LOAD_LEDGER
 
 
 @dataclass
@@ -158,8 +159,8 @@ def _plan_file(con: duckdb.DuckDBPyConnection, source: Source, prev: Previous | 
 
 def last_loaded(con: duckdb.DuckDBPyConnection, file_path: str) -> Previous | None:
     row = con.execute(
-        """SELECT batch_id, file_size, content_hash, etag, resume_offset, resume_line
-           FROM raw.load_ledger WHERE file_path = ? AND status = 'loaded'
+        f"""SELECT batch_id, file_size, content_hash, etag, resume_offset, resume_line
+           FROM {LOAD_LEDGER} WHERE file_path = ? AND status = 'loaded'
            ORDER BY batch_id DESC LIMIT 1""",
         [file_path],
     ).fetchall()
@@ -167,21 +168,19 @@ def last_loaded(con: duckdb.DuckDBPyConnection, file_path: str) -> Previous | No
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchall()[0][
-        0
-    ]
+    return con.execute(f"SELECT coalesce(max(batch_id), 0) + 1 FROM {LOAD_LEDGER}").fetchall()[0][0]
 
 
 def loaded_file_of_size(con: duckdb.DuckDBPyConnection, size: int) -> bool:
     """True when a file of exactly ``size`` bytes was loaded before (it may be the same file)."""
     return con.execute(
-        "SELECT count(*) > 0 FROM raw.load_ledger WHERE file_size = ? AND status = 'loaded'", [size]
+        f"SELECT count(*) > 0 FROM {LOAD_LEDGER} WHERE file_size = ? AND status = 'loaded'", [size]
     ).fetchall()[0][0]
 
 
 def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
     row = con.execute(
-        "SELECT min(batch_id) FROM raw.load_ledger WHERE content_hash = ? AND status = 'loaded'",
+        f"SELECT min(batch_id) FROM {LOAD_LEDGER} WHERE content_hash = ? AND status = 'loaded'",
         [content_hash],
     ).fetchall()[0]
     return row[0] if row else None
@@ -189,7 +188,7 @@ def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> 
 
 def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
     con.execute(
-        """INSERT INTO raw.load_ledger (batch_id, file_path, file_size, content_hash, started_at,
+        f"""INSERT INTO {LOAD_LEDGER} (batch_id, file_path, file_size, content_hash, started_at,
                finished_at, read_count, loaded_count, rejected_count, duplicate_count, status, error,
                lake_files, lake_published, skipped_count, skipped_by_type, source_kind, load_mode,
                start_offset, first_line, resume_offset, resume_line, etag, duplicate_reject_count,
@@ -226,7 +225,7 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:
     return con.execute(
-        """SELECT batch_id, coalesce(lake_files, []) FROM raw.load_ledger
+        f"""SELECT batch_id, coalesce(lake_files, []) FROM {LOAD_LEDGER}
            WHERE status = 'loaded' AND NOT lake_published ORDER BY batch_id"""
     ).fetchall()
 
@@ -235,13 +234,13 @@ def committed_batch_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {
         r[0]
         for r in con.execute(
-            "SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded'"
+            f"SELECT batch_id FROM {LOAD_LEDGER} WHERE status = 'loaded'"
         ).fetchall()
     }
 
 
 def mark_published(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     con.execute(
-        "UPDATE raw.load_ledger SET lake_published = true WHERE batch_id = ? AND status = 'loaded'",
+        f"UPDATE {LOAD_LEDGER} SET lake_published = true WHERE batch_id = ? AND status = 'loaded'",
         [batch_id],
     )

@@ -46,6 +46,9 @@ from grouplake.tables import (
     CHUNK_DUPLICATES,
     CHUNK_INPUT,
     CHUNK_REJECTS,
+    GROUP_EVENT_DUPLICATES,
+    GROUP_EVENT_REJECTS,
+    GROUP_EVENTS,
 )
 from grouplake.validate import (
     DEFAULT_MAX_LINE_BYTES,
@@ -420,10 +423,10 @@ def _drop_rejects_stored_before(con, batch_id: int, result: FileResult) -> None:
     duplicate events, and this line's record is the earlier batch's reject row.
     """
     dropped = con.execute(
-        """
-        DELETE FROM raw.group_event_rejects AS r
+        f"""
+        DELETE FROM {GROUP_EVENT_REJECTS} AS r
         WHERE r.batch_id = $b
-          AND EXISTS (SELECT 1 FROM raw.group_event_rejects AS e
+          AND EXISTS (SELECT 1 FROM {GROUP_EVENT_REJECTS} AS e
                       WHERE e.batch_id < $b AND e.source_file = r.source_file
                         AND e.source_line = r.source_line
                         AND e.raw_line IS NOT DISTINCT FROM r.raw_line
@@ -620,7 +623,7 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
         con.execute("SET preserve_insertion_order = false")
         try:
             con.execute(
-                f"INSERT INTO raw.group_events BY NAME "
+                f"INSERT INTO {GROUP_EVENTS} BY NAME "
                 f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)"
             ).fetchall()
         finally:
@@ -628,12 +631,12 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
     rejects = lake_files.staged_rejects_glob(lake, batch_id)
     if rejects:
         con.execute(
-            f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')"
+            f"INSERT INTO {GROUP_EVENT_REJECTS} BY NAME SELECT * FROM read_parquet('{rejects}')"
         ).fetchall()
     duplicates = lake_files.staged_glob(lake, batch_id, lake_files.DUPLICATES)
     if duplicates:
         con.execute(
-            f"INSERT INTO raw.group_event_duplicates BY NAME "
+            f"INSERT INTO {GROUP_EVENT_DUPLICATES} BY NAME "
             f"SELECT * FROM read_parquet('{duplicates}')"
         ).fetchall()
 
@@ -649,10 +652,10 @@ def _resolve_rejects(con, batch_id: int) -> None:
       sender's messageId there means another call, e.g. a rotated file name).
     """
     con.execute(
-        """
-        UPDATE raw.group_event_rejects SET resolved_at = now(), resolved_by_batch_id = $b
+        f"""
+        UPDATE {GROUP_EVENT_REJECTS} SET resolved_at = now(), resolved_by_batch_id = $b
         WHERE resolved_at IS NULL AND batch_id < $b
-          AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""",
+          AND message_id IN (SELECT message_id FROM {GROUP_EVENTS} WHERE batch_id = $b)""",
         {"b": batch_id},
     )
     for file_col, line_col, events in (
@@ -661,8 +664,8 @@ def _resolve_rejects(con, batch_id: int) -> None:
     ):
         con.execute(
             f"""
-            UPDATE raw.group_event_rejects AS r SET resolved_at = now(), resolved_by_batch_id = $b
-            FROM (SELECT source_file, source_line FROM raw.group_events
+            UPDATE {GROUP_EVENT_REJECTS} AS r SET resolved_at = now(), resolved_by_batch_id = $b
+            FROM (SELECT source_file, source_line FROM {GROUP_EVENTS}
                   WHERE batch_id = $b AND {events}) AS e
             WHERE r.resolved_at IS NULL AND r.batch_id < $b AND r.message_id IS NULL
               AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""",
