@@ -32,6 +32,7 @@ from rich.text import Text
 from grouplake import __version__
 from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
 from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
+from grouplake.ledger import FileStatus, LoadMode
 from grouplake.tables import DELETION_LOG, GROUP_EVENT_DUPLICATES
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
@@ -226,7 +227,7 @@ class _RichProgress:
         if self.task is not None:
             self.bar.remove_task(self.task)
             self.task = None
-        style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
+        style = STATUS_STYLES[result.status]
         path = escape(result.path)
         line = (
             f"[{style}]{result.status:>7}[/] {path} ({_mode(result)}): read {result.read:,}, "
@@ -234,7 +235,7 @@ class _RichProgress:
             f"skipped {result.skipped:,}"
             + (f", suppressed {result.suppressed:,}" if result.suppressed else "")
         )
-        if result.status == "skipped":
+        if result.status == FileStatus.SKIPPED:
             line = (
                 f"[{style}]{result.status:>7}[/] {path}: {escape(result.note or 'already loaded')}"
             )
@@ -248,9 +249,12 @@ class _RichProgress:
         )
 
 
+STATUS_STYLES = {FileStatus.LOADED: "green", FileStatus.SKIPPED: "yellow", FileStatus.FAILED: "red"}
+
+
 def _mode(result) -> str:
     """new | appended (from line N) | changed: which case of an input the load was."""
-    if result.mode == "appended":
+    if result.mode == LoadMode.APPENDED:
         return f"appended from line {result.first_line:,}"
     return result.mode
 
@@ -281,7 +285,7 @@ def _print_load_report(report) -> None:
     for col, attr in cols:
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
     for f in report.files:
-        status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
+        status = f.status if f.status != FileStatus.LOADED else f"{f.status} ({_mode(f)})"
         table.add_row(_display_name(f.path), status, *(f"{getattr(f, attr):,}" for _, attr in cols))
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
@@ -314,7 +318,7 @@ def _print_load_report(report) -> None:
             + "  (see `grouplake rejects`)"
         )
     for f in report.files:
-        if f.status == "failed":
+        if f.status == FileStatus.FAILED:
             err.print(
                 Text.assemble(("failed: ", "bold red"), f"{f.path}: {f.error}"),
                 soft_wrap=True,

@@ -38,6 +38,7 @@ from grouplake.duplicates import (
 )
 from grouplake.faults import crash_point
 from grouplake.lake import Lake
+from grouplake.ledger import FileStatus, LoadMode
 from grouplake.reader import DEFAULT_CHUNK_BYTES, Reading, iter_chunks
 from grouplake.sources import Source, discover_sources, local_file, one_line
 from grouplake.tables import (
@@ -54,6 +55,7 @@ from grouplake.validate import (
     DEFAULT_MAX_LINE_BYTES,
     MACROS_SQL,
     REJECT_REASONS,
+    RejectReason,
     gen_classify_sql,
     gen_new_events_sql,
     gen_rejects_sql,
@@ -75,8 +77,8 @@ OTHER_TYPES_CHOICES: tuple[str, ...] = ("skip", "reject")
 @dataclass
 class FileResult:
     path: str
-    status: str  # loaded | skipped | failed
-    mode: str = "new"  # new | appended | changed | skipped: what of the input was read
+    status: FileStatus
+    mode: LoadMode = LoadMode.NEW  # what of the input was read
     note: str | None = None  # why it was skipped
     first_line: int = 1  # the batch read from this line (an appended file: after the loaded ones)
     read: int = 0
@@ -115,9 +117,9 @@ class LoadReport:
     skipped = property(lambda self: self._sum("skipped"))
     suppressed = property(lambda self: self._sum("suppressed"))
     bytes = property(lambda self: self._sum("size"))
-    skipped_files = property(lambda self: sum(f.status == "skipped" for f in self.files))
-    failed_files = property(lambda self: sum(f.status == "failed" for f in self.files))
-    loaded_files = property(lambda self: sum(f.status == "loaded" for f in self.files))
+    skipped_files = property(lambda self: sum(f.status == FileStatus.SKIPPED for f in self.files))
+    failed_files = property(lambda self: sum(f.status == FileStatus.FAILED for f in self.files))
+    loaded_files = property(lambda self: sum(f.status == FileStatus.LOADED for f in self.files))
 
     def _merged(self, attr: str) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -240,7 +242,7 @@ def load_file(
     t0 = time.monotonic()
     if not isinstance(source, Source):
         source = local_file(Path(source))
-    result = FileResult(path=source.path, status="failed")
+    result = FileResult(path=source.path, status=FileStatus.FAILED)
     started_at = _now()
     try:
         plan = ledger.plan(con, source)
@@ -250,9 +252,9 @@ def load_file(
         _record_failure(con, result, None, started_at, source)
         return result
     result.mode = plan.mode
-    if plan.mode == "skipped":
+    if plan.mode == LoadMode.SKIPPED:
         source.close()
-        result.status = "skipped"
+        result.status = FileStatus.SKIPPED
         result.note = plan.note
         result.size = source.size or 0
         result.seconds = time.monotonic() - t0
@@ -324,10 +326,10 @@ def _load_new_file(
         con.begin()
         in_transaction = True
         _insert_staged(con, lake, batch_id)
-        if plan.mode in ("appended", "changed"):
+        if plan.mode in (LoadMode.APPENDED, LoadMode.CHANGED):
             _drop_rejects_stored_before(con, batch_id, result)
         _resolve_rejects(con, batch_id)
-        result.status = "loaded"
+        result.status = FileStatus.LOADED
         ledger.record(
             con,
             ledger.LedgerRow(
@@ -341,7 +343,7 @@ def _load_new_file(
                 result.loaded,
                 result.rejected,
                 result.duplicates,
-                "loaded",
+                FileStatus.LOADED,
                 None,
                 files,
                 result.skipped,
@@ -377,7 +379,7 @@ def _load_new_file(
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
-        result.status = "failed"
+        result.status = FileStatus.FAILED
         result.error = _describe(exc, source.path)
         _zero_counts(result)
         result.size = result.size or source.size or 0
@@ -407,7 +409,7 @@ def _zero_counts(result: FileResult) -> None:
 
 
 def _skipped_after_read(result: FileResult, note: str, t0: float) -> FileResult:
-    result.status = result.mode = "skipped"
+    result.status, result.mode = FileStatus.SKIPPED, LoadMode.SKIPPED
     result.note = note
     result.batch_id = None
     _zero_counts(result)
@@ -519,7 +521,8 @@ def _stage_lines(
                 f"""
                 CREATE OR REPLACE TEMP TABLE {CHUNK_REJECTS} AS
                 SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
-                       $line_no::BIGINT AS source_line, 'unreadable_input' AS reason, $message AS message,
+                       $line_no::BIGINT AS source_line, '{RejectReason.UNREADABLE_INPUT}' AS reason,
+                       $message AS message,
                        NULL::VARCHAR AS message_id, '' AS raw_line, NULL::VARCHAR AS raw_line_base64,
                        $loaded_at::TIMESTAMPTZ AS rejected_at""",
                 {
@@ -532,9 +535,8 @@ def _stage_lines(
             lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no + 1_000_000, CHUNK_REJECTS)
             result.read += 1
             result.rejected += 1
-            result.rejects_by_reason["unreadable_input"] = (
-                result.rejects_by_reason.get("unreadable_input", 0) + 1
-            )
+            unreadable = RejectReason.UNREADABLE_INPUT
+            result.rejects_by_reason[unreadable] = result.rejects_by_reason.get(unreadable, 0) + 1
         # free this chunk's memory before the next one is read, not after
         con.execute(
             "; ".join(
@@ -695,7 +697,7 @@ def _record_failure(
             0,
             0,
             0,
-            "failed",
+            FileStatus.FAILED,
             result.error,
             [],
             source_kind=source.kind if source else None,
@@ -767,6 +769,9 @@ __all__ = [
     "recover",
     "LoadReport",
     "FileResult",
+    "FileStatus",
+    "LoadMode",
     "REJECT_REASONS",
+    "RejectReason",
     "OtherTypes",
 ]

@@ -45,6 +45,7 @@ from grouplake import storage
 from grouplake.config import Paths
 from grouplake.errors import GrouplakeError, WarehouseNotFound
 from grouplake.faults import crash_point
+from grouplake.ledger import FileStatus
 from grouplake.salt import checked_salt, salted_sha256
 from grouplake.tables import (
     DELETION_LOG,
@@ -234,7 +235,7 @@ def _plan(con, lake: Path) -> ForgetReport:
         candidates = [
             f
             for (f,) in con.execute(f"""
-            SELECT DISTINCT unnest(lake_files) FROM {LOAD_LEDGER} WHERE status = 'loaded'
+            SELECT DISTINCT unnest(lake_files) FROM {LOAD_LEDGER} WHERE status = '{FileStatus.LOADED}'
               AND batch_id IN (SELECT DISTINCT batch_id FROM {GROUP_EVENTS} WHERE {_events_match()})
             """).fetchall()
         ]
@@ -290,23 +291,23 @@ def _execute(
             con.execute(f"""
                 UPDATE {LOAD_LEDGER} AS l SET forgotten_count = coalesce(l.forgotten_count, 0) + c.n
                 FROM (SELECT batch_id, count(*) AS n FROM {GROUP_EVENTS} WHERE {_events_match()} GROUP BY 1) AS c
-                WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+                WHERE l.batch_id = c.batch_id AND l.status = '{FileStatus.LOADED}'""")
             con.execute(f"""
                 UPDATE {LOAD_LEDGER} AS l SET forgotten_reject_count = coalesce(l.forgotten_reject_count, 0) + c.n
                 FROM (SELECT batch_id, count(*) AS n FROM {GROUP_EVENT_REJECTS} WHERE {REJECT_MATCH_SQL}
                       GROUP BY 1) AS c
-                WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+                WHERE l.batch_id = c.batch_id AND l.status = '{FileStatus.LOADED}'""")
             if dup:
                 con.execute(f"""
                     UPDATE {LOAD_LEDGER} AS l
                     SET forgotten_duplicate_count = coalesce(l.forgotten_duplicate_count, 0) + c.n
                     FROM (SELECT batch_id, count(*) AS n FROM {GROUP_EVENT_DUPLICATES} WHERE {dup} GROUP BY 1) AS c
-                    WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+                    WHERE l.batch_id = c.batch_id AND l.status = '{FileStatus.LOADED}'""")
             if report.lake_files_removed:
                 con.execute(
                     f"""
                     UPDATE {LOAD_LEDGER} SET lake_files = list_filter(lake_files, lambda f: NOT list_contains($gone, f))
-                    WHERE status = 'loaded' AND len(list_intersect(lake_files, $gone)) > 0""",
+                    WHERE status = '{FileStatus.LOADED}' AND len(list_intersect(lake_files, $gone)) > 0""",
                     {"gone": report.lake_files_removed},
                 )
             # the duplicates first: they are matched through the events they duplicate

@@ -8,7 +8,8 @@ The per-line work is done in two vectorised steps:
 2. ``gen_classify_sql`` (DuckDB): JSON parsing, the SPEC §1 field rules, ids, timestamps,
    event time, and the reject reason of every remaining line.
 
-Reject reason codes are stable; they are the ``reason`` column of raw.group_event_rejects.
+Reject reason codes are stable (RejectReason); they are the ``reason`` column of
+raw.group_event_rejects.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import json
 import re
 from bisect import bisect_right
+from enum import StrEnum
 from itertools import accumulate
 
 import pyarrow as pa
@@ -27,23 +29,53 @@ from grouplake.tables import CHUNK_CLASSIFIED, CHUNK_DUPLICATES, CHUNK_INPUT
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20  # Segment caps a call at 32 KB; we accept up to 1 MiB
 
-REJECT_REASONS = {
-    "invalid_utf8": "the line is not valid UTF-8",
-    "too_large": "the line is longer than the maximum line size",
-    "empty_line": "the line is empty or only whitespace",
-    "invalid_json": "the line is not valid JSON",
-    "not_an_object": "the line is JSON but not an object",
-    "wrong_type": 'type is missing, blank or not a string (with --other-types reject: any type but "group")',
-    "missing_group_id": "groupId (for a lifecycle track event: its group id) is missing or null",
-    "invalid_group_id": "groupId (for a lifecycle track event: its group id) is empty, whitespace-only, "
-    "or not a string or number",
-    "invalid_user_id": "userId is not a string or number",
-    "invalid_anonymous_id": "anonymousId is not a string or number",
-    "invalid_message_id": "messageId is not a string or number",
-    "invalid_traits": "traits is not an object (or null)",
-    "invalid_timestamp": "a timestamp field is not an ISO-8601 string or unix seconds/milliseconds",
-    "unreadable_input": "the file could not be read past this point (corrupt or truncated compression)",
-}
+
+class RejectReason(StrEnum):
+    """Why a line was rejected: the stable codes of the ``reason`` column of
+    raw.group_event_rejects, with what each one means (``meaning``, also the message when
+    there is no more precise one). A line gets the first rule it breaks (prepare_chunk's
+    byte-level checks, then _reason_ctes). docs/SPEC.md §2 and the README list the same codes."""
+
+    INVALID_UTF8 = "invalid_utf8", "the line is not valid UTF-8"
+    TOO_LARGE = "too_large", "the line is longer than the maximum line size"
+    EMPTY_LINE = "empty_line", "the line is empty or only whitespace"
+    INVALID_JSON = "invalid_json", "the line is not valid JSON"
+    NOT_AN_OBJECT = "not_an_object", "the line is JSON but not an object"
+    WRONG_TYPE = (
+        "wrong_type",
+        'type is missing, blank or not a string (with --other-types reject: any type but "group")',
+    )
+    MISSING_GROUP_ID = (
+        "missing_group_id",
+        "groupId (for a lifecycle track event: its group id) is missing or null",
+    )
+    INVALID_GROUP_ID = (
+        "invalid_group_id",
+        "groupId (for a lifecycle track event: its group id) is empty, whitespace-only, "
+        "or not a string or number",
+    )
+    INVALID_USER_ID = "invalid_user_id", "userId is not a string or number"
+    INVALID_ANONYMOUS_ID = "invalid_anonymous_id", "anonymousId is not a string or number"
+    INVALID_MESSAGE_ID = "invalid_message_id", "messageId is not a string or number"
+    INVALID_TRAITS = "invalid_traits", "traits is not an object (or null)"
+    INVALID_TIMESTAMP = (
+        "invalid_timestamp",
+        "a timestamp field is not an ISO-8601 string or unix seconds/milliseconds",
+    )
+    UNREADABLE_INPUT = (
+        "unreadable_input",
+        "the file could not be read past this point (corrupt or truncated compression)",
+    )
+
+    def __new__(cls, code: str, meaning: str) -> RejectReason:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.meaning = meaning
+        return member
+
+
+# code -> meaning (the default message of a reject)
+REJECT_REASONS: dict[str, str] = {r.value: r.meaning for r in RejectReason}
 
 CHUNK_SCHEMA = pa.schema(
     [
@@ -172,7 +204,7 @@ def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: in
         length = true_length or len(data)
         kept = "" if true_length is None else f"; only the first {len(data)} bytes are kept here"
         return (
-            "too_large",
+            RejectReason.TOO_LARGE,
             f"line is {length} bytes, over the {max_line_bytes}-byte limit{kept}",
             not _is_utf8(data),
         )
@@ -181,21 +213,25 @@ def _byte_level_verdict(data: bytes, true_length: int | None, max_line_bytes: in
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             where = f"invalid UTF-8 at byte {exc.start}"
-        return "invalid_utf8", where, True
+        return RejectReason.INVALID_UTF8, where, True
     if b"\x00" in data:
         stripped = data.rstrip(b"\r").strip(b" \t")
         return (
-            "invalid_json",
+            RejectReason.INVALID_JSON,
             "line contains a NUL byte" + ("" if stripped else " and nothing else"),
             True,
         )
     try:
         json.loads(data, parse_constant=_refuse_constant)
     except _NonFiniteNumber as exc:
-        return "invalid_json", f"{exc} is not valid JSON (only finite numbers are)", False
+        return (
+            RejectReason.INVALID_JSON,
+            f"{exc} is not valid JSON (only finite numbers are)",
+            False,
+        )
     except json.JSONDecodeError as exc:
         # strict JSON says no (e.g. a trailing comma, which DuckDB's parser would let through)
-        return "invalid_json", f"the line is not valid JSON: {exc.msg}", False
+        return RejectReason.INVALID_JSON, f"the line is not valid JSON: {exc.msg}", False
     except (RecursionError, ValueError):
         # too deeply nested for Python's parser, or an integer over Python's digit limit
         return _scan_lenient_tokens(data)
@@ -211,12 +247,12 @@ def _scan_lenient_tokens(data: bytes):
     for m in _LENIENT_TOKEN.finditer(data):
         if m.group(1):
             return (
-                "invalid_json",
+                RejectReason.INVALID_JSON,
                 f"{m.group(1).decode()} is not valid JSON (only finite numbers are)",
                 False,
             )
         if m.group(2):
-            return "invalid_json", "the line is not valid JSON: trailing comma", False
+            return RejectReason.INVALID_JSON, "the line is not valid JSON: trailing comma", False
     return None
 
 
@@ -317,6 +353,7 @@ _IDS = ["group_id", "user_id", "anonymous_id", "message_id"]
 _STRING_COLS = ["type", "event", *_IDS, *_TS]
 _OBJECT_COLS = ["traits", "context", "integrations"]
 _ID_TYPES = "('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE')"
+_R = RejectReason  # short, for the SQL templates
 
 # SQL literals with braces, named so the templates below need no {{ }} escapes
 _OBJECT_START = "'{'"
@@ -547,19 +584,19 @@ def _reason_ctes() -> str:
     SELECT *,
         CASE
             WHEN pre_reason IS NOT NULL THEN pre_reason
-            WHEN is_json IS NULL THEN 'empty_line'
-            WHEN NOT is_json THEN 'invalid_json'
-            WHEN doc_type <> 'OBJECT' THEN 'not_an_object'
-            WHEN call_kind IS NULL THEN 'wrong_type'
+            WHEN is_json IS NULL THEN '{_R.EMPTY_LINE}'
+            WHEN NOT is_json THEN '{_R.INVALID_JSON}'
+            WHEN doc_type <> 'OBJECT' THEN '{_R.NOT_AN_OBJECT}'
+            WHEN call_kind IS NULL THEN '{_R.WRONG_TYPE}'
             -- NULL: skipped (counted by call type), not a reject
-            WHEN call_kind = 'other' THEN CASE WHEN $reject_other_types::BOOLEAN THEN 'wrong_type' END
-            WHEN NOT p_gid THEN 'missing_group_id'
-            WHEN NOT idt_gid OR trim(id_gid) = '' THEN 'invalid_group_id'
-            WHEN p_user_id AND NOT idt_user_id THEN 'invalid_user_id'
-            WHEN p_anonymous_id AND NOT idt_anonymous_id THEN 'invalid_anonymous_id'
-            WHEN p_message_id AND NOT idt_message_id THEN 'invalid_message_id'
-            WHEN call_kind = 'group' AND p_traits AND t_traits <> 'OBJECT' THEN 'invalid_traits'
-            WHEN {any_bad_ts} THEN 'invalid_timestamp'
+            WHEN call_kind = 'other' THEN CASE WHEN $reject_other_types::BOOLEAN THEN '{_R.WRONG_TYPE}' END
+            WHEN NOT p_gid THEN '{_R.MISSING_GROUP_ID}'
+            WHEN NOT idt_gid OR trim(id_gid) = '' THEN '{_R.INVALID_GROUP_ID}'
+            WHEN p_user_id AND NOT idt_user_id THEN '{_R.INVALID_USER_ID}'
+            WHEN p_anonymous_id AND NOT idt_anonymous_id THEN '{_R.INVALID_ANONYMOUS_ID}'
+            WHEN p_message_id AND NOT idt_message_id THEN '{_R.INVALID_MESSAGE_ID}'
+            WHEN call_kind = 'group' AND p_traits AND t_traits <> 'OBJECT' THEN '{_R.INVALID_TRAITS}'
+            WHEN {any_bad_ts} THEN '{_R.INVALID_TIMESTAMP}'
         END AS reason,
         doc_type = 'OBJECT' AND idt_message_id AND trim(id_message_id) <> '' AS has_message_id
     FROM group_ids
@@ -579,29 +616,27 @@ def _message_expr() -> str:
         for key, c in FIELD_COLUMNS.items()
         if c in _TS
     )
-    reason_text = " ".join(
-        f"WHEN '{code}' THEN '{_sql_quoted(text)}'" for code, text in REJECT_REASONS.items()
-    )
+    reason_text = " ".join(f"WHEN '{r}' THEN '{_sql_quoted(r.meaning)}'" for r in RejectReason)
     return f"""CASE
         WHEN reason IS NULL THEN NULL
         WHEN pre_message IS NOT NULL THEN pre_message
-        WHEN reason = 'wrong_type' THEN
+        WHEN reason = '{_R.WRONG_TYPE}' THEN
             CASE WHEN j_type IS NULL THEN 'type is missing'
                  WHEN t_type <> 'VARCHAR' THEN 'type is ' || gl_kind(j_type) || ', expected a string'
                  WHEN trim(s_type) = '' THEN 'type is blank: ' || j_type::VARCHAR
                  ELSE 'type is ' || j_type::VARCHAR || ', expected "group" (other call types are rejected: --other-types reject)' END
-        WHEN reason = 'missing_group_id' AND call_kind = 'lifecycle' THEN
+        WHEN reason = '{_R.MISSING_GROUP_ID}' AND call_kind = 'lifecycle' THEN
             'track event "' || s_event || '" has no group id: looked for {looked_for}'
-        WHEN reason = 'invalid_group_id' AND call_kind = 'lifecycle' THEN 'track event "' || s_event || '": '
+        WHEN reason = '{_R.INVALID_GROUP_ID}' AND call_kind = 'lifecycle' THEN 'track event "' || s_event || '": '
             || gid_field || ' is ' || CASE WHEN idt_gid THEN 'blank: ' || j_gid::VARCHAR ELSE gl_kind(j_gid) END
-        WHEN reason = 'not_an_object' THEN 'the line is ' || gl_kind(line) || ', expected an object'
-        WHEN reason = 'invalid_group_id' THEN 'groupId is ' || CASE WHEN idt_gid
+        WHEN reason = '{_R.NOT_AN_OBJECT}' THEN 'the line is ' || gl_kind(line) || ', expected an object'
+        WHEN reason = '{_R.INVALID_GROUP_ID}' THEN 'groupId is ' || CASE WHEN idt_gid
             THEN 'blank: ' || j_gid::VARCHAR ELSE gl_kind(j_gid) END
-        WHEN reason = 'invalid_user_id' THEN 'userId is ' || gl_kind(j_user_id)
-        WHEN reason = 'invalid_anonymous_id' THEN 'anonymousId is ' || gl_kind(j_anonymous_id)
-        WHEN reason = 'invalid_message_id' THEN 'messageId is ' || gl_kind(j_message_id)
-        WHEN reason = 'invalid_traits' THEN 'traits is ' || gl_kind(j_traits) || ', expected an object'
-        WHEN reason = 'invalid_timestamp' THEN 'cannot parse ' || concat_ws(', ',
+        WHEN reason = '{_R.INVALID_USER_ID}' THEN 'userId is ' || gl_kind(j_user_id)
+        WHEN reason = '{_R.INVALID_ANONYMOUS_ID}' THEN 'anonymousId is ' || gl_kind(j_anonymous_id)
+        WHEN reason = '{_R.INVALID_MESSAGE_ID}' THEN 'messageId is ' || gl_kind(j_message_id)
+        WHEN reason = '{_R.INVALID_TRAITS}' THEN 'traits is ' || gl_kind(j_traits) || ', expected an object'
+        WHEN reason = '{_R.INVALID_TIMESTAMP}' THEN 'cannot parse ' || concat_ws(', ',
             {bad_ts})
         ELSE CASE reason {reason_text} END
     END"""
