@@ -33,6 +33,7 @@ from grouplake import __version__
 from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
 from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
 from grouplake.ledger import FileStatus, LoadMode
+from grouplake.reader import DEFAULT_CHUNK_BYTES
 from grouplake.tables import DELETION_LOG, GROUP_EVENT_DUPLICATES
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
@@ -349,7 +350,10 @@ def load(
         "in the ledger and source_file [default: <stdin>].",
     ),
     chunk_mb: int = typer.Option(
-        64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."
+        DEFAULT_CHUNK_BYTES >> 20,
+        "--chunk-mb",
+        min=1,
+        help="Lines are processed in chunks of about this many MB.",
     ),
     chunk_bytes: int | None = typer.Option(
         None,

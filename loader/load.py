@@ -64,8 +64,8 @@ from grouplake.validate import (
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
-# (the Python bytes and their Arrow copy): with the default 64 MB chunks, a load stays under
-# 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
+# (the Python bytes and their Arrow copy): with chunks of DEFAULT_CHUNK_BYTES, a load stays
+# under 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
 LOAD_MEMORY_LIMIT = "512MB"
 
 # What happens to calls of other types (identify, track, page, screen, alias): "skip" counts them
