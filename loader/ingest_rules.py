@@ -47,6 +47,7 @@ import duckdb
 from grouplake.errors import GrouplakeError
 from grouplake.privacy import JSON_LINE_SQL, KINDS
 from grouplake.salt import checked_salt, salt_macro_sql
+from grouplake.sql import literal
 from grouplake.tables import (
     CHUNK_CLASSIFIED,
     CHUNK_DUPLICATE_ROWS,
@@ -181,10 +182,6 @@ def canonical_key_sql(k: str) -> str:
     return f"coalesce(nullif({step5}, ''), '_')"
 
 
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _hashed_json_text(v: str) -> str:
     """JSON text of the hash of JSON value ``v`` (strings hashed as their text); null stays null."""
     return (
@@ -202,7 +199,7 @@ def _trait_prefilter(cfg: PiiConfig, text: str) -> str:
         "("
         + " OR ".join(
             "("
-            + " AND ".join(f"contains(lower({text}), {_lit(part)})" for part in name.split("_"))
+            + " AND ".join(f"contains(lower({text}), {literal(part)})" for part in name.split("_"))
             + ")"
             for name in cfg.traits
         )
@@ -218,11 +215,11 @@ def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
     their value is null (a clear stays a clear: a null in the patch would remove the key). Set-based:
     only objects whose text passes the prefilter are split into keys.
     """
-    names = ", ".join(_lit(n) for n in cfg.traits)
+    names = ", ".join(literal(n) for n in cfg.traits)
     keep = (
         "CASE c "
         + " ".join(
-            f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
+            f"WHEN {literal(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
             for n, mode in cfg.traits.items()
         )
         + " ELSE false END"
@@ -230,7 +227,7 @@ def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
     value = (
         "CASE c "
         + " ".join(
-            f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
+            f"WHEN {literal(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
             for n, mode in cfg.traits.items()
         )
         + " END"
@@ -258,7 +255,7 @@ def _pointer(path: tuple[str, ...]) -> str:
 
 def context_values_sql(cfg: PiiConfig, obj: str) -> str:
     """The values at the configured context paths of ``obj``, as a list in rule order (one parse)."""
-    return f"json_extract({obj}, [{', '.join(_lit(_pointer(path)) for path in cfg.context)}])"
+    return f"json_extract({obj}, [{', '.join(literal(_pointer(path)) for path in cfg.context)}])"
 
 
 def context_patches_sql(cfg: PiiConfig, values: str) -> list[str]:
@@ -271,11 +268,11 @@ def context_patches_sql(cfg: PiiConfig, values: str) -> list[str]:
             nested = "null"
             for p in reversed(path):
                 nested = json.dumps({p: json.loads(nested)})
-            patches.append(f"CASE WHEN {v} IS NOT NULL THEN {_lit(nested)}::JSON END")
+            patches.append(f"CASE WHEN {v} IS NOT NULL THEN {literal(nested)}::JSON END")
         else:
             value = f"({_hashed_json_text(v)})::JSON"
             for p in reversed(path):
-                value = f"json_object({_lit(p)}, {value})"
+                value = f"json_object({literal(p)}, {value})"
             patches.append(
                 f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> 'NULL' THEN {value} END"
             )
@@ -317,7 +314,7 @@ def _context_prefilter(cfg: PiiConfig, text: str) -> str:
     """Every configured context path's last key appears as a JSON string in ``text`` (re-serialised JSON)."""
     return (
         "("
-        + " OR ".join(f"contains({text}, {_lit(json.dumps(path[-1]))})" for path in cfg.context)
+        + " OR ".join(f"contains({text}, {literal(json.dumps(path[-1]))})" for path in cfg.context)
         + ")"
     )
 
@@ -399,7 +396,7 @@ def redact_lines_sql(
     stmts.append(f"""
         UPDATE {table} AS c SET raw_line = r.line{base64}
         FROM {REDACTED} AS r WHERE c.source_line = r.source_line AND ({where})""")
-    note = f", message = message || {_lit(withheld_note)}" if withheld_note else ""
+    note = f", message = message || {literal(withheld_note)}" if withheld_note else ""
     stmts.append(f"""
         UPDATE {table} SET raw_line = NULL{base64}{note}
         WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM {REDACTED})""")

@@ -518,13 +518,7 @@ def _stage_lines(
         if chunk.read_error:
             line_no = chunk.first_line + n_lines
             con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE {CHUNK_REJECTS} AS
-                SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
-                       $line_no::BIGINT AS source_line, '{RejectReason.UNREADABLE_INPUT}' AS reason,
-                       $message AS message,
-                       NULL::VARCHAR AS message_id, '' AS raw_line, NULL::VARCHAR AS raw_line_base64,
-                       $loaded_at::TIMESTAMPTZ AS rejected_at""",
+                _gen_unreadable_reject_sql(),
                 {
                     **params,
                     "line_no": line_no,
@@ -546,6 +540,18 @@ def _stage_lines(
         ).fetchall()
         table = chunk = None
         crash_point("after_chunk")
+
+
+def _gen_unreadable_reject_sql() -> str:
+    """CHUNK_REJECTS: the reject row of an input that could not be read past line $line_no (a
+    corrupt or truncated compressed file), in the columns of raw.group_event_rejects. DuckDB
+    parameters: $batch_id, $source_file, $line_no, $message, $loaded_at."""
+    return f"""
+CREATE OR REPLACE TEMP TABLE {CHUNK_REJECTS} AS
+SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
+       $line_no::BIGINT AS source_line, '{RejectReason.UNREADABLE_INPUT}' AS reason,
+       $message AS message, NULL::VARCHAR AS message_id, '' AS raw_line,
+       NULL::VARCHAR AS raw_line_base64, $loaded_at::TIMESTAMPTZ AS rejected_at"""
 
 
 def _stage_duplicates(

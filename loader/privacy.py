@@ -47,6 +47,7 @@ from grouplake.errors import GrouplakeError, WarehouseNotFound
 from grouplake.faults import crash_point
 from grouplake.ledger import FileStatus
 from grouplake.salt import checked_salt, salted_sha256
+from grouplake.sql import quoted
 from grouplake.tables import (
     DELETION_LOG,
     FORGET_IDENTITIES,
@@ -280,9 +281,9 @@ def _execute(
             dst = stage / lake_files.EVENTS_DATASET / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f"""
-                COPY (SELECT * FROM read_parquet('{_sql_str(root / rel)}', hive_partitioning = false)
+                COPY (SELECT * FROM read_parquet('{quoted(root / rel)}', hive_partitioning = false)
                       WHERE NOT {_events_match()})
-                TO '{_sql_str(dst)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)""").fetchall()
+                TO '{quoted(dst)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)""").fetchall()
             crash_point("forget_after_rewrite")
         # 2. one transaction: the rows, the ledger, the audit row (and the suppression list)
         con.begin()
@@ -547,10 +548,6 @@ def list_suppressions(warehouse: str | Path | None = None) -> list[dict]:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
-
-
-def _sql_str(p: Path) -> str:
-    return str(p).replace("'", "''")
 
 
 def _describe(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from grouplake.errors import GrouplakeError
+from grouplake.sql import literal
 from grouplake.tables import PRIVACY_SALT
 
 SALT_ENV = "GROUPLAKE_SALT"
@@ -114,4 +115,4 @@ def checked_salt(
 
 def salt_macro_sql(salt: str) -> str:
     """A temporary (never stored) macro ``gl_salted(x)`` = ``sha256(salt || x)`` for the session."""
-    return f"CREATE OR REPLACE TEMP MACRO gl_salted(x) AS sha256('{salt.replace(chr(39), chr(39) * 2)}' || x)"
+    return f"CREATE OR REPLACE TEMP MACRO gl_salted(x) AS sha256({literal(salt)} || x)"

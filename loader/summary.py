@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from grouplake.sql import quoted
 from grouplake.tables import MARTS, MARTS_SCHEMA
 from grouplake.warehouse import connect
 
@@ -20,7 +21,7 @@ SUMMARY_MARTS = tuple(m for m in MARTS if m != "group_trait_catalog")
 def example_queries(group: str, group_type: str, as_of: str) -> list[tuple[str, str]]:
     """(title, SQL) of the example queries the summary prints, about one group of the warehouse
     (``as_of``: a timestamp as text)."""
-    g, t = _sql_quoted(group), _sql_quoted(group_type)
+    g, t = quoted(group), quoted(group_type)
     return [
         (
             f"Traits of group {group} (type {group_type}) as of {as_of}",
@@ -52,11 +53,6 @@ WHERE m.member_type = 'user' AND m.is_active AND NOT g.is_deleted
 ORDER BY m.user_id, m.first_seen_at;""",
         ),
     ]
-
-
-def _sql_quoted(text: str) -> str:
-    """Text for inside a SQL string literal."""
-    return text.replace("'", "''")
 
 
 def _fmt(value) -> str:

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from grouplake.reader import Chunk
+from grouplake.sql import quoted
 from grouplake.tables import CHUNK_CLASSIFIED, CHUNK_DUPLICATES, CHUNK_INPUT
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20  # Segment caps a call at 32 KB; we accept up to 1 MiB
@@ -616,7 +617,7 @@ def _message_expr() -> str:
         for key, c in FIELD_COLUMNS.items()
         if c in _TS
     )
-    reason_text = " ".join(f"WHEN '{r}' THEN '{_sql_quoted(r.meaning)}'" for r in RejectReason)
+    reason_text = " ".join(f"WHEN '{r}' THEN '{quoted(r.meaning)}'" for r in RejectReason)
     return f"""CASE
         WHEN reason IS NULL THEN NULL
         WHEN pre_message IS NOT NULL THEN pre_message
@@ -712,11 +713,6 @@ def _output_select() -> str:
     $batch_id::BIGINT AS batch_id,
     $source_file::VARCHAR AS source_file
 FROM decided"""
-
-
-def _sql_quoted(text: str) -> str:
-    """Text for inside a SQL string literal."""
-    return text.replace("'", "''")
 
 
 def gen_classify_sql() -> str:
