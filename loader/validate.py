@@ -308,9 +308,10 @@ _REMOVE_LIFECYCLE_PATCH = json.dumps({k: None for k in LIFECYCLE_COLUMN_FIELDS})
 # ---------------------------------------------------------------------------------------------
 # The classification (DuckDB SQL).
 #
-# Every statement below is built by a gen_*_sql() function: an f-string over named parameters
-# (table names from grouplake.tables, field lists from above); values known only when a chunk
-# is loaded are DuckDB parameters ($loaded_at, $batch_id, $source_file, $reject_other_types).
+# The statements below are built by gen_*_sql() functions (grouplake.sql): f-strings over
+# named parameters (table names from grouplake.tables, field lists from above); values known
+# only when a chunk is loaded are DuckDB parameters ($loaded_at, $batch_id, $source_file,
+# $reject_other_types). MACROS_SQL, which has no variable part, is a constant.
 #
 # gen_classify_sql() is one CREATE TABLE ... AS WITH <CTE chain> SELECT over CHUNK_INPUT. Each
 # step of the chain is built by one function, in this order:
