@@ -33,6 +33,7 @@ from grouplake import __version__
 from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
 from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
 from grouplake.ledger import FileStatus, LoadMode
+from grouplake.load import OtherTypes
 from grouplake.reader import DEFAULT_CHUNK_BYTES
 from grouplake.tables import DELETION_LOG, GROUP_EVENT_DUPLICATES
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
@@ -114,13 +115,8 @@ def _print_json(doc: dict) -> None:
     sys.stdout.flush()
 
 
-class OtherTypes(StrEnum):
-    skip = "skip"
-    reject = "reject"
-
-
 OtherTypesOpt = typer.Option(
-    OtherTypes.skip,
+    OtherTypes.SKIP,
     "--other-types",
     case_sensitive=False,
     help="Calls of other types (identify, track, page, screen, alias): skip "
@@ -379,7 +375,7 @@ def load(
                 wait_seconds=wait,
                 chunk_bytes=chunk_bytes or (chunk_mb << 20),
                 progress=progress,
-                other_types=OtherTypes(other_types).value,
+                other_types=other_types,
                 name=name,
             )
     code = 0 if report.ok else 1
@@ -621,7 +617,7 @@ def run(
                     dbt_args=dbt_args,
                     wait_seconds=wait,
                     progress=progress,
-                    other_types=OtherTypes(other_types).value,
+                    other_types=other_types,
                     dbt_stdout=sys.stderr,
                     unit_tests=with_unit_tests,
                 )
@@ -654,7 +650,7 @@ def run(
                 wait_seconds=wait,
                 progress=progress,
                 on_loaded=loaded,
-                other_types=OtherTypes(other_types).value,
+                other_types=other_types,
                 unit_tests=with_unit_tests,
             )
         if not result.load.ok:

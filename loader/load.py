@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import duckdb
 
@@ -68,10 +69,12 @@ from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lo
 # under 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
 LOAD_MEMORY_LIMIT = "512MB"
 
-# What happens to calls of other types (identify, track, page, screen, alias): "skip" counts them
-# per call type without storing them; "reject" stores each as a `wrong_type` reject.
-OtherTypes = Literal["skip", "reject"]
-OTHER_TYPES_CHOICES: tuple[str, ...] = ("skip", "reject")
+
+class OtherTypes(StrEnum):
+    """What happens to calls of other types (identify, track, page, screen, alias)."""
+
+    SKIP = "skip"  # counted per call type, not stored
+    REJECT = "reject"  # each stored as a `wrong_type` reject
 
 
 @dataclass
@@ -153,7 +156,7 @@ def load_paths(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
     progress: Progress | None = None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
     name: str | None = None,
 ) -> LoadReport:
     """Load files, directories, globs, ``-`` (standard input), FIFOs and ``s3://``/``gs://``
@@ -163,10 +166,12 @@ def load_paths(
     "reject" stores each as a `wrong_type` reject (every line of the input is then kept).
     ``name`` names a single stream input in the ledger (default ``<stdin>`` for standard input).
     """
-    if other_types not in OTHER_TYPES_CHOICES:
+    try:
+        other_types = OtherTypes(other_types)
+    except ValueError:
         raise ValueError(
-            f"other_types must be one of {', '.join(OTHER_TYPES_CHOICES)}, not {other_types!r}"
-        )
+            f"other_types must be one of {', '.join(OtherTypes)}, not {other_types!r}"
+        ) from None
     started = time.monotonic()
     paths = Paths.resolve(warehouse, lake)
     sources = discover_sources([str(p) for p in inputs], name=name)
@@ -236,7 +241,7 @@ def load_file(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     progress: Progress | None = None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
 ) -> FileResult:
     """Load one input as one batch, or skip it (``ledger.plan`` decides what to read)."""
     t0 = time.monotonic()
@@ -286,7 +291,7 @@ def _load_new_file(
     chunk_bytes: int,
     max_line_bytes: int,
     progress: Progress | None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
 ) -> FileResult:
     source = reading.source
     batch_id = ledger.next_batch_id(con)
@@ -455,7 +460,7 @@ def _stage_lines(
     chunk_bytes: int,
     max_line_bytes: int,
     progress: Progress | None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
 ) -> None:
     """Validate each chunk and write its new events and its rejects to the batch's staging folder.
 
@@ -465,7 +470,7 @@ def _stage_lines(
     rows of raw.group_event_duplicates (loader/duplicates.py).
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
-    classify_params = {**params, "reject_other_types": other_types == "reject"}
+    classify_params = {**params, "reject_other_types": other_types == OtherTypes.REJECT}
     rules = ingest_rules.rules_for(con)
     advance = progress.advance if progress else None
     for chunk_no, (chunk, n_lines, table) in enumerate(
