@@ -71,15 +71,14 @@ def run_cli(
     return Run(p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
 
 
-def invoke(
-    *args, env: dict[str, str | None] | None = None, input: bytes | str | None = None
-) -> Run:
+def invoke(*args, env: dict[str, str | None] | None = None) -> Run:
     """`grouplake ARGS` in this process, through ``grouplake.cli.main`` (the console script's
     entry: it maps errors and click's usage errors to one line and an exit code), with
     standard input/output/error and the environment isolated by typer's CliRunner.
 
     GROUPLAKE_* settings of this process are cleared; ``env`` sets (or, with None, unsets)
     variables for the run. dbt runs as a child process: its output is not in ``stdout``.
+    Standard input is not a stream with a file descriptor here: `load -` needs ``run_cli``.
     """
     from typer.testing import CliRunner
 
@@ -92,7 +91,7 @@ def invoke(
     # as `python -m pytest` (a __main__ without a package is "a file was run": argv[0])
     main_module = sys.modules["__main__"]
     main_package = getattr(main_module, "__package__", None)
-    with runner.isolation(input=input, env={**cleared, "COLUMNS": COLUMNS, **(env or {})}) as (
+    with runner.isolation(env={**cleared, "COLUMNS": COLUMNS, **(env or {})}) as (
         out,
         err,
         _,
