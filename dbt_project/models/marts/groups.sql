@@ -102,7 +102,9 @@ members as (
 select
     e.group_type,
     e.group_id,
-    {% for column, trait_key, type in grouplake.reserved_group_traits() %}t.{{ column }}, {% endfor %}
+    {%- for column, trait_key, type in grouplake.reserved_group_traits() %}
+    t.{{ column }},
+    {%- endfor %}
     coalesce(o.traits, {{ grouplake.json_empty_object() }}) as traits,
     coalesce(t.trait_count, 0) as trait_count,
     e.first_seen_at,

@@ -60,9 +60,9 @@ member_leaves as (select * from member_calls where event_kind = 'relationship_de
 
 {{ grouplake.membership_attributes_ctes('joins', 'attributes') }},
 
+-- the first anonymous id the member used in this group
 first_anonymous as (
 
-    -- the first anonymous id the member used in this group
     {{ grouplake.first_in_lww_order(
         'joins', key | join(', '), (key + ['anonymous_id']) | join(', '), where='anonymous_id is not null') }}
 
