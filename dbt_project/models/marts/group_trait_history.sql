@@ -1,32 +1,22 @@
 {#
   Per-trait history with last-write-wins (SPEC §4, §5): one row per (group type, group, trait,
-  change).
+  change). Writes of one (group_type, group_id, trait_key) are ordered by lww_order_by; a write
+  whose value equals the previous write's value (a repeat) is folded into the change it repeats
+  (write_count, last_written_at); valid_to is the next change's valid_from, null for the
+  current value (macro history_runs_ctes, on both builds).
 
-  Writes of one (group_type, group_id, trait_key) are ordered by event_at, received_at (missing first),
-  batch_id, source_line. A write whose value equals the previous write's value (a repeat) is
-  not a change: it is folded into the change it repeats (write_count, last_written_at).
-  valid_to is the next change's valid_from; the current value has valid_to = null.
-
-  Incremental: a run recomputes each (group, trait) pair that got a change from a batch newer
-  than the newest batch already folded into this table (watermark: max(last_batch_id)), only
-  from the last change that comes before the earliest new one:
-    - new changes: the new batches' writes plus the clears their null parents imply (macro
-      trait_changes_ctes; a leaf is cleared when its first write, taken from this table's
-      change_seq = 1 row or from the new writes, precedes the null);
-    - cutoff: the pair's earliest new change (last-write-wins order); nothing before it moved;
-    - anchor: the pair's last existing change strictly before the cutoff. What precedes it did
-      not move, so it stays a change with the same change_seq and valid_from, and the rows
-      before it stay as they are (their valid_to is the anchor's valid_from);
-    - the pair is recomputed from its anchor on (from its first write when it has no anchor)
-      and change_seq continues from the anchor's. When the anchor is the current change and
-      its whole run (last_written_at) is before the cutoff, every change at or after the
-      cutoff is new: the anchor row (with its folded repeats counted in write_count) and the
-      new changes are enough. Otherwise (late writes inside or before the existing history)
-      the pair's writes from the anchor on are read again from int_group_trait_writes,
-      with the clears of its group's null writes;
-    - only the rows with change_seq >= the first recomputed one are replaced (strategy
-      delete_insert_by_keys with replace_from_column, macros/incremental_delete_insert_by_keys.sql).
-  So late-arriving older events land in the right place and the result equals a full refresh.
+  Incremental: a run recomputes each pair that got a change from a batch newer than the newest
+  one folded into this table (max(last_batch_id)), only from its *anchor* on, the last existing
+  change before the pair's earliest new change (its *cutoff*):
+    - new changes: the new writes plus the clears their null parents imply (trait_changes_ctes,
+      over the pairs' first writes: pair_first_writes_ctes);
+    - anchors (history_anchors_ctes); pairs whose new changes all follow the current change and
+      its repeats get the anchor row and the new changes (appended_changes), the others are
+      recomputed from their writes at and after the anchor (reread_changes_ctes);
+    - change_seq continues from the anchor's and only the rows from the first recomputed one on
+      are replaced (strategy delete_insert_by_keys with replace_from_column).
+  So late-arriving older events land in the right place and the result equals a full refresh
+  (docs/models.md, "Incremental runs").
 #}
 {{
     config(

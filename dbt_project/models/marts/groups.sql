@@ -5,7 +5,7 @@
   group_deletions_ctes; a later Group call revives it, its traits and history stay).
 
   Typed columns take the trait's current value when it fits the type and are null otherwise
-  (the value stays in `traits`): macro reserved_group_traits.
+  (the value stays in `traits`): macros group_trait_columns_ctes, reserved_group_traits.
 
   Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys): a run
   rebuilds the group ids with a call in a batch newer than the newest one it holds
@@ -65,26 +65,7 @@ latest as (
 
 ),
 
-typed as (
-
-    select
-        group_type,
-        group_id,
-        {{ grouplake.reserved_group_trait_aggregates() }},
-        count(*) as trait_count
-    from latest
-    group by group_type, group_id
-
-),
-
-trait_objects as (
-
-    select group_type, group_id, {{ grouplake.json_object_agg('trait_key', 'value') }} as traits
-    from latest
-    where not is_null
-    group by group_type, group_id
-
-),
+{{ grouplake.group_trait_columns_ctes('latest', 'trait_columns') }},
 
 members as (
 
@@ -105,7 +86,7 @@ select
     {%- for column, trait_key, type in grouplake.reserved_group_traits() %}
     t.{{ column }},
     {%- endfor %}
-    coalesce(o.traits, {{ grouplake.json_empty_object() }}) as traits,
+    coalesce(t.traits, {{ grouplake.json_empty_object() }}) as traits,
     coalesce(t.trait_count, 0) as trait_count,
     e.first_seen_at,
     e.last_seen_at,
@@ -116,7 +97,7 @@ select
     d.deleted_at,
     e.last_batch_id
 from events as e
-{% for alias, relation in [('t', 'typed'), ('o', 'trait_objects'), ('m', 'members'), ('d', 'deletions')] %}
+{% for alias, relation in [('t', 'trait_columns'), ('m', 'members'), ('d', 'deletions')] %}
 left join {{ relation }} as {{ alias }}
     on {{ grouplake.columns_equal('e', alias, ['group_id', 'group_type']) }}
 {% endfor %}

@@ -6,8 +6,9 @@
   that anonymous id was stitched to (int_anonymous_user_map); an anonymous id never seen with
   a userId gives an anonymous member (member_type = 'anonymous', user_id null): macro
   calls_with_members. A Group call with a member is a join; calls with neither id are
-  trait-only updates and create no membership. Leaving (`Relationship Deleted`, or the group's `Object Deleted`) and the
-  attributes: macros membership_leaves_ctes and membership_attributes_ctes.
+  trait-only updates and create no membership. Leaving (`Relationship Deleted`, or the
+  group's `Object Deleted`), the attributes and the activity: macros membership_leaves_ctes,
+  membership_attributes_ctes and membership_activity_ctes.
 
   Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys): a run
   recomputes every group id that got a call in a new batch, and every group id where an
@@ -60,33 +61,12 @@ member_leaves as (select * from member_calls where event_kind = 'relationship_de
 
 {{ grouplake.membership_attributes_ctes('joins', 'attributes') }},
 
--- the first anonymous id the member used in this group
-first_anonymous as (
-
-    {{ grouplake.first_in_lww_order(
-        'joins', key | join(', '), (key + ['anonymous_id']) | join(', '), where='anonymous_id is not null') }}
-
-),
-
-aggregated as (
-
-    select
-        {{ key | join(', ') }},
-        max(member_user_id) as user_id,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at,
-        count(*) as event_count,
-        count(distinct anonymous_id) as anonymous_id_count,
-        max(batch_id) as last_batch_id
-    from joins
-    group by {{ key | join(', ') }}
-
-)
+{{ grouplake.membership_activity_ctes('joins', 'activity') }}
 
 select
     {% for c in key %}a.{{ c }}, {% endfor %}
     a.user_id,
-    f.anonymous_id,
+    a.anonymous_id,
     a.anonymous_id_count,
     a.first_seen_at,
     a.last_seen_at,
@@ -95,8 +75,8 @@ select
     coalesce(l.has_open_leave, 0) = 0 as is_active,
     l.left_at,
     case when l.leave_batch_id > a.last_batch_id then l.leave_batch_id else a.last_batch_id end as last_batch_id
-from aggregated as a
-{% for alias, relation in [('f', 'first_anonymous'), ('t', 'attributes'), ('l', 'leaves')] %}
+from activity as a
+{% for alias, relation in [('t', 'attributes'), ('l', 'leaves')] %}
 left join {{ relation }} as {{ alias }}
     on {{ grouplake.columns_equal('a', alias, key) }}
 {% endfor %}
