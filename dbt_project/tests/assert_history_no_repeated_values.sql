@@ -1,5 +1,6 @@
 -- A repeated identical value is not a change: consecutive history rows of one trait always differ,
--- and each row's valid_to is the next row's valid_from.
+-- and each row's valid_to is the next row's valid_from. A property of each (group, trait): an
+-- incremental build checks the groups it may have changed (macros/test_scope/changed_rows.sql).
 with h as (
     select
         *,
@@ -9,6 +10,7 @@ with h as (
         lag(value_type) over (partition by group_type, group_id, trait_key order by change_seq) as prev_type,
         lead(valid_from) over (partition by group_type, group_id, trait_key order by change_seq) as next_valid_from
     from {{ ref('group_trait_history') }}
+    where {{ grouplake.changed_rows(ref('group_trait_history')) }}
 )
 
 select *
