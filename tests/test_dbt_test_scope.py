@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import Warehouse, call
+from helpers import Warehouse, call
 
 STATE = "main_staging.grouplake_data_tests_passed"
 HISTORY_TYPES = "accepted_values_group_trait_history_value_type"
