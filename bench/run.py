@@ -18,7 +18,12 @@ memory of the process tree (psutil polling of the process and its children, and 
   day-partitioned lake, with no validation, no dedup, no rejects: the comparable floor;
 * ``dlt``: a resource yielding the orjson-parsed lines, append, duckdb destination;
 * ``grouplake build --full-refresh`` on the loaded data, then ``grouplake load`` of 1% more
-  events and an incremental ``grouplake build``.
+  events and an incremental ``grouplake build``; then the fixed cost: a ``grouplake build``
+  with no new data beside ``dbt parse`` of the shipped project (dbt's own start-up, with the
+  build's warm partial-parse state).
+
+After each ``grouplake`` step the disk used by the warehouse file (+ WAL) and the lake is
+recorded (``disk MiB``).
 
 Results are printed as tables and saved as JSON next to the data (``results-<N>.json``).
 """
@@ -58,6 +63,7 @@ class Measurement:
     bytes: int = 0  # bytes of input this step processed
     note: str = ""
     load_avg: float = 0.0  # 1-minute load average of the machine when the step started
+    disk: int = 0  # bytes on disk after the step: warehouse file (+ WAL) and lake folder
     skipped: str = ""  # reason, when the step did not run
     log: str = ""
 
@@ -127,6 +133,17 @@ def measure(
     m.maxrss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     m.peak_rss = max(m.tree_rss, m.maxrss)
     return m
+
+
+def disk_used(*paths: Path) -> int:
+    """Bytes of the files under ``paths`` (files or folders; missing ones count 0)."""
+    total = 0
+    for p in paths:
+        if p.is_file():
+            total += p.stat().st_size
+        elif p.is_dir():
+            total += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    return total
 
 
 def _tail(path: str, n: int = 25) -> str:
@@ -218,6 +235,16 @@ def grouplake(*args: str) -> list[str]:
     return [PY, "-m", "grouplake.cli", *args]
 
 
+# the dbt steps after the load, in order (skipped together)
+BUILD_STEPS = (
+    "grouplake build --full-refresh",
+    "grouplake load +1%",
+    "grouplake build (incremental +1%)",
+    "grouplake build (no new data)",
+    "dbt parse (start-up)",
+)
+
+
 def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: set[str]) -> dict:
     path, manifest = ensure_file(out_dir, events, seed)
     nbytes = manifest["bytes"]
@@ -230,6 +257,8 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
 
     def step(m: Measurement) -> Measurement:
         results.append(m)
+        if m.name.startswith("grouplake") and not m.skipped:
+            m.disk = disk_used(wh, wh.with_name(wh.name + ".wal"), lake)
         status = (
             f"skipped ({m.skipped})"
             if m.skipped
@@ -308,28 +337,10 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
             )
         )
 
-    if smoke or "build" in skip:
-        why = "--smoke" if smoke else "--skip"
-        for name in (
-            "grouplake build --full-refresh",
-            "grouplake load +1%",
-            "grouplake build (incremental +1%)",
-        ):
+    if smoke or "build" in skip or not load.ok:
+        why = "--smoke" if smoke else "--skip" if "build" in skip else "the load failed"
+        for name in BUILD_STEPS:
             step(Measurement(name, [], skipped=why))
-    elif not _have("grouplake.dbt_runner"):
-        for name in (
-            "grouplake build --full-refresh",
-            "grouplake load +1%",
-            "grouplake build (incremental +1%)",
-        ):
-            step(Measurement(name, [], skipped="grouplake.dbt_runner not available yet"))
-    elif not load.ok:
-        for name in (
-            "grouplake build --full-refresh",
-            "grouplake load +1%",
-            "grouplake build (incremental +1%)",
-        ):
-            step(Measurement(name, [], skipped="the load failed"))
     else:
         step(
             measure(
@@ -360,6 +371,18 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
                 events=inc_manifest["expected"]["loaded"],
             )
         )
+        # the fixed cost: a build with nothing new, beside dbt's own start-up (`dbt parse` of the
+        # shipped project with the build's target folder, so its partial-parse state is warm)
+        step(
+            measure(
+                "grouplake build (no new data)",
+                grouplake("build", "--warehouse", str(wh)),
+                logs,
+            )
+        )
+        from grouplake.dbt_runner import dbt_command, dbt_env
+
+        step(measure("dbt parse (start-up)", dbt_command("parse"), logs, env=dbt_env(wh)))
 
     for m in results:
         if m.name.startswith("grouplake build") and m.ok:
@@ -435,6 +458,7 @@ def run_scaling(sizes: list[int], seed: int, out_dir: Path) -> list[dict]:
             "load_seconds": load.seconds,
             "load_peak_rss": load.peak_rss,
             "load_ok": load.ok,
+            "load_disk": disk_used(work / "warehouse.duckdb", work / "lake"),
             "duckdb_seconds": raw.seconds,
             "duckdb_peak_rss": raw.peak_rss,
             "duckdb_ok": raw.ok,
@@ -503,6 +527,12 @@ def ratios(result: dict) -> dict:
         out["full_build_vs_load"] = full["seconds"] / load["seconds"]
     if full.get("ok") and inc.get("ok"):
         out["incremental_vs_full"] = inc["seconds"] / full["seconds"]
+    idle, parse = (
+        steps.get("grouplake build (no new data)", {}),
+        steps.get("dbt parse (start-up)", {}),
+    )
+    if idle.get("ok") and parse.get("ok"):
+        out["no_new_data_vs_dbt_parse"] = idle["seconds"] / parse["seconds"]
     return out
 
 
@@ -513,6 +543,11 @@ def format_ratios(r: dict) -> str:
         "load_vs_dlt": ("load vs dlt (events/s)", "target >= 10x", "x"),
         "full_build_vs_load": ("build --full-refresh time / load time", "target <= 2x", "x"),
         "incremental_vs_full": ("incremental build (+1%) / full refresh", "target <= 15%", "%"),
+        "no_new_data_vs_dbt_parse": (
+            "build with no new data / dbt parse",
+            "target: close to 1x",
+            "x",
+        ),
     }
     lines = []
     for key, (label, target, unit) in labels.items():
@@ -534,6 +569,7 @@ def format_table(result: dict) -> str:
         "events/s",
         "MB/s",
         "peak RSS MiB",
+        "disk MiB",
         "vs floor",
         "vs duckdb",
         "vs dlt",
@@ -542,7 +578,7 @@ def format_table(result: dict) -> str:
     rows = []
     for s in result["steps"]:
         if s["skipped"]:
-            rows.append([s["name"], "skipped", s["skipped"], "", "", "", "", "", ""])
+            rows.append([s["name"], "skipped", s["skipped"], "", "", "", "", "", "", ""])
             continue
         if not s["ok"]:
             rows.append(
@@ -550,6 +586,7 @@ def format_table(result: dict) -> str:
                     s["name"],
                     f"{s['seconds']:.1f}",
                     f"FAILED (exit {s['exit_code']})",
+                    "",
                     "",
                     "",
                     "",
@@ -580,6 +617,7 @@ def format_table(result: dict) -> str:
                 _fmt_rate(s["events_per_s"]),
                 f"{s['mb_per_s']:.1f}" if s["mb_per_s"] and s["bytes"] else "-",
                 f"{s['peak_rss'] / 2**20:,.0f}",
+                f"{s['disk'] / 2**20:,.0f}" if s.get("disk") else "",
                 vs_floor,
                 vs_duck,
                 vs_dlt,
@@ -596,6 +634,7 @@ def format_scaling(rows: list[dict]) -> str:
         "grouplake load s",
         "events/s",
         "peak RSS MiB",
+        "disk MiB",
         "duckdb s",
         "duckdb peak RSS MiB",
     ]
@@ -606,6 +645,7 @@ def format_scaling(rows: list[dict]) -> str:
             f"{r['load_seconds']:.1f}" + ("" if r["load_ok"] else " FAILED"),
             _fmt_rate(r["events"] / r["load_seconds"] if r["load_ok"] else 0),
             f"{r['load_peak_rss'] / 2**20:,.0f}",
+            f"{r.get('load_disk', 0) / 2**20:,.0f}",
             f"{r['duckdb_seconds']:.1f}",
             f"{r['duckdb_peak_rss'] / 2**20:,.0f}",
         ]

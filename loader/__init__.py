@@ -24,9 +24,11 @@ from grouplake.errors import (
     WarehouseNotFound,
     WarehouseUnusable,
 )
+from grouplake.ledger import FileStatus, LoadMode
 from grouplake.load import FileResult, LoadReport, load_paths
 from grouplake.pipeline import RunResult, run
 from grouplake.privacy import ForgetReport, Identity, forget, suppress
+from grouplake.validate import RejectReason
 
 __all__ = [
     "__version__",
@@ -37,6 +39,9 @@ __all__ = [
     "suppress",
     "LoadReport",
     "FileResult",
+    "FileStatus",
+    "LoadMode",
+    "RejectReason",
     "RunResult",
     "Identity",
     "ForgetReport",

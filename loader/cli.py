@@ -32,6 +32,10 @@ from rich.text import Text
 from grouplake import __version__
 from grouplake.config import DEBUG_ENV, LAKE_ENV, WAREHOUSE_ENV, Paths
 from grouplake.errors import EXIT_USAGE, GrouplakeError, WarehouseNotFound, exit_code_of
+from grouplake.ledger import FileStatus, LoadMode
+from grouplake.load import OtherTypes
+from grouplake.reader import DEFAULT_CHUNK_BYTES
+from grouplake.tables import DELETION_LOG, GROUP_EVENT_DUPLICATES
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
 app = typer.Typer(
@@ -111,13 +115,8 @@ def _print_json(doc: dict) -> None:
     sys.stdout.flush()
 
 
-class OtherTypes(StrEnum):
-    skip = "skip"
-    reject = "reject"
-
-
 OtherTypesOpt = typer.Option(
-    OtherTypes.skip,
+    OtherTypes.SKIP,
     "--other-types",
     case_sensitive=False,
     help="Calls of other types (identify, track, page, screen, alias): skip "
@@ -225,7 +224,7 @@ class _RichProgress:
         if self.task is not None:
             self.bar.remove_task(self.task)
             self.task = None
-        style = {"loaded": "green", "skipped": "yellow", "failed": "red"}[result.status]
+        style = STATUS_STYLES[result.status]
         path = escape(result.path)
         line = (
             f"[{style}]{result.status:>7}[/] {path} ({_mode(result)}): read {result.read:,}, "
@@ -233,7 +232,7 @@ class _RichProgress:
             f"skipped {result.skipped:,}"
             + (f", suppressed {result.suppressed:,}" if result.suppressed else "")
         )
-        if result.status == "skipped":
+        if result.status == FileStatus.SKIPPED:
             line = (
                 f"[{style}]{result.status:>7}[/] {path}: {escape(result.note or 'already loaded')}"
             )
@@ -247,9 +246,12 @@ class _RichProgress:
         )
 
 
+STATUS_STYLES = {FileStatus.LOADED: "green", FileStatus.SKIPPED: "yellow", FileStatus.FAILED: "red"}
+
+
 def _mode(result) -> str:
     """new | appended (from line N) | changed: which case of an input the load was."""
-    if result.mode == "appended":
+    if result.mode == LoadMode.APPENDED:
         return f"appended from line {result.first_line:,}"
     return result.mode
 
@@ -280,7 +282,7 @@ def _print_load_report(report) -> None:
     for col, attr in cols:
         table.add_column(col, justify="right", footer=f"{getattr(report, attr):,}")
     for f in report.files:
-        status = f.status if f.status != "loaded" else f"loaded ({_mode(f)})"
+        status = f.status if f.status != FileStatus.LOADED else f"{f.status} ({_mode(f)})"
         table.add_row(_display_name(f.path), status, *(f"{getattr(f, attr):,}" for _, attr in cols))
     out.print(table)
     rate = report.read / report.seconds if report.seconds else 0
@@ -313,7 +315,7 @@ def _print_load_report(report) -> None:
             + "  (see `grouplake rejects`)"
         )
     for f in report.files:
-        if f.status == "failed":
+        if f.status == FileStatus.FAILED:
             err.print(
                 Text.assemble(("failed: ", "bold red"), f"{f.path}: {f.error}"),
                 soft_wrap=True,
@@ -344,7 +346,10 @@ def load(
         "in the ledger and source_file [default: <stdin>].",
     ),
     chunk_mb: int = typer.Option(
-        64, "--chunk-mb", min=1, help="Lines are processed in chunks of about this many MB."
+        DEFAULT_CHUNK_BYTES >> 20,
+        "--chunk-mb",
+        min=1,
+        help="Lines are processed in chunks of about this many MB.",
     ),
     chunk_bytes: int | None = typer.Option(
         None,
@@ -370,7 +375,7 @@ def load(
                 wait_seconds=wait,
                 chunk_bytes=chunk_bytes or (chunk_mb << 20),
                 progress=progress,
-                other_types=OtherTypes(other_types).value,
+                other_types=other_types,
                 name=name,
             )
     code = 0 if report.ok else 1
@@ -448,7 +453,7 @@ def status(
         out.print(
             f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
             "other content than the event kept for their messageId: only the first was loaded "
-            "(SELECT * FROM raw.group_event_duplicates WHERE content_differs)",
+            f"(SELECT * FROM {GROUP_EVENT_DUPLICATES} WHERE content_differs)",
             highlight=False,
         )
 
@@ -612,7 +617,7 @@ def run(
                     dbt_args=dbt_args,
                     wait_seconds=wait,
                     progress=progress,
-                    other_types=OtherTypes(other_types).value,
+                    other_types=other_types,
                     dbt_stdout=sys.stderr,
                     unit_tests=with_unit_tests,
                 )
@@ -645,7 +650,7 @@ def run(
                 wait_seconds=wait,
                 progress=progress,
                 on_loaded=loaded,
-                other_types=OtherTypes(other_types).value,
+                other_types=other_types,
                 unit_tests=with_unit_tests,
             )
         if not result.load.ok:
@@ -717,7 +722,7 @@ def forget(
         out.print("dry run: nothing was changed")
         return
     out.print(
-        f"recorded as deletion {report.deletion_id} in raw.deletion_log"
+        f"recorded as deletion {report.deletion_id} in {DELETION_LOG}"
         + ("; the identities are suppressed in later loads" if report.suppressed else "")
     )
     if report.events:

@@ -20,6 +20,14 @@ neither memory nor work grows with the width of the events.
 
 from __future__ import annotations
 
+from grouplake.tables import (
+    CHUNK_CLASSIFIED,
+    CHUNK_DUPLICATE_ROWS,
+    CHUNK_DUPLICATES,
+    CHUNK_INPUT,
+    GROUP_EVENTS,
+)
+
 CONTENT_COLUMNS = [
     "event_type",
     "event_name",
@@ -37,7 +45,7 @@ _JSON_COLUMNS = {"traits", "context", "integrations", "extra"}
 
 
 def content_hash_sql(alias: str = "") -> str:
-    """A 64-bit hash of the CONTENT_COLUMNS of a row (of chunk_classified or raw.group_events)."""
+    """A 64-bit hash of the CONTENT_COLUMNS of a row (of CHUNK_CLASSIFIED or raw.group_events)."""
     prefix = f"{alias}." if alias else ""
     return (
         "hash("
@@ -49,23 +57,29 @@ def content_hash_sql(alias: str = "") -> str:
     )
 
 
-# The chunk's accepted lines that are duplicates, with where the kept event is. The committed and
-# staged lookups build their hash tables on this chunk's ids, so memory does not grow with the
-# warehouse or the file. A committed event is kept over a staged one over an earlier line.
-DUPLICATES_SQL = """
-CREATE OR REPLACE TEMP TABLE chunk_duplicates AS
+def gen_duplicates_sql(staged_index: str) -> str:
+    """CHUNK_DUPLICATES: the chunk's accepted lines that are duplicates, with where the kept event
+    is (``kept_in``: committed, staged or chunk, and its batch, file and line).
+
+    ``staged_index``: the query of gen_staged_index_query, the index of the events already
+    staged for this file. The committed and staged lookups build their hash tables on this
+    chunk's ids, so memory does not grow with the warehouse or the file. A committed event is kept over a staged one over an earlier line.
+    DuckDB parameters: $batch_id, $source_file.
+    """
+    return f"""
+CREATE OR REPLACE TEMP TABLE {CHUNK_DUPLICATES} AS
 WITH acc AS (
     SELECT source_line, message_id,
         row_number() OVER w AS nth, first_value(source_line) OVER w AS first_line
-    FROM chunk_classified
+    FROM {CHUNK_CLASSIFIED}
     WHERE accepted
     WINDOW w AS (PARTITION BY message_id ORDER BY source_line)
 ), committed AS (
-    SELECT e.message_id, e.batch_id, e.source_file, e.source_line FROM raw.group_events e
-    WHERE e.message_id IN (SELECT message_id FROM chunk_classified WHERE accepted)
+    SELECT e.message_id, e.batch_id, e.source_file, e.source_line FROM {GROUP_EVENTS} e
+    WHERE e.message_id IN (SELECT message_id FROM {CHUNK_CLASSIFIED} WHERE accepted)
 ), staged AS (
     SELECT s.message_id, s.source_line FROM ({staged_index}) s
-    WHERE s.message_id IN (SELECT message_id FROM chunk_classified WHERE accepted)
+    WHERE s.message_id IN (SELECT message_id FROM {CHUNK_CLASSIFIED} WHERE accepted)
 )
 SELECT a.source_line, a.message_id,
     CASE WHEN c.message_id IS NOT NULL THEN 'committed'
@@ -79,23 +93,31 @@ LEFT JOIN staged s ON s.message_id = a.message_id
 WHERE a.nth > 1 OR c.message_id IS NOT NULL OR s.message_id IS NOT NULL
 """
 
-# The rows of raw.group_event_duplicates for the chunk (only run when it has duplicates).
-# {committed_batches}: the batch ids of the committed kept events, so only their row groups are read.
-DUPLICATE_ROWS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE chunk_duplicate_rows AS
+
+def gen_duplicate_rows_sql(staged_index: str, committed_batches: list[int]) -> str:
+    """CHUNK_DUPLICATE_ROWS: the chunk's rows of raw.group_event_duplicates (only run when it has
+    duplicates), with whether each one's content differs from its kept event.
+
+    ``staged_index``: as for gen_duplicates_sql; ``committed_batches``: the batch ids of the
+    committed kept events, so only their row groups are read. DuckDB parameters: $batch_id,
+    $source_file, $loaded_at.
+    """
+    batches = ", ".join(str(int(b)) for b in committed_batches) or "NULL"
+    return f"""
+CREATE OR REPLACE TEMP TABLE {CHUNK_DUPLICATE_ROWS} AS
 WITH kept AS (
-    SELECT message_id, {content_hash_sql()} AS kept_hash FROM chunk_classified
-    WHERE accepted AND source_line IN (SELECT kept_source_line FROM chunk_duplicates WHERE kept_in = 'chunk')
+    SELECT message_id, {content_hash_sql()} AS kept_hash FROM {CHUNK_CLASSIFIED}
+    WHERE accepted AND source_line IN (SELECT kept_source_line FROM {CHUNK_DUPLICATES} WHERE kept_in = 'chunk')
     UNION ALL
-    SELECT message_id, content_hash FROM ({{staged_index}}) s
-    WHERE message_id IN (SELECT message_id FROM chunk_duplicates WHERE kept_in = 'staged')
+    SELECT message_id, content_hash FROM ({staged_index}) s
+    WHERE message_id IN (SELECT message_id FROM {CHUNK_DUPLICATES} WHERE kept_in = 'staged')
     UNION ALL
-    SELECT message_id, {content_hash_sql()} FROM raw.group_events
-    WHERE batch_id IN ({{committed_batches}})
-      AND message_id IN (SELECT message_id FROM chunk_duplicates WHERE kept_in = 'committed')
+    SELECT message_id, {content_hash_sql()} FROM {GROUP_EVENTS}
+    WHERE batch_id IN ({batches})
+      AND message_id IN (SELECT message_id FROM {CHUNK_DUPLICATES} WHERE kept_in = 'committed')
 ), dups AS (
     SELECT d.*, {content_hash_sql("x")} AS dup_hash
-    FROM chunk_duplicates d JOIN chunk_classified x ON x.source_line = d.source_line
+    FROM {CHUNK_DUPLICATES} d JOIN {CHUNK_CLASSIFIED} x ON x.source_line = d.source_line
 )
 SELECT d.message_id, $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file, d.source_line,
     d.kept_batch_id, d.kept_source_file, d.kept_source_line,
@@ -105,14 +127,26 @@ SELECT d.message_id, $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS sou
     $loaded_at::TIMESTAMPTZ AS detected_at
 FROM dups d
 JOIN kept k ON k.message_id = d.message_id
-JOIN chunk_input i ON i.source_line = d.source_line
+JOIN {CHUNK_INPUT} i ON i.source_line = d.source_line
 """
 
-# What the per-chunk index of staged events holds (read by the two statements above).
-INDEX_RELATION = f"""(
+
+def gen_staged_index_sql() -> str:
+    """What the per-chunk index of staged events holds (read back as ``staged_index`` by the two
+    statements above): a relation for the lake writer."""
+    return f"""(
 SELECT message_id, source_line, {content_hash_sql()} AS content_hash
-FROM chunk_classified
-WHERE accepted AND source_line NOT IN (SELECT source_line FROM chunk_duplicates)
+FROM {CHUNK_CLASSIFIED}
+WHERE accepted AND source_line NOT IN (SELECT source_line FROM {CHUNK_DUPLICATES})
 )"""
 
-NO_STAGED_INDEX = "SELECT NULL::VARCHAR AS message_id, NULL::BIGINT AS source_line, NULL::UBIGINT AS content_hash WHERE false"
+
+def gen_staged_index_query(index_glob: str | None) -> str:
+    """The ``staged_index`` query: the staged index files of this input, or (none yet) an empty
+    relation of the same columns."""
+    if index_glob:
+        return f"SELECT * FROM read_parquet('{index_glob}')"
+    return (
+        "SELECT NULL::VARCHAR AS message_id, NULL::BIGINT AS source_line, "
+        "NULL::UBIGINT AS content_hash WHERE false"
+    )

@@ -47,6 +47,17 @@ import duckdb
 from grouplake.errors import GrouplakeError
 from grouplake.privacy import JSON_LINE_SQL, KINDS
 from grouplake.salt import checked_salt, salt_macro_sql
+from grouplake.sql import literal
+from grouplake.tables import (
+    CHUNK_CLASSIFIED,
+    CHUNK_DUPLICATE_ROWS,
+    CHUNK_PII_CONTEXT,
+    CHUNK_PII_TRAITS,
+    REDACT_DOCS,
+    REDACT_TRAITS,
+    REDACTED,
+    SUPPRESSED_IDENTITIES,
+)
 
 CONFIG_FILE = "grouplake.toml"
 CONFIG_ENV = "GROUPLAKE_CONFIG"
@@ -150,7 +161,7 @@ def rules_for(con: duckdb.DuckDBPyConnection, warehouse: Path | None = None) -> 
     kinds = [
         k
         for (k,) in con.execute(
-            "SELECT DISTINCT kind FROM raw.suppressed_identities ORDER BY kind"
+            f"SELECT DISTINCT kind FROM {SUPPRESSED_IDENTITIES} ORDER BY kind"
         ).fetchall()
     ]
     rules = IngestRules(config, kinds)
@@ -171,10 +182,6 @@ def canonical_key_sql(k: str) -> str:
     return f"coalesce(nullif({step5}, ''), '_')"
 
 
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def _hashed_json_text(v: str) -> str:
     """JSON text of the hash of JSON value ``v`` (strings hashed as their text); null stays null."""
     return (
@@ -192,7 +199,7 @@ def _trait_prefilter(cfg: PiiConfig, text: str) -> str:
         "("
         + " OR ".join(
             "("
-            + " AND ".join(f"contains(lower({text}), {_lit(part)})" for part in name.split("_"))
+            + " AND ".join(f"contains(lower({text}), {literal(part)})" for part in name.split("_"))
             + ")"
             for name in cfg.traits
         )
@@ -208,11 +215,11 @@ def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
     their value is null (a clear stays a clear: a null in the patch would remove the key). Set-based:
     only objects whose text passes the prefilter are split into keys.
     """
-    names = ", ".join(_lit(n) for n in cfg.traits)
+    names = ", ".join(literal(n) for n in cfg.traits)
     keep = (
         "CASE c "
         + " ".join(
-            f"WHEN {_lit(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
+            f"WHEN {literal(n)} THEN " + ("true" if mode == "drop" else "json_type(v) <> 'NULL'")
             for n, mode in cfg.traits.items()
         )
         + " ELSE false END"
@@ -220,7 +227,7 @@ def traits_patch_table_sql(cfg: PiiConfig, table: str, source: str) -> str:
     value = (
         "CASE c "
         + " ".join(
-            f"WHEN {_lit(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
+            f"WHEN {literal(n)} THEN " + ("'null'" if mode == "drop" else _hashed_json_text("v"))
             for n, mode in cfg.traits.items()
         )
         + " END"
@@ -248,7 +255,7 @@ def _pointer(path: tuple[str, ...]) -> str:
 
 def context_values_sql(cfg: PiiConfig, obj: str) -> str:
     """The values at the configured context paths of ``obj``, as a list in rule order (one parse)."""
-    return f"json_extract({obj}, [{', '.join(_lit(_pointer(path)) for path in cfg.context)}])"
+    return f"json_extract({obj}, [{', '.join(literal(_pointer(path)) for path in cfg.context)}])"
 
 
 def context_patches_sql(cfg: PiiConfig, values: str) -> list[str]:
@@ -261,11 +268,11 @@ def context_patches_sql(cfg: PiiConfig, values: str) -> list[str]:
             nested = "null"
             for p in reversed(path):
                 nested = json.dumps({p: json.loads(nested)})
-            patches.append(f"CASE WHEN {v} IS NOT NULL THEN {_lit(nested)}::JSON END")
+            patches.append(f"CASE WHEN {v} IS NOT NULL THEN {literal(nested)}::JSON END")
         else:
             value = f"({_hashed_json_text(v)})::JSON"
             for p in reversed(path):
-                value = f"json_object({_lit(p)}, {value})"
+                value = f"json_object({literal(p)}, {value})"
             patches.append(
                 f"CASE WHEN {v} IS NOT NULL AND json_type({v}) <> 'NULL' THEN {value} END"
             )
@@ -283,7 +290,7 @@ def _apply_patches(target: str, patches: list[str]) -> str:
 def suppress_sql(kinds: list[str]) -> str:
     """DELETE the chunk's lines of suppressed identities (see the module doc); returns the count."""
     suppressed = {
-        k: f"(SELECT id_sha256 FROM raw.suppressed_identities WHERE kind = '{k}')" for k in kinds
+        k: f"(SELECT id_sha256 FROM {SUPPRESSED_IDENTITIES} WHERE kind = '{k}')" for k in kinds
     }
     event_match = " OR ".join(f"gl_salted({KINDS[k][0]}) IN {suppressed[k]} IS TRUE" for k in kinds)
     reject_fields = " OR ".join(
@@ -292,13 +299,13 @@ def suppress_sql(kinds: list[str]) -> str:
     )
     tokens = (
         'len(list_intersect(list_transform(regexp_extract_all(raw_line, \'"((?:[^"\\\\]|\\\\.)*)"\', 1), '
-        "lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM raw.suppressed_identities))) > 0"
+        f"lambda t: gl_salted(t)), (SELECT list(id_sha256) FROM {SUPPRESSED_IDENTITIES}))) > 0"
     )
     return f"""
-        DELETE FROM chunk_classified WHERE source_line IN (
-            SELECT source_line FROM chunk_classified WHERE accepted AND ({event_match})
+        DELETE FROM {CHUNK_CLASSIFIED} WHERE source_line IN (
+            SELECT source_line FROM {CHUNK_CLASSIFIED} WHERE accepted AND ({event_match})
             UNION ALL
-            SELECT source_line FROM chunk_classified WHERE reason IS NOT NULL AND raw_line IS NOT NULL
+            SELECT source_line FROM {CHUNK_CLASSIFIED} WHERE reason IS NOT NULL AND raw_line IS NOT NULL
               AND ({reject_fields} OR {tokens})
         )"""
 
@@ -307,7 +314,7 @@ def _context_prefilter(cfg: PiiConfig, text: str) -> str:
     """Every configured context path's last key appears as a JSON string in ``text`` (re-serialised JSON)."""
     return (
         "("
-        + " OR ".join(f"contains({text}, {_lit(json.dumps(path[-1]))})" for path in cfg.context)
+        + " OR ".join(f"contains({text}, {literal(json.dumps(path[-1]))})" for path in cfg.context)
         + ")"
     )
 
@@ -319,25 +326,25 @@ def pii_events_sql(cfg: PiiConfig) -> list[str]:
         stmts.append(
             traits_patch_table_sql(
                 cfg,
-                "chunk_pii",
-                "SELECT source_line, traits AS obj FROM chunk_classified WHERE accepted",
+                CHUNK_PII_TRAITS,
+                f"SELECT source_line, traits AS obj FROM {CHUNK_CLASSIFIED} WHERE accepted",
             )
         )
-        stmts.append("""
-            UPDATE chunk_classified AS c SET traits = json_merge_patch(c.traits, p.patch)
-            FROM chunk_pii AS p WHERE c.source_line = p.source_line""")
-        stmts.append("DROP TABLE chunk_pii")
+        stmts.append(f"""
+            UPDATE {CHUNK_CLASSIFIED} AS c SET traits = json_merge_patch(c.traits, p.patch)
+            FROM {CHUNK_PII_TRAITS} AS p WHERE c.source_line = p.source_line""")
+        stmts.append(f"DROP TABLE {CHUNK_PII_TRAITS}")
     if cfg.context:
         stmts.append(f"""
-            CREATE OR REPLACE TEMP TABLE chunk_pii_context AS
-            SELECT source_line, {context_values_sql(cfg, "context")} AS vs FROM chunk_classified
+            CREATE OR REPLACE TEMP TABLE {CHUNK_PII_CONTEXT} AS
+            SELECT source_line, {context_values_sql(cfg, "context")} AS vs FROM {CHUNK_CLASSIFIED}
             WHERE accepted AND starts_with(context::VARCHAR, '{{') AND {_context_prefilter(cfg, "context::VARCHAR")}""")
         patches = context_patches_sql(cfg, "x.vs")
         stmts.append(f"""
-            UPDATE chunk_classified AS c SET context = {_apply_patches("c.context", patches)}
-            FROM chunk_pii_context AS x WHERE c.source_line = x.source_line
+            UPDATE {CHUNK_CLASSIFIED} AS c SET context = {_apply_patches("c.context", patches)}
+            FROM {CHUNK_PII_CONTEXT} AS x WHERE c.source_line = x.source_line
               AND ({" OR ".join(f"({p}) IS NOT NULL" for p in patches)})""")
-        stmts.append("DROP TABLE chunk_pii_context")
+        stmts.append(f"DROP TABLE {CHUNK_PII_CONTEXT}")
     return stmts
 
 
@@ -354,7 +361,7 @@ def redact_lines_sql(
     ``also_clear`` columns (the exact bytes) are set to NULL in both cases."""
     stmts = [
         f"""
-        CREATE OR REPLACE TEMP TABLE gl_redact_docs AS
+        CREATE OR REPLACE TEMP TABLE {REDACT_DOCS} AS
         SELECT source_line, doc FROM (
             SELECT source_line, (CASE WHEN json_valid(raw_line) THEN raw_line END)::JSON AS doc
             FROM {table} WHERE ({where}) AND raw_line IS NOT NULL)
@@ -365,13 +372,13 @@ def redact_lines_sql(
         stmts.append(
             traits_patch_table_sql(
                 cfg,
-                "gl_redact_traits",
+                REDACT_TRAITS,
                 "SELECT source_line, json_extract(doc, '$.traits') AS obj "
-                "FROM gl_redact_docs WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'",
+                f"FROM {REDACT_DOCS} WHERE json_type(json_extract(doc, '$.traits')) = 'OBJECT'",
             )
         )
         patches.append(
-            "(SELECT json_object('traits', t.patch) FROM gl_redact_traits AS t "
+            f"(SELECT json_object('traits', t.patch) FROM {REDACT_TRAITS} AS t "
             "WHERE t.source_line = d.source_line)"
         )
     if cfg.context:
@@ -383,18 +390,18 @@ def redact_lines_sql(
         ]
     redacted = _apply_patches("d.doc", patches) if patches else "d.doc"
     stmts.append(f"""
-        CREATE OR REPLACE TEMP TABLE gl_redacted AS
-        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM gl_redact_docs AS d""")
+        CREATE OR REPLACE TEMP TABLE {REDACTED} AS
+        SELECT d.source_line, ({redacted})::VARCHAR AS line FROM {REDACT_DOCS} AS d""")
     base64 = "".join(f", {c} = NULL" for c in also_clear)
     stmts.append(f"""
         UPDATE {table} AS c SET raw_line = r.line{base64}
-        FROM gl_redacted AS r WHERE c.source_line = r.source_line AND ({where})""")
-    note = f", message = message || {_lit(withheld_note)}" if withheld_note else ""
+        FROM {REDACTED} AS r WHERE c.source_line = r.source_line AND ({where})""")
+    note = f", message = message || {literal(withheld_note)}" if withheld_note else ""
     stmts.append(f"""
         UPDATE {table} SET raw_line = NULL{base64}{note}
-        WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM gl_redacted)""")
+        WHERE ({where}) AND raw_line IS NOT NULL AND source_line NOT IN (SELECT source_line FROM {REDACTED})""")
     stmts.append(
-        "DROP TABLE IF EXISTS gl_redact_traits; DROP TABLE gl_redacted; DROP TABLE gl_redact_docs"
+        f"DROP TABLE IF EXISTS {REDACT_TRAITS}; DROP TABLE {REDACTED}; DROP TABLE {REDACT_DOCS}"
     )
     return stmts
 
@@ -402,7 +409,7 @@ def redact_lines_sql(
 def redact_rejects_sql(cfg: PiiConfig) -> list[str]:
     """The chunk's rejects (``rejects = "redact"``): rules applied to JSON objects, other lines withheld."""
     return redact_lines_sql(
-        cfg, "chunk_classified", "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",)
+        cfg, CHUNK_CLASSIFIED, "reason IS NOT NULL", WITHHELD_NOTE, ("raw_base64",)
     )
 
 
@@ -410,7 +417,7 @@ def redact_duplicates(con: duckdb.DuckDBPyConnection, rules: IngestRules) -> Non
     """The raw lines kept for duplicates with other content (``chunk_duplicate_rows``) are accepted
     calls: with field rules, they get the same rules as the events, so no field escapes them."""
     if rules.config.context or rules.config.traits:
-        for stmt in redact_lines_sql(rules.config, "chunk_duplicate_rows", "true", None):
+        for stmt in redact_lines_sql(rules.config, CHUNK_DUPLICATE_ROWS, "true", None):
             con.execute(stmt)
 
 

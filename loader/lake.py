@@ -35,6 +35,7 @@ import duckdb
 from grouplake import storage
 from grouplake.errors import GrouplakeError, OutputNotWritable, describe_os_error
 from grouplake.faults import crash_point
+from grouplake.sql import quoted
 
 EVENTS_DATASET = "group_events"
 STAGING = "_staging"
@@ -178,7 +179,7 @@ def write_chunk_events(
         COPY (
             SELECT *, CAST(timezone('UTC', coalesce(received_at, loaded_at)) AS DATE) AS {PARTITION_COLUMN}
             FROM {relation}
-        ) TO '{_sql_path(stage / EVENTS_DATASET)}' (
+        ) TO '{quoted(stage / EVENTS_DATASET)}' (
             {PARQUET_OPTIONS}, PARTITION_BY ({PARTITION_COLUMN}), OVERWRITE_OR_IGNORE true,
             FILENAME_PATTERN 'part-{int(batch_id):08d}-{int(chunk_no):06d}-{{i}}', ROW_GROUP_SIZE 122880
         )""",
@@ -218,7 +219,7 @@ def write_chunk_table(
     _copy_to_lake(
         con,
         lake,
-        f"COPY (SELECT * FROM {relation}) TO '{_sql_path(path)}' ({PARQUET_OPTIONS})",
+        f"COPY (SELECT * FROM {relation}) TO '{quoted(path)}' ({PARQUET_OPTIONS})",
     )
 
 
@@ -227,7 +228,7 @@ def staged_glob(lake: Path | Lake, batch_id: int, folder: str) -> str | None:
     root = staging_dir(lake, batch_id) / folder
     if not root.exists() or not any(root.glob("*.parquet")):
         return None
-    return _sql_path(root / "*.parquet")
+    return quoted(root / "*.parquet")
 
 
 def staged_events_glob(lake: Path | Lake, batch_id: int) -> str | None:
@@ -235,14 +236,14 @@ def staged_events_glob(lake: Path | Lake, batch_id: int) -> str | None:
     root = staging_dir(lake, batch_id) / EVENTS_DATASET
     if not root.exists() or not any(root.rglob("*.parquet")):
         return None
-    return _sql_path(root / "**" / "*.parquet")
+    return quoted(root / "**" / "*.parquet")
 
 
 def staged_rejects_glob(lake: Path | Lake, batch_id: int) -> str | None:
     root = staging_dir(lake, batch_id) / REJECTS
     if not root.exists() or not any(root.glob("*.parquet")):
         return None
-    return _sql_path(root / "*.parquet")
+    return quoted(root / "*.parquet")
 
 
 def staged_event_files(lake: Path | Lake, batch_id: int) -> list[str]:
@@ -310,7 +311,3 @@ def staged_batches(lake: Path | Lake) -> list[int]:
         else:
             shutil.rmtree(d, ignore_errors=True) if d.is_dir() else d.unlink(missing_ok=True)
     return sorted(ids)
-
-
-def _sql_path(p: Path) -> str:
-    return str(p).replace("'", "''")

@@ -11,11 +11,32 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import duckdb
 
 from grouplake.reader import hash_range, open_file
 from grouplake.sources import Source
+from grouplake.tables import LOAD_LEDGER
+
+
+class FileStatus(StrEnum):
+    """What became of an input: ``FileResult.status``, in the load report and ``--json``. The
+    ledger's ``status`` column holds ``loaded`` or ``failed`` (a skipped input has no batch)."""
+
+    LOADED = "loaded"  # its batch committed
+    SKIPPED = "skipped"  # nothing of it was new (``FileResult.note`` says why)
+    FAILED = "failed"  # it could not be read or landed; nothing of it is stored
+
+
+class LoadMode(StrEnum):
+    """What of an input a load reads (``plan``): ``ReadPlan.mode``, ``FileResult.mode`` and the
+    ledger's ``load_mode`` column."""
+
+    NEW = "new"  # never loaded under this name: all of it
+    APPENDED = "appended"  # grew since its last load: only the lines after the loaded ones
+    CHANGED = "changed"  # differs from its last load: all of it again
+    SKIPPED = "skipped"  # unchanged, or its content was loaded under another name: nothing
 
 
 @dataclass
@@ -30,13 +51,13 @@ class LedgerRow:
     loaded_count: int
     rejected_count: int
     duplicate_count: int
-    status: str
+    status: FileStatus
     error: str | None
     lake_files: list[str]
     skipped_count: int = 0  # lines of other call types, counted, not stored
     skipped_by_type: dict[str, int] | None = None
     source_kind: str | None = None  # file | stream | object
-    load_mode: str | None = None  # new | appended | changed
+    load_mode: LoadMode | None = None
     start_offset: int | None = None  # the batch read the input from this byte ...
     first_line: int | None = None  # ... which is the start of this line
     resume_offset: int | None = None  # a later load of the grown file continues here
@@ -62,9 +83,9 @@ class Previous:
 
 @dataclass
 class ReadPlan:
-    """What to read of an input: ``mode`` is new | appended | changed | skipped."""
+    """What to read of an input."""
 
-    mode: str
+    mode: LoadMode
     start_offset: int = 0
     first_line: int = 1
     hasher: object | None = None  # sha256 of the bytes before start_offset (appended)
@@ -86,7 +107,7 @@ def plan(con: duckdb.DuckDBPyConnection, source: Source) -> ReadPlan:
       else ``changed`` (loaded again in full) or ``new``.
     """
     if source.kind == "stream":
-        return ReadPlan("new", check_after_read=True)
+        return ReadPlan(LoadMode.NEW, check_after_read=True)
     prev = last_loaded(con, source.path)
     if source.kind == "object":
         if (
@@ -97,9 +118,11 @@ def plan(con: duckdb.DuckDBPyConnection, source: Source) -> ReadPlan:
             and source.head() == prev.etag
         ):
             return ReadPlan(
-                "skipped", note=f"already loaded (same ETag and size, batch {prev.batch_id})"
+                LoadMode.SKIPPED,
+                note=f"already loaded (same ETag and size, batch {prev.batch_id})",
             )
-        return ReadPlan("changed" if prev is not None else "new", check_after_read=True)
+        mode = LoadMode.CHANGED if prev is not None else LoadMode.NEW
+        return ReadPlan(mode, check_after_read=True)
     return _plan_file(con, source, prev)
 
 
@@ -138,13 +161,17 @@ def _plan_file(con: duckdb.DuckDBPyConnection, source: Source, prev: Previous | 
         if done == prev.file_size and hasher.hexdigest() == prev.content_hash:
             if size == prev.file_size:
                 return ReadPlan(
-                    "skipped", note=f"already loaded (unchanged since batch {prev.batch_id})"
+                    LoadMode.SKIPPED,
+                    note=f"already loaded (unchanged since batch {prev.batch_id})",
                 )
             if at_resume is not None:
                 return ReadPlan(
-                    "appended", start_offset=resume, first_line=prev.resume_line, hasher=at_resume
+                    LoadMode.APPENDED,
+                    start_offset=resume,
+                    first_line=prev.resume_line,
+                    hasher=at_resume,
                 )
-    mode = "changed" if prev is not None else "new"
+    mode = LoadMode.CHANGED if prev is not None else LoadMode.NEW
     # the same content loaded under another name (a copy, a rename): only a file of a loaded
     # size can be one, so only those are hashed before their load
     if loaded_file_of_size(con, size):
@@ -152,14 +179,16 @@ def _plan_file(con: duckdb.DuckDBPyConnection, source: Source, prev: Previous | 
             content_hash = hashlib.file_digest(f, "sha256").hexdigest()
         batch = loaded_batch_for_hash(con, content_hash)
         if batch is not None:
-            return ReadPlan("skipped", note=f"already loaded (same content as batch {batch})")
+            return ReadPlan(
+                LoadMode.SKIPPED, note=f"already loaded (same content as batch {batch})"
+            )
     return ReadPlan(mode)
 
 
 def last_loaded(con: duckdb.DuckDBPyConnection, file_path: str) -> Previous | None:
     row = con.execute(
-        """SELECT batch_id, file_size, content_hash, etag, resume_offset, resume_line
-           FROM raw.load_ledger WHERE file_path = ? AND status = 'loaded'
+        f"""SELECT batch_id, file_size, content_hash, etag, resume_offset, resume_line
+           FROM {LOAD_LEDGER} WHERE file_path = ? AND status = '{FileStatus.LOADED}'
            ORDER BY batch_id DESC LIMIT 1""",
         [file_path],
     ).fetchall()
@@ -167,21 +196,20 @@ def last_loaded(con: duckdb.DuckDBPyConnection, file_path: str) -> Previous | No
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM raw.load_ledger").fetchall()[0][
-        0
-    ]
+    return con.execute(f"SELECT coalesce(max(batch_id), 0) + 1 FROM {LOAD_LEDGER}").fetchall()[0][0]
 
 
 def loaded_file_of_size(con: duckdb.DuckDBPyConnection, size: int) -> bool:
     """True when a file of exactly ``size`` bytes was loaded before (it may be the same file)."""
     return con.execute(
-        "SELECT count(*) > 0 FROM raw.load_ledger WHERE file_size = ? AND status = 'loaded'", [size]
+        f"SELECT count(*) > 0 FROM {LOAD_LEDGER} WHERE file_size = ? AND status = '{FileStatus.LOADED}'",
+        [size],
     ).fetchall()[0][0]
 
 
 def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> int | None:
     row = con.execute(
-        "SELECT min(batch_id) FROM raw.load_ledger WHERE content_hash = ? AND status = 'loaded'",
+        f"SELECT min(batch_id) FROM {LOAD_LEDGER} WHERE content_hash = ? AND status = '{FileStatus.LOADED}'",
         [content_hash],
     ).fetchall()[0]
     return row[0] if row else None
@@ -189,7 +217,7 @@ def loaded_batch_for_hash(con: duckdb.DuckDBPyConnection, content_hash: str) -> 
 
 def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
     con.execute(
-        """INSERT INTO raw.load_ledger (batch_id, file_path, file_size, content_hash, started_at,
+        f"""INSERT INTO {LOAD_LEDGER} (batch_id, file_path, file_size, content_hash, started_at,
                finished_at, read_count, loaded_count, rejected_count, duplicate_count, status, error,
                lake_files, lake_published, skipped_count, skipped_by_type, source_kind, load_mode,
                start_offset, first_line, resume_offset, resume_line, etag, duplicate_reject_count,
@@ -226,8 +254,8 @@ def record(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
 
 def unpublished(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[str]]]:
     return con.execute(
-        """SELECT batch_id, coalesce(lake_files, []) FROM raw.load_ledger
-           WHERE status = 'loaded' AND NOT lake_published ORDER BY batch_id"""
+        f"""SELECT batch_id, coalesce(lake_files, []) FROM {LOAD_LEDGER}
+           WHERE status = '{FileStatus.LOADED}' AND NOT lake_published ORDER BY batch_id"""
     ).fetchall()
 
 
@@ -235,13 +263,13 @@ def committed_batch_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {
         r[0]
         for r in con.execute(
-            "SELECT batch_id FROM raw.load_ledger WHERE status = 'loaded'"
+            f"SELECT batch_id FROM {LOAD_LEDGER} WHERE status = '{FileStatus.LOADED}'"
         ).fetchall()
     }
 
 
 def mark_published(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
     con.execute(
-        "UPDATE raw.load_ledger SET lake_published = true WHERE batch_id = ? AND status = 'loaded'",
+        f"UPDATE {LOAD_LEDGER} SET lake_published = true WHERE batch_id = ? AND status = '{FileStatus.LOADED}'",
         [batch_id],
     )

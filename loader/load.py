@@ -22,46 +22,66 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import duckdb
 
 from grouplake import ingest_rules, ledger, privacy, storage
 from grouplake import lake as lake_files
 from grouplake.config import Paths
-from grouplake.duplicates import DUPLICATE_ROWS_SQL, DUPLICATES_SQL, INDEX_RELATION, NO_STAGED_INDEX
+from grouplake.duplicates import (
+    gen_duplicate_rows_sql,
+    gen_duplicates_sql,
+    gen_staged_index_query,
+    gen_staged_index_sql,
+)
 from grouplake.faults import crash_point
 from grouplake.lake import Lake
+from grouplake.ledger import FileStatus, LoadMode
 from grouplake.reader import DEFAULT_CHUNK_BYTES, Reading, iter_chunks
 from grouplake.sources import Source, discover_sources, local_file, one_line
+from grouplake.tables import (
+    CHUNK_CLASSIFIED,
+    CHUNK_DUPLICATE_ROWS,
+    CHUNK_DUPLICATES,
+    CHUNK_INPUT,
+    CHUNK_REJECTS,
+    GROUP_EVENT_DUPLICATES,
+    GROUP_EVENT_REJECTS,
+    GROUP_EVENTS,
+)
 from grouplake.validate import (
-    CLASSIFY_SQL,
     DEFAULT_MAX_LINE_BYTES,
     MACROS_SQL,
-    NEW_EVENTS_RELATION,
     REJECT_REASONS,
-    REJECTS_RELATION,
+    RejectReason,
+    gen_classify_sql,
+    gen_new_events_sql,
+    gen_rejects_sql,
     prepare_chunk,
 )
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 # DuckDB's share of a load's memory. The rest of the process holds about two chunks of lines
-# (the Python bytes and their Arrow copy): with the default 64 MB chunks, a load stays under
-# 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
+# (the Python bytes and their Arrow copy): with chunks of DEFAULT_CHUNK_BYTES, a load stays
+# under 1 GiB of resident memory whatever the size of the file (docs/benchmarks.md).
 LOAD_MEMORY_LIMIT = "512MB"
 
-# What happens to calls of other types (identify, track, page, screen, alias): "skip" counts them
-# per call type without storing them; "reject" stores each as a `wrong_type` reject.
-OtherTypes = Literal["skip", "reject"]
-OTHER_TYPES_CHOICES: tuple[str, ...] = ("skip", "reject")
+
+class OtherTypes(StrEnum):
+    """What happens to calls of other types (identify, track, page, screen, alias)."""
+
+    SKIP = "skip"  # counted per call type, not stored
+    REJECT = "reject"  # each stored as a `wrong_type` reject
 
 
 @dataclass
 class FileResult:
     path: str
-    status: str  # loaded | skipped | failed
-    mode: str = "new"  # new | appended | changed | skipped: what of the input was read
+    status: FileStatus
+    mode: LoadMode = LoadMode.NEW  # what of the input was read
     note: str | None = None  # why it was skipped
     first_line: int = 1  # the batch read from this line (an appended file: after the loaded ones)
     read: int = 0
@@ -100,9 +120,9 @@ class LoadReport:
     skipped = property(lambda self: self._sum("skipped"))
     suppressed = property(lambda self: self._sum("suppressed"))
     bytes = property(lambda self: self._sum("size"))
-    skipped_files = property(lambda self: sum(f.status == "skipped" for f in self.files))
-    failed_files = property(lambda self: sum(f.status == "failed" for f in self.files))
-    loaded_files = property(lambda self: sum(f.status == "loaded" for f in self.files))
+    skipped_files = property(lambda self: sum(f.status == FileStatus.SKIPPED for f in self.files))
+    failed_files = property(lambda self: sum(f.status == FileStatus.FAILED for f in self.files))
+    loaded_files = property(lambda self: sum(f.status == FileStatus.LOADED for f in self.files))
 
     def _merged(self, attr: str) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -136,7 +156,7 @@ def load_paths(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
     progress: Progress | None = None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
     name: str | None = None,
 ) -> LoadReport:
     """Load files, directories, globs, ``-`` (standard input), FIFOs and ``s3://``/``gs://``
@@ -146,10 +166,12 @@ def load_paths(
     "reject" stores each as a `wrong_type` reject (every line of the input is then kept).
     ``name`` names a single stream input in the ledger (default ``<stdin>`` for standard input).
     """
-    if other_types not in OTHER_TYPES_CHOICES:
+    try:
+        other_types = OtherTypes(other_types)
+    except ValueError:
         raise ValueError(
-            f"other_types must be one of {', '.join(OTHER_TYPES_CHOICES)}, not {other_types!r}"
-        )
+            f"other_types must be one of {', '.join(OtherTypes)}, not {other_types!r}"
+        ) from None
     started = time.monotonic()
     paths = Paths.resolve(warehouse, lake)
     sources = discover_sources([str(p) for p in inputs], name=name)
@@ -219,13 +241,13 @@ def load_file(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     progress: Progress | None = None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
 ) -> FileResult:
     """Load one input as one batch, or skip it (``ledger.plan`` decides what to read)."""
     t0 = time.monotonic()
     if not isinstance(source, Source):
         source = local_file(Path(source))
-    result = FileResult(path=source.path, status="failed")
+    result = FileResult(path=source.path, status=FileStatus.FAILED)
     started_at = _now()
     try:
         plan = ledger.plan(con, source)
@@ -235,9 +257,9 @@ def load_file(
         _record_failure(con, result, None, started_at, source)
         return result
     result.mode = plan.mode
-    if plan.mode == "skipped":
+    if plan.mode == LoadMode.SKIPPED:
         source.close()
-        result.status = "skipped"
+        result.status = FileStatus.SKIPPED
         result.note = plan.note
         result.size = source.size or 0
         result.seconds = time.monotonic() - t0
@@ -269,7 +291,7 @@ def _load_new_file(
     chunk_bytes: int,
     max_line_bytes: int,
     progress: Progress | None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
 ) -> FileResult:
     source = reading.source
     batch_id = ledger.next_batch_id(con)
@@ -309,10 +331,10 @@ def _load_new_file(
         con.begin()
         in_transaction = True
         _insert_staged(con, lake, batch_id)
-        if plan.mode in ("appended", "changed"):
+        if plan.mode in (LoadMode.APPENDED, LoadMode.CHANGED):
             _drop_rejects_stored_before(con, batch_id, result)
         _resolve_rejects(con, batch_id)
-        result.status = "loaded"
+        result.status = FileStatus.LOADED
         ledger.record(
             con,
             ledger.LedgerRow(
@@ -326,7 +348,7 @@ def _load_new_file(
                 result.loaded,
                 result.rejected,
                 result.duplicates,
-                "loaded",
+                FileStatus.LOADED,
                 None,
                 files,
                 result.skipped,
@@ -362,7 +384,7 @@ def _load_new_file(
         if in_transaction:
             con.rollback()
         lake_files.discard(lake, batch_id)
-        result.status = "failed"
+        result.status = FileStatus.FAILED
         result.error = _describe(exc, source.path)
         _zero_counts(result)
         result.size = result.size or source.size or 0
@@ -392,7 +414,7 @@ def _zero_counts(result: FileResult) -> None:
 
 
 def _skipped_after_read(result: FileResult, note: str, t0: float) -> FileResult:
-    result.status = result.mode = "skipped"
+    result.status, result.mode = FileStatus.SKIPPED, LoadMode.SKIPPED
     result.note = note
     result.batch_id = None
     _zero_counts(result)
@@ -408,10 +430,10 @@ def _drop_rejects_stored_before(con, batch_id: int, result: FileResult) -> None:
     duplicate events, and this line's record is the earlier batch's reject row.
     """
     dropped = con.execute(
-        """
-        DELETE FROM raw.group_event_rejects AS r
+        f"""
+        DELETE FROM {GROUP_EVENT_REJECTS} AS r
         WHERE r.batch_id = $b
-          AND EXISTS (SELECT 1 FROM raw.group_event_rejects AS e
+          AND EXISTS (SELECT 1 FROM {GROUP_EVENT_REJECTS} AS e
                       WHERE e.batch_id < $b AND e.source_file = r.source_file
                         AND e.source_line = r.source_line
                         AND e.raw_line IS NOT DISTINCT FROM r.raw_line
@@ -438,7 +460,7 @@ def _stage_lines(
     chunk_bytes: int,
     max_line_bytes: int,
     progress: Progress | None,
-    other_types: OtherTypes = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
 ) -> None:
     """Validate each chunk and write its new events and its rejects to the batch's staging folder.
 
@@ -448,35 +470,35 @@ def _stage_lines(
     rows of raw.group_event_duplicates (loader/duplicates.py).
     """
     params = {"loaded_at": loaded_at, "batch_id": batch_id, "source_file": str(path)}
-    classify_params = {**params, "reject_other_types": other_types == "reject"}
+    classify_params = {**params, "reject_other_types": other_types == OtherTypes.REJECT}
     rules = ingest_rules.rules_for(con)
     advance = progress.advance if progress else None
     for chunk_no, (chunk, n_lines, table) in enumerate(
         _prepared_chunks(path, chunk_bytes, max_line_bytes, advance)
     ):
         if n_lines:
-            con.register("chunk_input", table)
-            con.execute(CLASSIFY_SQL, classify_params)
+            con.register(CHUNK_INPUT, table)
+            con.execute(gen_classify_sql(), classify_params)
             # privacy hook: drop suppressed identities' lines, apply the PII field rules
             n_suppressed = ingest_rules.apply(con, rules)
-            index = lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
-            staged_index = f"SELECT * FROM read_parquet('{index}')" if index else NO_STAGED_INDEX
+            staged_index = gen_staged_index_query(
+                lake_files.staged_glob(lake, batch_id, lake_files.INDEX)
+            )
             con.execute(
-                DUPLICATES_SQL.replace("{staged_index}", staged_index),
-                {"batch_id": batch_id, "source_file": str(path)},
+                gen_duplicates_sql(staged_index), {"batch_id": batch_id, "source_file": str(path)}
             )
             n_dup, n_differing = _stage_duplicates(
                 con, lake, batch_id, chunk_no, staged_index, params, rules
             )
-            con.unregister("chunk_input")
-            lake_files.write_chunk_events(con, lake, batch_id, chunk_no, NEW_EVENTS_RELATION)
+            con.unregister(CHUNK_INPUT)
+            lake_files.write_chunk_events(con, lake, batch_id, chunk_no, gen_new_events_sql())
             lake_files.write_chunk_table(
-                con, lake, batch_id, lake_files.INDEX, chunk_no, INDEX_RELATION
+                con, lake, batch_id, lake_files.INDEX, chunk_no, gen_staged_index_sql()
             )
             rejects_by_reason: dict[str, int] = {}
             n_accepted = 0
             for reason, skipped_type, n in con.execute(
-                "SELECT reason, skipped_type, count(*) FROM chunk_classified GROUP BY ALL"
+                f"SELECT reason, skipped_type, count(*) FROM {CHUNK_CLASSIFIED} GROUP BY ALL"
             ).fetchall():
                 if reason is not None:
                     rejects_by_reason[reason] = n
@@ -497,16 +519,11 @@ def _stage_lines(
             result.duplicates += n_dup
             result.duplicates_differing += n_differing
             if chunk_rejected:  # only chunks with rejects get a staged rejects file
-                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, REJECTS_RELATION)
+                lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no, gen_rejects_sql())
         if chunk.read_error:
             line_no = chunk.first_line + n_lines
             con.execute(
-                """
-                CREATE OR REPLACE TEMP TABLE chunk_rejects AS
-                SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
-                       $line_no::BIGINT AS source_line, 'unreadable_input' AS reason, $message AS message,
-                       NULL::VARCHAR AS message_id, '' AS raw_line, NULL::VARCHAR AS raw_line_base64,
-                       $loaded_at::TIMESTAMPTZ AS rejected_at""",
+                _gen_unreadable_reject_sql(),
                 {
                     **params,
                     "line_no": line_no,
@@ -514,21 +531,32 @@ def _stage_lines(
                 },
             )
             # a file name of its own: this chunk's line rejects may already be staged under chunk_no
-            lake_files.write_chunk_rejects(
-                con, lake, batch_id, chunk_no + 1_000_000, "chunk_rejects"
-            )
+            lake_files.write_chunk_rejects(con, lake, batch_id, chunk_no + 1_000_000, CHUNK_REJECTS)
             result.read += 1
             result.rejected += 1
-            result.rejects_by_reason["unreadable_input"] = (
-                result.rejects_by_reason.get("unreadable_input", 0) + 1
-            )
+            unreadable = RejectReason.UNREADABLE_INPUT
+            result.rejects_by_reason[unreadable] = result.rejects_by_reason.get(unreadable, 0) + 1
         # free this chunk's memory before the next one is read, not after
         con.execute(
-            "DROP TABLE IF EXISTS chunk_classified; DROP TABLE IF EXISTS chunk_duplicates; "
-            "DROP TABLE IF EXISTS chunk_duplicate_rows; DROP TABLE IF EXISTS chunk_rejects"
+            "; ".join(
+                f"DROP TABLE IF EXISTS {t}"
+                for t in (CHUNK_CLASSIFIED, CHUNK_DUPLICATES, CHUNK_DUPLICATE_ROWS, CHUNK_REJECTS)
+            )
         ).fetchall()
         table = chunk = None
         crash_point("after_chunk")
+
+
+def _gen_unreadable_reject_sql() -> str:
+    """CHUNK_REJECTS: the reject row of an input that could not be read past line $line_no (a
+    corrupt or truncated compressed file), in the columns of raw.group_event_rejects. DuckDB
+    parameters: $batch_id, $source_file, $line_no, $message, $loaded_at."""
+    return f"""
+CREATE OR REPLACE TEMP TABLE {CHUNK_REJECTS} AS
+SELECT $batch_id::BIGINT AS batch_id, $source_file::VARCHAR AS source_file,
+       $line_no::BIGINT AS source_line, '{RejectReason.UNREADABLE_INPUT}' AS reason,
+       $message AS message, NULL::VARCHAR AS message_id, '' AS raw_line,
+       NULL::VARCHAR AS raw_line_base64, $loaded_at::TIMESTAMPTZ AS rejected_at"""
 
 
 def _stage_duplicates(
@@ -541,28 +569,25 @@ def _stage_duplicates(
     rules: ingest_rules.IngestRules,
 ) -> tuple[int, int]:
     """Stage the chunk's rows of raw.group_event_duplicates; (duplicates, with different content)."""
-    n_dup = con.execute("SELECT count(*) FROM chunk_duplicates").fetchall()[0][0]
+    n_dup = con.execute(f"SELECT count(*) FROM {CHUNK_DUPLICATES}").fetchall()[0][0]
     if not n_dup:
         return 0, 0
     # the batches of the committed kept events: only their row groups are read for the content
     kept_batches = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT kept_batch_id FROM chunk_duplicates WHERE kept_in = 'committed'"
+            f"SELECT DISTINCT kept_batch_id FROM {CHUNK_DUPLICATES} WHERE kept_in = 'committed'"
         ).fetchall()
     ]
-    sql = DUPLICATE_ROWS_SQL.replace("{staged_index}", staged_index).replace(
-        "{committed_batches}", ", ".join(str(int(b)) for b in kept_batches) or "NULL"
-    )
-    con.execute(sql, params)
+    con.execute(gen_duplicate_rows_sql(staged_index, kept_batches), params)
     ingest_rules.redact_duplicates(
         con, rules
     )  # privacy hook: their raw lines get the PII field rules
     lake_files.write_chunk_table(
-        con, lake, batch_id, lake_files.DUPLICATES, chunk_no, "chunk_duplicate_rows"
+        con, lake, batch_id, lake_files.DUPLICATES, chunk_no, CHUNK_DUPLICATE_ROWS
     )
     n_differing = con.execute(
-        "SELECT count(*) FROM chunk_duplicate_rows WHERE content_differs"
+        f"SELECT count(*) FROM {CHUNK_DUPLICATE_ROWS} WHERE content_differs"
     ).fetchall()[0][0]
     return n_dup, n_differing
 
@@ -611,7 +636,7 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
         con.execute("SET preserve_insertion_order = false")
         try:
             con.execute(
-                f"INSERT INTO raw.group_events BY NAME "
+                f"INSERT INTO {GROUP_EVENTS} BY NAME "
                 f"SELECT * FROM read_parquet('{events}', hive_partitioning = false)"
             ).fetchall()
         finally:
@@ -619,12 +644,12 @@ def _insert_staged(con, lake: Path, batch_id: int) -> None:
     rejects = lake_files.staged_rejects_glob(lake, batch_id)
     if rejects:
         con.execute(
-            f"INSERT INTO raw.group_event_rejects BY NAME SELECT * FROM read_parquet('{rejects}')"
+            f"INSERT INTO {GROUP_EVENT_REJECTS} BY NAME SELECT * FROM read_parquet('{rejects}')"
         ).fetchall()
     duplicates = lake_files.staged_glob(lake, batch_id, lake_files.DUPLICATES)
     if duplicates:
         con.execute(
-            f"INSERT INTO raw.group_event_duplicates BY NAME "
+            f"INSERT INTO {GROUP_EVENT_DUPLICATES} BY NAME "
             f"SELECT * FROM read_parquet('{duplicates}')"
         ).fetchall()
 
@@ -640,10 +665,10 @@ def _resolve_rejects(con, batch_id: int) -> None:
       sender's messageId there means another call, e.g. a rotated file name).
     """
     con.execute(
-        """
-        UPDATE raw.group_event_rejects SET resolved_at = now(), resolved_by_batch_id = $b
+        f"""
+        UPDATE {GROUP_EVENT_REJECTS} SET resolved_at = now(), resolved_by_batch_id = $b
         WHERE resolved_at IS NULL AND batch_id < $b
-          AND message_id IN (SELECT message_id FROM raw.group_events WHERE batch_id = $b)""",
+          AND message_id IN (SELECT message_id FROM {GROUP_EVENTS} WHERE batch_id = $b)""",
         {"b": batch_id},
     )
     for file_col, line_col, events in (
@@ -652,8 +677,8 @@ def _resolve_rejects(con, batch_id: int) -> None:
     ):
         con.execute(
             f"""
-            UPDATE raw.group_event_rejects AS r SET resolved_at = now(), resolved_by_batch_id = $b
-            FROM (SELECT source_file, source_line FROM raw.group_events
+            UPDATE {GROUP_EVENT_REJECTS} AS r SET resolved_at = now(), resolved_by_batch_id = $b
+            FROM (SELECT source_file, source_line FROM {GROUP_EVENTS}
                   WHERE batch_id = $b AND {events}) AS e
             WHERE r.resolved_at IS NULL AND r.batch_id < $b AND r.message_id IS NULL
               AND r.{file_col} = e.source_file AND r.{line_col} = e.source_line""",
@@ -683,7 +708,7 @@ def _record_failure(
             0,
             0,
             0,
-            "failed",
+            FileStatus.FAILED,
             result.error,
             [],
             source_kind=source.kind if source else None,
@@ -755,6 +780,9 @@ __all__ = [
     "recover",
     "LoadReport",
     "FileResult",
+    "FileStatus",
+    "LoadMode",
     "REJECT_REASONS",
+    "RejectReason",
     "OtherTypes",
 ]

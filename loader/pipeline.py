@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grouplake.config import Paths
 from grouplake.dbt_runner import _default_on_wait, build
-from grouplake.load import LoadReport, Progress, load_paths
+from grouplake.load import LoadReport, OtherTypes, Progress, load_paths
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS
 
 
@@ -36,7 +36,7 @@ def run(
     wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
     progress: Progress | None = None,
     on_loaded: Callable[[LoadReport], None] | None = None,
-    other_types: str = "skip",
+    other_types: OtherTypes = OtherTypes.SKIP,
     dbt_stdout=None,
     unit_tests: bool = False,
 ) -> RunResult:

@@ -45,8 +45,19 @@ from grouplake import storage
 from grouplake.config import Paths
 from grouplake.errors import GrouplakeError, WarehouseNotFound
 from grouplake.faults import crash_point
+from grouplake.ledger import FileStatus
 from grouplake.salt import checked_salt, salted_sha256
-from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
+from grouplake.sql import quoted
+from grouplake.tables import (
+    DELETION_LOG,
+    FORGET_IDENTITIES,
+    GROUP_EVENT_DUPLICATES,
+    GROUP_EVENT_REJECTS,
+    GROUP_EVENTS,
+    LOAD_LEDGER,
+    SUPPRESSED_IDENTITIES,
+)
+from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, table_exists, warehouse_lock
 
 # identity kind -> column of raw.group_events and field of the Segment call
 KINDS = {
@@ -93,7 +104,7 @@ def _events_match(alias: str = "") -> str:
     return (
         "("
         + " OR ".join(
-            f"{p}{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
+            f"{p}{col} IN (SELECT id FROM {FORGET_IDENTITIES} WHERE kind = '{kind}') IS TRUE"
             for kind, (col, _) in KINDS.items()
         )
         + ")"
@@ -114,45 +125,36 @@ JSON_LINE_SQL = "(CASE WHEN json_valid(raw_line) THEN raw_line END)"
 REJECT_MATCH_SQL = (
     "(raw_line IS NOT NULL AND ("
     + " OR ".join(
-        f"{_json_id(JSON_LINE_SQL, fld)} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
+        f"{_json_id(JSON_LINE_SQL, fld)} IN (SELECT id FROM {FORGET_IDENTITIES} WHERE kind = '{kind}') IS TRUE"
         for kind, (_, fld) in KINDS.items()
     )
-    + " OR EXISTS (SELECT 1 FROM gl_forget f "
+    + f" OR EXISTS (SELECT 1 FROM {FORGET_IDENTITIES} f "
     "WHERE contains(raw_line, to_json(f.id)::VARCHAR))))"
 )
-
-
-def _duplicates_table_exists(con) -> bool:
-    return (
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-            "AND table_name = 'group_event_duplicates'"
-        ).fetchall()[0][0]
-        == 1
-    )
 
 
 def _duplicates_match(con) -> str | None:
     """The duplicates table (the lines counted as duplicates): a row goes with the forgotten event it
     duplicates (same message_id), or when its own raw line or id columns match like a reject's.
     Evaluate before the events are deleted."""
-    if not _duplicates_table_exists(con):
+    if not table_exists(con, GROUP_EVENT_DUPLICATES):
         return None
     cols = {
         r[0]
         for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE "
-            "table_schema = 'raw' AND table_name = 'group_event_duplicates'"
+            "table_schema = ? AND table_name = ?",
+            GROUP_EVENT_DUPLICATES.split("."),
         ).fetchall()
     }
     parts = [
-        f"{col} IN (SELECT id FROM gl_forget WHERE kind = '{kind}') IS TRUE"
+        f"{col} IN (SELECT id FROM {FORGET_IDENTITIES} WHERE kind = '{kind}') IS TRUE"
         for kind, (col, _) in KINDS.items()
         if col in cols
     ]
     if "message_id" in cols:
         parts.append(
-            f"message_id IN (SELECT message_id FROM raw.group_events WHERE {_events_match()}) IS TRUE"
+            f"message_id IN (SELECT message_id FROM {GROUP_EVENTS} WHERE {_events_match()}) IS TRUE"
         )
     if "raw_line" in cols:
         parts.append(REJECT_MATCH_SQL)
@@ -209,31 +211,33 @@ def forget(
 
 
 def _register(con, identities: list[Identity]) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE gl_forget (kind VARCHAR, id VARCHAR)")
-    con.executemany("INSERT INTO gl_forget VALUES (?, ?)", [(i.kind, i.id) for i in identities])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FORGET_IDENTITIES} (kind VARCHAR, id VARCHAR)")
+    con.executemany(
+        f"INSERT INTO {FORGET_IDENTITIES} VALUES (?, ?)", [(i.kind, i.id) for i in identities]
+    )
 
 
 def _plan(con, lake: Path) -> ForgetReport:
     """What the request removes: row counts and the lake files to rewrite or delete."""
     report = ForgetReport()
     report.events = con.execute(
-        f"SELECT count(*) FROM raw.group_events WHERE {_events_match()}"
+        f"SELECT count(*) FROM {GROUP_EVENTS} WHERE {_events_match()}"
     ).fetchall()[0][0]
     report.rejects = con.execute(
-        f"SELECT count(*) FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}"
+        f"SELECT count(*) FROM {GROUP_EVENT_REJECTS} WHERE {REJECT_MATCH_SQL}"
     ).fetchall()[0][0]
     dup = _duplicates_match(con)
     if dup:
         report.duplicates = con.execute(
-            f"SELECT count(*) FROM raw.group_event_duplicates WHERE {dup}"
+            f"SELECT count(*) FROM {GROUP_EVENT_DUPLICATES} WHERE {dup}"
         ).fetchall()[0][0]
     if report.events:
         # only the lake files of the batches holding a matching event can hold one
         candidates = [
             f
             for (f,) in con.execute(f"""
-            SELECT DISTINCT unnest(lake_files) FROM raw.load_ledger WHERE status = 'loaded'
-              AND batch_id IN (SELECT DISTINCT batch_id FROM raw.group_events WHERE {_events_match()})
+            SELECT DISTINCT unnest(lake_files) FROM {LOAD_LEDGER} WHERE status = '{FileStatus.LOADED}'
+              AND batch_id IN (SELECT DISTINCT batch_id FROM {GROUP_EVENTS} WHERE {_events_match()})
             """).fetchall()
         ]
         root = Path(lake) / lake_files.EVENTS_DATASET
@@ -264,7 +268,7 @@ def _execute(
     suppress_rows: list[tuple[str, str]],
 ) -> None:
     deletion_id = con.execute(
-        "SELECT coalesce(max(deletion_id), 0) + 1 FROM raw.deletion_log"
+        f"SELECT coalesce(max(deletion_id), 0) + 1 FROM {DELETION_LOG}"
     ).fetchall()[0][0]
     report.deletion_id = deletion_id
     stage = forget_staging_dir(lake, deletion_id)
@@ -277,52 +281,52 @@ def _execute(
             dst = stage / lake_files.EVENTS_DATASET / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f"""
-                COPY (SELECT * FROM read_parquet('{_sql_str(root / rel)}', hive_partitioning = false)
+                COPY (SELECT * FROM read_parquet('{quoted(root / rel)}', hive_partitioning = false)
                       WHERE NOT {_events_match()})
-                TO '{_sql_str(dst)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)""").fetchall()
+                TO '{quoted(dst)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)""").fetchall()
             crash_point("forget_after_rewrite")
         # 2. one transaction: the rows, the ledger, the audit row (and the suppression list)
         con.begin()
         try:
             dup = _duplicates_match(con)
             con.execute(f"""
-                UPDATE raw.load_ledger AS l SET forgotten_count = coalesce(l.forgotten_count, 0) + c.n
-                FROM (SELECT batch_id, count(*) AS n FROM raw.group_events WHERE {_events_match()} GROUP BY 1) AS c
-                WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+                UPDATE {LOAD_LEDGER} AS l SET forgotten_count = coalesce(l.forgotten_count, 0) + c.n
+                FROM (SELECT batch_id, count(*) AS n FROM {GROUP_EVENTS} WHERE {_events_match()} GROUP BY 1) AS c
+                WHERE l.batch_id = c.batch_id AND l.status = '{FileStatus.LOADED}'""")
             con.execute(f"""
-                UPDATE raw.load_ledger AS l SET forgotten_reject_count = coalesce(l.forgotten_reject_count, 0) + c.n
-                FROM (SELECT batch_id, count(*) AS n FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}
+                UPDATE {LOAD_LEDGER} AS l SET forgotten_reject_count = coalesce(l.forgotten_reject_count, 0) + c.n
+                FROM (SELECT batch_id, count(*) AS n FROM {GROUP_EVENT_REJECTS} WHERE {REJECT_MATCH_SQL}
                       GROUP BY 1) AS c
-                WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+                WHERE l.batch_id = c.batch_id AND l.status = '{FileStatus.LOADED}'""")
             if dup:
                 con.execute(f"""
-                    UPDATE raw.load_ledger AS l
+                    UPDATE {LOAD_LEDGER} AS l
                     SET forgotten_duplicate_count = coalesce(l.forgotten_duplicate_count, 0) + c.n
-                    FROM (SELECT batch_id, count(*) AS n FROM raw.group_event_duplicates WHERE {dup} GROUP BY 1) AS c
-                    WHERE l.batch_id = c.batch_id AND l.status = 'loaded'""")
+                    FROM (SELECT batch_id, count(*) AS n FROM {GROUP_EVENT_DUPLICATES} WHERE {dup} GROUP BY 1) AS c
+                    WHERE l.batch_id = c.batch_id AND l.status = '{FileStatus.LOADED}'""")
             if report.lake_files_removed:
                 con.execute(
-                    """
-                    UPDATE raw.load_ledger SET lake_files = list_filter(lake_files, lambda f: NOT list_contains($gone, f))
-                    WHERE status = 'loaded' AND len(list_intersect(lake_files, $gone)) > 0""",
+                    f"""
+                    UPDATE {LOAD_LEDGER} SET lake_files = list_filter(lake_files, lambda f: NOT list_contains($gone, f))
+                    WHERE status = '{FileStatus.LOADED}' AND len(list_intersect(lake_files, $gone)) > 0""",
                     {"gone": report.lake_files_removed},
                 )
             # the duplicates first: they are matched through the events they duplicate
             n_dup = (
-                con.execute(f"DELETE FROM raw.group_event_duplicates WHERE {dup}").fetchall()[0][0]
+                con.execute(f"DELETE FROM {GROUP_EVENT_DUPLICATES} WHERE {dup}").fetchall()[0][0]
                 if dup
                 else 0
             )
             n_events = con.execute(
-                f"DELETE FROM raw.group_events WHERE {_events_match()}"
+                f"DELETE FROM {GROUP_EVENTS} WHERE {_events_match()}"
             ).fetchall()[0][0]
             n_rejects = con.execute(
-                f"DELETE FROM raw.group_event_rejects WHERE {REJECT_MATCH_SQL}"
+                f"DELETE FROM {GROUP_EVENT_REJECTS} WHERE {REJECT_MATCH_SQL}"
             ).fetchall()[0][0]
             report.events, report.rejects, report.duplicates = n_events, n_rejects, n_dup
             con.execute(
-                """
-                INSERT INTO raw.deletion_log (deletion_id, requested_at, identities, events_removed,
+                f"""
+                INSERT INTO {DELETION_LOG} (deletion_id, requested_at, identities, events_removed,
                     rejects_removed, duplicates_removed, lake_files_rewritten, lake_files_removed,
                     lake_swapped, suppressed)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, false, ?)""",
@@ -365,7 +369,7 @@ def _execute(
             "the next `grouplake load` or `grouplake forget` finishes it"
         ) from None
     con.execute(
-        "UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id]
+        f"UPDATE {DELETION_LOG} SET lake_swapped = true WHERE deletion_id = ?", [deletion_id]
     )
 
 
@@ -414,12 +418,12 @@ def recover(con: duckdb.DuckDBPyConnection, lake) -> None:
     if not _is_folder(lake):
         return
     lake = Path(lake)
-    pending = con.execute("""SELECT deletion_id, lake_files_rewritten, lake_files_removed FROM raw.deletion_log
+    pending = con.execute(f"""SELECT deletion_id, lake_files_rewritten, lake_files_removed FROM {DELETION_LOG}
                              WHERE NOT lake_swapped ORDER BY deletion_id""").fetchall()
     for deletion_id, rewritten, removed in pending:
         swap_files(lake, deletion_id, rewritten or [], removed or [])
         con.execute(
-            "UPDATE raw.deletion_log SET lake_swapped = true WHERE deletion_id = ?", [deletion_id]
+            f"UPDATE {DELETION_LOG} SET lake_swapped = true WHERE deletion_id = ?", [deletion_id]
         )
     staging = Path(lake) / FORGET_STAGING
     if staging.exists():
@@ -438,7 +442,7 @@ def full_refresh_needed(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [
         r[0]
         for r in con.execute(
-            "SELECT deletion_id FROM raw.deletion_log WHERE marts_rebuilt_at IS NULL AND events_removed > 0 "
+            f"SELECT deletion_id FROM {DELETION_LOG} WHERE marts_rebuilt_at IS NULL AND events_removed > 0 "
             "ORDER BY deletion_id"
         ).fetchall()
     ]
@@ -447,7 +451,7 @@ def full_refresh_needed(con: duckdb.DuckDBPyConnection) -> list[int]:
 def mark_marts_rebuilt(con: duckdb.DuckDBPyConnection, deletion_ids: list[int]) -> None:
     if deletion_ids:
         con.execute(
-            "UPDATE raw.deletion_log SET marts_rebuilt_at = now() WHERE list_contains($ids, deletion_id)",
+            f"UPDATE {DELETION_LOG} SET marts_rebuilt_at = now() WHERE list_contains($ids, deletion_id)",
             {"ids": deletion_ids},
         )
 
@@ -491,12 +495,12 @@ def _add_suppressions(con, rows: list[tuple[str, str]], deletion_id: int | None)
     added = 0
     for kind, h in rows:
         exists = con.execute(
-            "SELECT count(*) FROM raw.suppressed_identities WHERE kind = ? AND id_sha256 = ?",
+            f"SELECT count(*) FROM {SUPPRESSED_IDENTITIES} WHERE kind = ? AND id_sha256 = ?",
             [kind, h],
         ).fetchall()[0][0]
         if not exists:
             con.execute(
-                "INSERT INTO raw.suppressed_identities VALUES (?, ?, now(), ?)",
+                f"INSERT INTO {SUPPRESSED_IDENTITIES} VALUES (?, ?, now(), ?)",
                 [kind, h, deletion_id],
             )
             added += 1
@@ -522,7 +526,7 @@ def suppress(
             n = 0
             for kind, h in rows:
                 n += con.execute(
-                    "DELETE FROM raw.suppressed_identities WHERE kind = ? AND id_sha256 = ?",
+                    f"DELETE FROM {SUPPRESSED_IDENTITIES} WHERE kind = ? AND id_sha256 = ?",
                     [kind, h],
                 ).fetchall()[0][0]
             return n
@@ -534,23 +538,16 @@ def list_suppressions(warehouse: str | Path | None = None) -> list[dict]:
     paths = Paths.resolve(warehouse, None)
     con = connect(paths.warehouse, read_only=True)
     try:
-        if not con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-            "AND table_name = 'suppressed_identities'"
-        ).fetchall()[0][0]:
+        if not table_exists(con, SUPPRESSED_IDENTITIES):
             return []
         cur = con.execute(
-            "SELECT kind, id_sha256, added_at, deletion_id FROM raw.suppressed_identities "
+            f"SELECT kind, id_sha256, added_at, deletion_id FROM {SUPPRESSED_IDENTITIES} "
             "ORDER BY added_at, kind, id_sha256"
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
-
-
-def _sql_str(p: Path) -> str:
-    return str(p).replace("'", "''")
 
 
 def _describe(exc: BaseException) -> str:

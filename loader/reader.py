@@ -30,7 +30,7 @@ from grouplake.errors import InputNotFound
 
 INPUT_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz", ".gz")
 BLOCK_BYTES = 4 << 20
-DEFAULT_CHUNK_BYTES = 64 << 20
+DEFAULT_CHUNK_BYTES = 64 << 20  # lines are validated and staged in chunks of about this size
 MAX_KEPT_LINE_BYTES = 16 << 20  # longer lines are rejected as too_large and kept truncated
 TRUNCATED_KEEP_BYTES = 64 << 10
 UTF8_BOM = b"\xef\xbb\xbf"

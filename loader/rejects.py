@@ -6,6 +6,7 @@ import base64
 from pathlib import Path
 
 from grouplake.errors import OutputNotWritable, WarehouseNotFound, describe_os_error
+from grouplake.tables import EXPORTED_REJECTS, GROUP_EVENT_REJECTS
 from grouplake.warehouse import DEFAULT_LOCK_WAIT_SECONDS, connect, warehouse_lock
 
 
@@ -35,7 +36,7 @@ def list_rejects(
         where, params = _where(reason, source_file, include_resolved)
         cur = con.execute(
             f"""SELECT batch_id, source_file, source_line, reason, message, raw_line, resolved_at
-                FROM raw.group_event_rejects {where}
+                FROM {GROUP_EVENT_REJECTS} {where}
                 ORDER BY batch_id, source_file, source_line LIMIT {int(limit)}""",
             params,
         )
@@ -49,9 +50,9 @@ def count_rejects(warehouse: Path) -> list[tuple[str, int, int]]:
     """(reason, open, resolved) counts."""
     con = connect(warehouse, read_only=True)
     try:
-        return con.execute("""
+        return con.execute(f"""
             SELECT reason, count(*) FILTER (resolved_at IS NULL), count(*) FILTER (resolved_at IS NOT NULL)
-            FROM raw.group_event_rejects GROUP BY reason ORDER BY 2 DESC, 1""").fetchall()
+            FROM {GROUP_EVENT_REJECTS} GROUP BY reason ORDER BY 2 DESC, 1""").fetchall()
     finally:
         con.close()
 
@@ -72,7 +73,7 @@ def count_withheld(
         where, params = _where(reason, source_file, include_resolved)
         where = (where + " AND " if where else "WHERE ") + f"NOT {_NOT_WITHHELD}"
         return con.execute(
-            f"SELECT count(*) FROM raw.group_event_rejects {where}", params
+            f"SELECT count(*) FROM {GROUP_EVENT_REJECTS} {where}", params
         ).fetchall()[0][0]
     finally:
         con.close()
@@ -109,15 +110,15 @@ def export_rejects(
             where = (where + " AND " if where else "WHERE ") + _NOT_WITHHELD
             con.execute(
                 f"""
-                CREATE TEMP TABLE exported AS
+                CREATE TEMP TABLE {EXPORTED_REJECTS} AS
                 SELECT batch_id, source_file, source_line,
                        row_number() OVER (ORDER BY batch_id, source_file, source_line) AS exported_line
-                FROM raw.group_event_rejects {where}""",
+                FROM {GROUP_EVENT_REJECTS} {where}""",
                 params,
             )
-            cur = con.execute("""
-                SELECT r.raw_line, r.raw_line_base64 FROM raw.group_event_rejects r
-                JOIN exported x USING (batch_id, source_file, source_line)
+            cur = con.execute(f"""
+                SELECT r.raw_line, r.raw_line_base64 FROM {GROUP_EVENT_REJECTS} r
+                JOIN {EXPORTED_REJECTS} x USING (batch_id, source_file, source_line)
                 ORDER BY x.exported_line""")
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,9 +140,9 @@ def export_rejects(
                 out.unlink(missing_ok=True)
                 raise OutputNotWritable(f"cannot write {out}: {describe_os_error(exc)}") from None
             con.execute(
-                """
-                UPDATE raw.group_event_rejects AS r SET exported_to = $target, exported_line = x.exported_line
-                FROM exported AS x
+                f"""
+                UPDATE {GROUP_EVENT_REJECTS} AS r SET exported_to = $target, exported_line = x.exported_line
+                FROM {EXPORTED_REJECTS} AS x
                 WHERE r.batch_id = x.batch_id AND r.source_file = x.source_file AND r.source_line = x.source_line""",
                 {"target": target},
             )

@@ -26,6 +26,8 @@ from pathlib import Path
 import duckdb
 
 from grouplake.errors import GrouplakeError
+from grouplake.sql import literal
+from grouplake.tables import PRIVACY_SALT
 
 SALT_ENV = "GROUPLAKE_SALT"
 _FINGERPRINT_PREFIX = "grouplake-salt-fingerprint:"
@@ -91,7 +93,7 @@ def checked_salt(
     con: duckdb.DuckDBPyConnection, warehouse: Path, *, create: bool = True
 ) -> str | None:
     """The salt, checked against the fingerprint the warehouse keeps (recorded on first use)."""
-    known = con.execute("SELECT fingerprint FROM raw.privacy_salt").fetchall()
+    known = con.execute(f"SELECT fingerprint FROM {PRIVACY_SALT}").fetchall()
     salt = read_salt(warehouse, create=create and not known)
     if salt is None and known:
         raise GrouplakeError(
@@ -101,7 +103,7 @@ def checked_salt(
     if salt is None:
         return None
     if not known:
-        con.execute("INSERT INTO raw.privacy_salt VALUES (?)", [fingerprint(salt)])
+        con.execute(f"INSERT INTO {PRIVACY_SALT} VALUES (?)", [fingerprint(salt)])
     elif known[0][0] != fingerprint(salt):
         raise GrouplakeError(
             f"the salt in {salt_source(warehouse)} is not the one this warehouse's hashes were made with: "
@@ -113,4 +115,4 @@ def checked_salt(
 
 def salt_macro_sql(salt: str) -> str:
     """A temporary (never stored) macro ``gl_salted(x)`` = ``sha256(salt || x)`` for the session."""
-    return f"CREATE OR REPLACE TEMP MACRO gl_salted(x) AS sha256('{salt.replace(chr(39), chr(39) * 2)}' || x)"
+    return f"CREATE OR REPLACE TEMP MACRO gl_salted(x) AS sha256({literal(salt)} || x)"

@@ -5,12 +5,21 @@ Every table lives in schema ``raw`` of the DuckDB warehouse. The same columns
 under ``<lake>/group_events/received_date=YYYY-MM-DD/``.
 """
 
-RAW_SCHEMA = "raw"
+from grouplake.tables import (
+    DELETION_LOG,
+    GROUP_EVENT_DUPLICATES,
+    GROUP_EVENT_REJECTS,
+    GROUP_EVENTS,
+    LOAD_LEDGER,
+    PRIVACY_SALT,
+    RAW_SCHEMA,
+    SUPPRESSED_IDENTITIES,
+)
 
 # Privacy (loader/privacy.py, loader/ingest_rules.py): forget requests, the suppression list, the
 # salt's fingerprint, and the ledger's counts of suppressed lines and of rows forgotten later.
 PRIVACY_DDL = f"""
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.deletion_log (
+CREATE TABLE IF NOT EXISTS {DELETION_LOG} (
     deletion_id          BIGINT NOT NULL,
     requested_at         TIMESTAMPTZ NOT NULL,
     identities           VARCHAR[] NOT NULL,   -- '<kind>:<sha256(salt || id)>' per id; never the id
@@ -24,21 +33,21 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.deletion_log (
     marts_rebuilt_at     TIMESTAMPTZ           -- the full-refresh `grouplake build` that removed them from the marts
 );
 
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.suppressed_identities (
+CREATE TABLE IF NOT EXISTS {SUPPRESSED_IDENTITIES} (
     kind                 VARCHAR NOT NULL,     -- user | anonymous | group
     id_sha256            VARCHAR NOT NULL,     -- sha256(salt || id); never the id
     added_at             TIMESTAMPTZ NOT NULL,
     deletion_id          BIGINT                -- the forget request that added it, if any
 );
 
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.privacy_salt (
+CREATE TABLE IF NOT EXISTS {PRIVACY_SALT} (
     fingerprint          VARCHAR NOT NULL      -- of the salt the hashes were made with (loader/salt.py)
 );
 
-ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS suppressed_count BIGINT DEFAULT 0;
-ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_count BIGINT DEFAULT 0;
-ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_reject_count BIGINT DEFAULT 0;
-ALTER TABLE {RAW_SCHEMA}.load_ledger ADD COLUMN IF NOT EXISTS forgotten_duplicate_count BIGINT DEFAULT 0;
+ALTER TABLE {LOAD_LEDGER} ADD COLUMN IF NOT EXISTS suppressed_count BIGINT DEFAULT 0;
+ALTER TABLE {LOAD_LEDGER} ADD COLUMN IF NOT EXISTS forgotten_count BIGINT DEFAULT 0;
+ALTER TABLE {LOAD_LEDGER} ADD COLUMN IF NOT EXISTS forgotten_reject_count BIGINT DEFAULT 0;
+ALTER TABLE {LOAD_LEDGER} ADD COLUMN IF NOT EXISTS forgotten_duplicate_count BIGINT DEFAULT 0;
 """
 
 GROUP_EVENTS_COLUMNS = """
@@ -92,11 +101,11 @@ DDL = (
     f"""
 CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
 
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_events (
+CREATE TABLE IF NOT EXISTS {GROUP_EVENTS} (
 {GROUP_EVENTS_COLUMNS}
 );
 
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_rejects (
+CREATE TABLE IF NOT EXISTS {GROUP_EVENT_REJECTS} (
     batch_id            BIGINT NOT NULL,
     source_file         VARCHAR NOT NULL,
     source_line         BIGINT NOT NULL,
@@ -114,7 +123,7 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_rejects (
 
 -- One row per duplicate line (an accepted line whose messageId was already loaded): where it was,
 -- where the kept event is, and whether the content differs (loader/duplicates.py says how).
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_duplicates (
+CREATE TABLE IF NOT EXISTS {GROUP_EVENT_DUPLICATES} (
     message_id          VARCHAR NOT NULL,
     batch_id            BIGINT NOT NULL,    -- the batch that read the duplicate line
     source_file         VARCHAR NOT NULL,
@@ -127,7 +136,7 @@ CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.group_event_duplicates (
     detected_at         TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.load_ledger (
+CREATE TABLE IF NOT EXISTS {LOAD_LEDGER} (
     batch_id            BIGINT NOT NULL,
     file_path           VARCHAR NOT NULL,
     file_size           BIGINT,             -- bytes of the input read up to the end of this batch

@@ -5,37 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from grouplake.lake import events_glob
-from grouplake.warehouse import connect
-
-
-def _has(con, table: str, column: str | None = None) -> bool:
-    """Whether raw.<table> (and its column) exists: a warehouse that no load of this version has
-    opened for writing yet lacks what later versions added (schema.ADDED_COLUMNS)."""
-    if column is None:
-        sql, params = (
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-            "AND table_name = ?",
-            [table],
-        )
-    else:
-        sql, params = (
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'raw' "
-            "AND table_name = ? AND column_name = ?",
-            [table, column],
-        )
-    return con.execute(sql, params).fetchall()[0][0] > 0
+from grouplake.tables import (
+    GROUP_EVENT_DUPLICATES,
+    GROUP_EVENT_REJECTS,
+    GROUP_EVENTS,
+    LOAD_LEDGER,
+    MARTS,
+    MARTS_SCHEMA,
+)
+from grouplake.warehouse import connect, table_exists
 
 
 def ledger_rows(warehouse: Path, limit: int = 20) -> list[dict]:
     con = connect(warehouse, read_only=True)
     try:
         skipped = (
-            "skipped_count" if _has(con, "load_ledger", "skipped_count") else "0 AS skipped_count"
+            "skipped_count"
+            if table_exists(con, LOAD_LEDGER, "skipped_count")
+            else "0 AS skipped_count"
         )
         cur = con.execute(f"""
             SELECT batch_id, file_path, status, read_count, loaded_count, rejected_count,
                    duplicate_count, {skipped}, finished_at, error
-            FROM raw.load_ledger ORDER BY batch_id DESC LIMIT {int(limit)}""")
+            FROM {LOAD_LEDGER} ORDER BY batch_id DESC LIMIT {int(limit)}""")
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()][::-1]
     finally:
@@ -46,11 +38,11 @@ def differing_duplicates(warehouse: Path) -> tuple[int, int]:
     """(duplicate lines whose content differs from the kept event, batches they are in)."""
     con = connect(warehouse, read_only=True)
     try:
-        if not _has(con, "group_event_duplicates"):
+        if not table_exists(con, GROUP_EVENT_DUPLICATES):
             return 0, 0
         return tuple(
-            con.execute("""
-            SELECT count(*), count(DISTINCT batch_id) FROM raw.group_event_duplicates
+            con.execute(f"""
+            SELECT count(*), count(DISTINCT batch_id) FROM {GROUP_EVENT_DUPLICATES}
             WHERE content_differs""").fetchall()[0]
         )
     finally:
@@ -61,31 +53,18 @@ def table_counts(warehouse: Path, lake: Path) -> dict[str, int]:
     con = connect(warehouse, read_only=True)
     try:
         counts = {}
-        for table in (
-            "raw.group_events",
-            "raw.group_event_rejects",
-            "raw.group_event_duplicates",
-            "raw.load_ledger",
-        ):
-            if not _has(con, table.split(".")[1]):
+        for table in (GROUP_EVENTS, GROUP_EVENT_REJECTS, GROUP_EVENT_DUPLICATES, LOAD_LEDGER):
+            if not table_exists(con, table):
                 continue
             counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         counts["open rejects"] = con.execute(
-            "SELECT count(*) FROM raw.group_event_rejects WHERE resolved_at IS NULL"
+            f"SELECT count(*) FROM {GROUP_EVENT_REJECTS} WHERE resolved_at IS NULL"
         ).fetchall()[0][0]
-        for mart in (
-            "groups",
-            "group_traits_latest",
-            "user_group_memberships",
-            "group_trait_history",
-            "group_trait_catalog",
-        ):
-            exists = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-                [mart],
-            ).fetchall()[0][0]
-            if exists:
-                counts[mart] = con.execute(f'SELECT count(*) FROM main."{mart}"').fetchall()[0][0]
+        for mart in MARTS:
+            if table_exists(con, f"{MARTS_SCHEMA}.{mart}"):
+                counts[mart] = con.execute(
+                    f'SELECT count(*) FROM {MARTS_SCHEMA}."{mart}"'
+                ).fetchall()[0][0]
         if Path(lake, "group_events").exists() and any(
             Path(lake, "group_events").rglob("*.parquet")
         ):

@@ -139,6 +139,23 @@ def connect(
     return con
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
+    """Whether ``table`` (a qualified name of grouplake.tables, e.g. ``raw.load_ledger``) exists,
+    with ``column`` when given. A warehouse that no load of this version has opened for writing
+    yet lacks the tables and columns later versions added (schema.ADDED_COLUMNS)."""
+    schema, name = table.split(".")
+    if column is None:
+        sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?"
+        params = [schema, name]
+    else:
+        sql = (
+            "SELECT count(*) FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? AND column_name = ?"
+        )
+        params = [schema, name, column]
+    return con.execute(sql, params).fetchall()[0][0] > 0
+
+
 def _first_line(exc: BaseException) -> str:
     """DuckDB's message without its class prefix or its multi-line hints."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

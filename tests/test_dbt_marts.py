@@ -550,15 +550,15 @@ def test_summary_and_example_queries_run_on_the_built_warehouse(built):
 
     from rich.console import Console
 
-    from grouplake.summary import EXAMPLE_QUERIES, print_summary
+    from grouplake.summary import example_queries, print_summary
 
     buf = StringIO()
     print_summary(built.path, Console(file=buf, width=200, color_system=None))
     text = buf.getvalue()
     assert "3 groups from 9 calls" in text
     assert "top traits" in text and "Acme SA" in text
-    for _, sql in EXAMPLE_QUERIES:
-        built.query(sql.format(group_type="default", group="g1", as_of="2024-01-02 00:00:00"))
+    for _, sql in example_queries("g1", "default", "2024-01-02 00:00:00"):
+        built.query(sql)
 
 
 def test_build_excludes_unit_tests_unless_asked(built):
