@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 
-GENERATOR_VERSION = 2  # 2: other call types are expected as skipped, not rejected
+GENERATOR_VERSION = 3  # 2: other call types are skipped, not rejected; 3: truncations keep UTF-8
 
 BAD_RATE = 0.005
 DUP_RATE = 0.01
@@ -86,6 +86,17 @@ try:  # orjson writes the same bytes as the json call above for what we generate
     _dumps = orjson.dumps
 except ImportError:  # pragma: no cover - the bench extra installs it (through dlt)
     _dumps = _dumps_json
+
+
+def _truncated(line: bytes) -> bytes:
+    """The first half of a line, cut at a character boundary: a cut inside a multi-byte UTF-8
+    character would make the line invalid UTF-8 too (another reject reason, which the loader
+    checks first)."""
+    cut = len(line) // 2
+    while cut and (line[cut] & 0xC0) == 0x80:  # a UTF-8 continuation byte
+        cut -= 1
+    return line[:cut]
+
 
 INDUSTRIES = [
     "Software",
@@ -569,7 +580,7 @@ class Generator:
         if kind == "invalid_json":
             line = _dumps(base)
             return [
-                line[: len(line) // 2],  # truncated write
+                _truncated(line),  # truncated write
                 line[:-1] + b",}",  # trailing comma
                 line.replace(b'"type":"group"', b"'type':'group'"),  # single quotes
                 line.replace(b'"groupId":', b'"mrr":NaN,"groupId":', 1),

@@ -16,10 +16,12 @@ __version__ = "0.1.0"
 
 from grouplake.dbt_runner import build
 from grouplake.errors import (
+    ConfigError,
     GrouplakeError,
     InputNotFound,
     LakeNotFound,
     OutputNotWritable,
+    UsageError,
     WarehouseBusy,
     WarehouseNotFound,
     WarehouseUnusable,
@@ -52,4 +54,6 @@ __all__ = [
     "WarehouseUnusable",
     "OutputNotWritable",
     "LakeNotFound",
+    "UsageError",
+    "ConfigError",
 ]

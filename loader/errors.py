@@ -6,7 +6,8 @@ documented in README.md ("Exit codes"):
 
     0    success (a load with rejected lines is a success: they are in raw.group_event_rejects)
     1    a file failed to load, dbt reported a failure, or another GrouplakeError
-    2    bad usage: an input path that does not exist (InputNotFound), a bad option value
+    2    bad usage: an input path that does not exist (InputNotFound), a bad option value,
+         an invalid grouplake.toml (ConfigError)
     3    WarehouseBusy: another grouplake process holds the warehouse (after --wait seconds)
     4    WarehouseNotFound: build, status or rejects on a warehouse file that does not exist;
          LakeNotFound: a Spark build on a lake without events
@@ -40,6 +41,10 @@ class UsageError(GrouplakeError):
     """Options that do not fit together (the same exit code as a wrong command line)."""
 
     exit_code = 2
+
+
+class ConfigError(UsageError):
+    """grouplake.toml (or the file GROUPLAKE_CONFIG names) is missing, unparsable or invalid."""
 
 
 class WarehouseBusy(GrouplakeError):

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import duckdb
 
-from grouplake.errors import GrouplakeError
+from grouplake.errors import ConfigError, GrouplakeError
 from grouplake.privacy import JSON_LINE_SQL, KINDS
 from grouplake.salt import checked_salt, salt_macro_sql
 from grouplake.sql import literal
@@ -93,42 +93,40 @@ def read_config(warehouse: Path) -> PiiConfig:
             doc = tomllib.load(f)
     except FileNotFoundError:
         if os.environ.get(CONFIG_ENV):
-            raise GrouplakeError(f"config file not found: {path} (from {CONFIG_ENV})") from None
+            raise ConfigError(f"config file not found: {path} (from {CONFIG_ENV})") from None
         return PiiConfig()
     except tomllib.TOMLDecodeError as exc:
-        raise GrouplakeError(f"invalid config file {path}: {exc}") from None
+        raise ConfigError(f"invalid config file {path}: {exc}") from None
     except OSError as exc:
         raise GrouplakeError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     pii = doc.get("pii", {})
     cfg = PiiConfig(source=str(path))
     if not isinstance(pii, dict):
-        raise GrouplakeError(f"{path}: pii must be a table")
+        raise ConfigError(f"{path}: pii must be a table")
     unknown = set(pii) - {"rejects", "fields"}
     if unknown:
-        raise GrouplakeError(
+        raise ConfigError(
             f"{path}: unknown key(s) in the pii table: {', '.join(sorted(unknown))} (known: rejects, fields)"
         )
     rejects = pii.get("rejects", "keep")
     if rejects not in REJECT_MODES:
-        raise GrouplakeError(
+        raise ConfigError(
             f"{path}: pii.rejects must be one of {', '.join(REJECT_MODES)}, not {rejects!r}"
         )
     cfg.redact_rejects = rejects == "redact"
     fields = pii.get("fields", {})
     if not isinstance(fields, dict):
-        raise GrouplakeError(f'{path}: pii.fields must be a table of "field" = "drop" | "hash"')
+        raise ConfigError(f'{path}: pii.fields must be a table of "field" = "drop" | "hash"')
     for name, mode in fields.items():
         if mode not in MODES:
-            raise GrouplakeError(
-                f'{path}: pii.fields."{name}" must be "drop" or "hash", not {mode!r}'
-            )
+            raise ConfigError(f'{path}: pii.fields."{name}" must be "drop" or "hash", not {mode!r}')
         top, _, rest = name.partition(".")
         if top == "context" and rest and all(_CONTEXT_KEY.fullmatch(p) for p in rest.split(".")):
             cfg.context[tuple(rest.split("."))] = mode
         elif top == "traits" and rest and re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)*", rest):
             cfg.traits[rest] = mode
         else:
-            raise GrouplakeError(
+            raise ConfigError(
                 f'{path}: pii.fields has {name!r}: expected "context.<key>[.<key>...]" (keys as sent) or '
                 '"traits.<canonical_name>" (a top-level trait key in lower snake_case, e.g. traits.email)'
             )

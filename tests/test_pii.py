@@ -164,7 +164,7 @@ def test_redacted_rejects(wh, tmp_path):
 def test_bad_config_is_one_clear_error_and_loads_nothing(wh, text, message):
     (wh.path.parent / "grouplake.toml").write_text(text)
     r = wh.cli("load", str(wh.write("in.ndjson", LINES[:1])))
-    assert r.returncode != 0
+    assert r.returncode == 2  # a usage error: the config is wrong, not the input
     assert message in r.stderr and "grouplake.toml" in r.stderr and "Traceback" not in r.stderr
     if wh.path.exists():
         assert wh.scalar("SELECT count(*) FROM raw.group_events") == 0
