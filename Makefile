@@ -25,10 +25,12 @@ $(BIN)/.spark-installed: $(BIN)/.installed
 test: $(BIN)/.spark-installed lint
 	$(BIN)/python -m pytest -m "not slow"
 
-# ruff (lint + format check) over the Python
+# ruff (lint + format check) over the Python; sqlfluff (.sqlfluff: dbt templater, DuckDB dialect)
+# over the dbt models and singular tests, compiled against an in-memory DuckDB (no warehouse needed)
 lint: $(BIN)/.installed
 	$(BIN)/ruff check loader tests bench
 	$(BIN)/ruff format --check loader tests bench
+	GROUPLAKE_WAREHOUSE=:memory: $(BIN)/sqlfluff lint dbt_project
 
 # rewrite the tree in the project's style (what `make lint` checks)
 format: $(BIN)/.installed

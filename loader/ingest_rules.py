@@ -171,7 +171,7 @@ def rules_for(con: duckdb.DuckDBPyConnection, warehouse: Path | None = None) -> 
 # ----------------------------------------------------------------------------------- SQL
 
 
-# the canonical trait key, as dbt_project/macros/cross_db/text.sql::canonical_trait_key
+# the canonical trait key, as dbt_project/macros/trait_keys/canonical_trait_key.sql
 def canonical_key_sql(k: str) -> str:
     step1 = rf"regexp_replace({k}, '(\p{{Lu}}+)(\p{{Lu}}\p{{Ll}})', '\1_\2', 'g')"
     step2 = rf"regexp_replace({step1}, '(\p{{Ll}}|\p{{N}})(\p{{Lu}})', '\1_\2', 'g')"

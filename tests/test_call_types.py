@@ -9,8 +9,7 @@ import json
 import duckdb
 import pytest
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call
 
 REL_DELETED = {
     "type": "track",
@@ -247,17 +246,17 @@ def test_lifecycle_events_are_deduplicated_and_replayable(wh):
 
 def test_cli_prints_skipped_per_type_and_the_new_invariant(wh):
     path = wh.write("mixed.ndjson", MIXED)
-    res = wh.cli("load", str(path))
+    res = wh.invoke("load", str(path))
     assert res.returncode == 0, res.stderr
     assert "read = loaded + rejected + duplicates + skipped: 12 = 3 + 2 + 1 + 6" in res.stdout
     assert "skipped (other call types, not stored): track 2, " in res.stdout
     assert "skipped 6" in res.stderr  # the per-file line
-    again = wh.cli("load", "--other-types", "reject", str(wh.write("more.ndjson", MIXED[1:3])))
+    again = wh.invoke("load", "--other-types", "reject", str(wh.write("more.ndjson", MIXED[1:3])))
     assert again.returncode == 0, again.stderr
     assert "2 = 0 + 2 + 0 + 0" in again.stdout
-    bad = wh.cli("load", "--other-types", "drop", str(path))
+    bad = wh.invoke("load", "--other-types", "drop", str(path))
     assert bad.returncode == 2 and "drop" in bad.stderr
-    status = wh.cli("status")
+    status = wh.invoke("status")
     assert status.returncode == 0 and "skipped" in status.stdout
 
 
@@ -275,7 +274,7 @@ def test_an_existing_warehouse_gains_the_new_columns_and_old_lake_files_stay_rea
     con = duckdb.connect(str(wh.path))
     con.execute("DROP TABLE raw.group_event_duplicates")
     con.close()
-    old_status = wh.cli("status")
+    old_status = wh.invoke("status")
     assert old_status.returncode == 0, old_status.stderr
     # an old lake file without the event_name column
     old_file = wh.lake / "group_events" / "received_date=2026-01-01" / "part-old.parquet"
@@ -296,5 +295,5 @@ def test_an_existing_warehouse_gains_the_new_columns_and_old_lake_files_stay_rea
         ("old-1", None),
         ("rd1", "Relationship Deleted"),
     ]
-    status = wh.cli("status")
+    status = wh.invoke("status")
     assert status.returncode == 0, status.stderr

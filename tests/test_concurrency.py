@@ -18,12 +18,10 @@ import pytest
 
 from grouplake.warehouse import warehouse_lock
 
-from reliability_helpers import (
-    GROUPLAKE,
-    REPO_ROOT,
+from helpers import (
     assert_consistent,
-    cli_env,
     connect_ro,
+    run_cli,
     run_load,
     start_load,
     write_inputs,
@@ -143,11 +141,12 @@ def test_waiting_loader_loads_after_lock_is_released(inputs, clean, tmp_path):
     wh, lake = tmp_path / "wh.duckdb", tmp_path / "lake"
     with warehouse_lock(wh, 0):
         proc = start_load(inputs, wh, lake, wait=60)
-        time.sleep(1.5)
+        # its first line says it waits (however long this machine takes to start it)
+        first = proc.stderr.readline()
+        assert "waiting for the warehouse lock" in first, first
         assert proc.poll() is None, "the loader should be waiting for the lock"
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    assert "waiting for the warehouse lock" in err
     assert _totals(wh, lake) == clean
 
 
@@ -169,14 +168,7 @@ def test_status_and_rejects_during_a_load_are_clear(inputs, clean, tmp_path):
     results = []
     while proc.poll() is None and len(results) < 20:
         for cmd in (["status"], ["rejects"]):
-            p = subprocess.run(
-                [*GROUPLAKE, *cmd, "--warehouse", str(wh)],
-                env=cli_env(),
-                cwd=REPO_ROOT,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            p = run_cli(*cmd, "--warehouse", wh, timeout=120)
             results.append((p.returncode, p.stdout + p.stderr))
     proc.communicate(timeout=120)
     assert proc.returncode == 0
@@ -200,14 +192,7 @@ def test_build_started_during_a_load(inputs, clean, tmp_path):
     assert run_load(inputs[:1], wh, lake).returncode == 0
     proc = start_load(inputs, wh, lake, chunk_bytes=2000)
     time.sleep(0.8)
-    build = subprocess.run(
-        [*GROUPLAKE, "build", "--warehouse", str(wh)],
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    build = run_cli("build", "--warehouse", wh)
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     text = build.stdout + build.stderr

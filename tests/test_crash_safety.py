@@ -23,7 +23,7 @@ import pytest
 
 from grouplake.reader import iter_chunks
 
-from reliability_helpers import (
+from helpers import (
     SMALL_CHUNK_BYTES,
     assert_consistent,
     connect_ro,

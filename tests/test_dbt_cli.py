@@ -12,7 +12,7 @@ import pytest
 
 from grouplake.warehouse import warehouse_lock
 
-from conftest import GROUPLAKE, REPO_ROOT, Warehouse, call
+from helpers import GROUPLAKE, REPO_ROOT, Warehouse, call
 
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse, call
+from helpers import Warehouse, call
 
 TABLES = {
     "groups": "group_type, group_id",

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from conftest import Warehouse, call, utc
+from helpers import Warehouse, call, utc
 
 BATCH_1 = [
     call(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conftest import Warehouse
+from helpers import Warehouse
 
 SEED = 20240101
 N_EVENTS = 900

@@ -16,14 +16,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_forget import run_forget
 
 from grouplake.faults import FILL_FILE, fill_disk
 from grouplake.reader import iter_chunks
 
-from reliability_helpers import (
+from helpers import (
     SMALL_CHUNK_BYTES,
     assert_consistent,
+    run_forget,
     run_load,
     snapshot,
     staging_files,
@@ -111,24 +111,9 @@ def chunk_ends(inputs) -> list[int]:
     return ends
 
 
-def _env_run(inputs, wh, lake, fault=None, fill=None):
-    old = os.environ.get("GROUPLAKE_FAULT_FILL")
-    # run_load builds the child's env from os.environ (GROUPLAKE_* stripped) + GROUPLAKE_FAULT
-    from reliability_helpers import REPO_ROOT, Run, cli_env, load_cmd
-
-    env = cli_env(fault)
-    if fill:
-        env["GROUPLAKE_FAULT_FILL"] = str(fill)
-    p = subprocess.run(
-        load_cmd(inputs, wh, lake),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO_ROOT,
-    )
-    assert old == os.environ.get("GROUPLAKE_FAULT_FILL")
-    return Run(p.returncode, p.stdout, p.stderr)
+def _run_filling(inputs, wh, lake, fault: str, fill: Path):
+    """A load that, at ``fault``, fills the disk under ``fill`` (loader/faults.py)."""
+    return run_load(inputs, wh, lake, fault=fault, env={"GROUPLAKE_FAULT_FILL": str(fill)})
 
 
 def _assert_clear_failure(
@@ -167,7 +152,7 @@ def test_lake_fills_up_during_a_batch(where, inputs, clean, chunk_ends, tmpfs, t
         "middle_of_file2": chunk_ends[0] + 2,
         "last_chunk_of_file3": chunk_ends[2] - 1,
     }[where]
-    run = _env_run(inputs, wh, lake, fault=f"after_chunk:{point}", fill=lake)
+    run = _run_filling(inputs, wh, lake, fault=f"after_chunk:{point}", fill=lake)
     _assert_clear_failure(run, str(lake), "no space left on device")
     _assert_whole_batches(wh, lake)
     _free(lake)
@@ -206,7 +191,7 @@ def test_warehouse_fills_up(fault, inputs, clean, chunk_ends, tmpfs, tmp_path):
     whdir = tmpfs.mount(tmp_path / "wh", "16m")
     wh, lake = whdir / "wh.duckdb", tmp_path / "lake"
     fault = fault.replace("last_of_file2", str(chunk_ends[1]))
-    run = _env_run(inputs, wh, lake, fault=fault, fill=whdir)
+    run = _run_filling(inputs, wh, lake, fault=fault, fill=whdir)
     _assert_clear_failure(run, str(whdir), "no space left on device")
     _free(whdir)
     _assert_whole_batches(wh, lake)

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call
 
 DUP_COLS = (
     "message_id, batch_id, source_file, source_line, kept_batch_id, kept_source_file, "
@@ -146,7 +145,7 @@ def test_status_warns_about_duplicates_with_different_content(wh):
         "d.ndjson", [group_call(message_id="x"), group_call(message_id="x", user_id="u9")]
     )
     wh.load(path)
-    res = wh.cli("status")
+    res = wh.invoke("status")
     assert res.returncode == 0, res.stderr
     assert "warning: 1 duplicate line(s) in 1 batch(es) carried other content" in res.stdout
     assert "raw.group_event_duplicates" in res.stdout
@@ -154,6 +153,6 @@ def test_status_warns_about_duplicates_with_different_content(wh):
 
 def test_no_warning_without_differing_duplicates(wh):
     wh.load(wh.write("d.ndjson", [group_call(message_id="x"), group_call(message_id="x")]))
-    res = wh.cli("status")
+    res = wh.invoke("status")
     assert res.returncode == 0 and "warning:" not in res.stdout
     assert wh.scalar("SELECT count(*) FROM raw.group_event_duplicates") == 1

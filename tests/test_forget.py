@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from reliability_helpers import (
-    GROUPLAKE,
-    REPO_ROOT,
-    Run,
+from helpers import (
     assert_consistent,
-    cli_env,
+    call,
     connect_ro,
+    group_call,
     lake_files,
+    run_forget,
     run_load,
     snapshot,
     staging_files,
@@ -36,20 +35,6 @@ EVENT_INDEX = {"user": 4, "anonymous": 5, "group": 3}  # columns in snapshot["ev
 
 def forget_args(forget: dict[str, list[str]]) -> list[str]:
     return [a for kind, ids in forget.items() for i in ids for a in (FLAGS[kind], i)]
-
-
-def run_forget(
-    wh: Path, lake: Path, *args: str, fault: str | None = None, env: dict | None = None
-) -> Run:
-    p = subprocess.run(
-        [*GROUPLAKE, "forget", *args, "--warehouse", str(wh), "--lake", str(lake)],
-        env={**cli_env(fault), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO_ROOT,
-    )
-    return Run(p.returncode, p.stdout, p.stderr)
 
 
 def _extra_lines(root: Path) -> Path:
@@ -250,8 +235,6 @@ def test_forget_unknown_id_is_logged_with_zero_counts(loaded, tmp_path):
 
 def test_forget_removes_the_duplicates_of_forgotten_events(wh):
     """raw.group_event_duplicates: rows of a forgotten event's duplicates go with it (same message_id)."""
-    from conftest import group_call
-
     lines = [
         group_call("g1", "alice", {"plan": "a"}, message_id="k1"),
         group_call("g1", "alice", {"plan": "b"}, message_id="k1"),  # differs: raw line kept
@@ -261,20 +244,11 @@ def test_forget_removes_the_duplicates_of_forgotten_events(wh):
     ]
     wh.load(wh.write("in.ndjson", lines))
     assert wh.scalar("SELECT count(*) FROM raw.group_event_duplicates") == 3
-    r = wh.cli("forget", "--user-id", "alice")
+    r = wh.invoke("forget", "--user-id", "alice")
     assert r.returncode == 0, r.stderr
     assert "removed: 1 events, 0 rejects, 2 duplicates" in r.stdout
     assert wh.query("SELECT message_id FROM raw.group_event_duplicates") == [("k2",)]
     assert wh.query("SELECT events_removed, duplicates_removed FROM raw.deletion_log") == [(1, 2)]
-
-
-def test_forget_without_ids_or_warehouse_is_one_clear_error(tmp_path):
-    run = run_forget(tmp_path / "wh.duckdb", tmp_path / "lake")
-    assert run.returncode != 0
-    assert "nothing to forget" in run.stderr and "Traceback" not in run.stderr
-    run = run_forget(tmp_path / "wh.duckdb", tmp_path / "lake", "--user-id", "u1")
-    assert run.returncode == 4 and "no warehouse at" in run.stderr and "Traceback" not in run.stderr
-    assert not (tmp_path / "wh.duckdb").exists()
 
 
 def test_wrong_salt_is_refused(loaded, tmp_path):
@@ -440,36 +414,11 @@ def test_forget_then_load_keeps_the_invariants(loaded, inputs, tmp_path):
 # ------------------------------------------------------------------------------ the marts
 
 MARTS = {
-    "groups": "group_id",
-    "group_traits_latest": "group_id, trait_key",
-    "group_trait_history": "group_id, trait_key, change_seq",
-    "user_group_memberships": "group_id, member_type, member_id",
+    "main.groups": "group_id",
+    "main.group_traits_latest": "group_id, trait_key",
+    "main.group_trait_history": "group_id, trait_key, change_seq",
+    "main.user_group_memberships": "group_id, member_type, member_id",
 }
-
-
-def _marts(wh) -> dict[str, list[tuple]]:
-    snap = {}
-    for table, order in MARTS.items():
-        cols = [r[0] for r in wh.query(f"DESCRIBE main.{table}")]
-        select = ", ".join(f'"{c}"::VARCHAR' for c in cols)
-        snap[table] = [
-            tuple(zip(cols, row, strict=True))
-            for row in wh.query(f"SELECT {select} FROM main.{table} ORDER BY {order}")
-        ]
-    return snap
-
-
-def _call(mid, group_id, ts, traits, user_id=None, anonymous_id=None) -> dict:
-    c = {
-        "type": "group",
-        "messageId": mid,
-        "groupId": group_id,
-        "timestamp": ts,
-        "traits": traits,
-        "userId": user_id,
-        "anonymousId": anonymous_id,
-    }
-    return {k: v for k, v in c.items() if v is not None}
 
 
 def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
@@ -477,15 +426,15 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
     wh.write(
         "b1.ndjson",
         [
-            _call(
+            call(
                 "e1",
                 "g1",
                 "2024-01-01T00:00:00Z",
                 {"plan": "free", "email": "a@x.io"},
                 user_id="alice",
             ),
-            _call("e2", "g1", "2024-01-05T00:00:00Z", {"plan": "pro"}, user_id="bob"),
-            _call(
+            call("e2", "g1", "2024-01-05T00:00:00Z", {"plan": "pro"}, user_id="bob"),
+            call(
                 "e3",
                 "g2",
                 "2024-01-02T00:00:00Z",
@@ -493,20 +442,20 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
                 user_id="alice",
                 anonymous_id="a1",
             ),
-            _call("e4", "g2", "2024-01-03T00:00:00Z", {"name": "C"}, anonymous_id="a1"),
-            _call("e5", "g3", "2024-01-04T00:00:00Z", {"seats": 3}, user_id="carol"),
+            call("e4", "g2", "2024-01-03T00:00:00Z", {"name": "C"}, anonymous_id="a1"),
+            call("e5", "g3", "2024-01-04T00:00:00Z", {"seats": 3}, user_id="carol"),
         ],
     )
-    assert wh.cli("load", str(wh.inputs / "b1.ndjson")).returncode == 0
-    assert (b := wh.cli("build")).returncode == 0, b.stdout[-3000:]
+    assert wh.invoke("load", str(wh.inputs / "b1.ndjson")).returncode == 0
+    assert (b := wh.invoke("build")).returncode == 0, b.stdout[-3000:]
     assert (
         wh.scalar("SELECT count(*) FROM main.user_group_memberships WHERE member_id = 'alice'") == 2
     )
 
-    f = wh.cli("forget", "--user-id", "alice", "--anonymous-id", "a1")
+    f = wh.invoke("forget", "--user-id", "alice", "--anonymous-id", "a1")
     assert f.returncode == 0, f.stderr
     assert "runs a full refresh" in f.stdout
-    b = wh.cli("build")
+    b = wh.invoke("build")
     assert b.returncode == 0, b.stdout[-3000:]
     assert "running a full refresh" in b.stderr
     assert (
@@ -532,18 +481,18 @@ def test_build_after_forget_is_a_full_refresh_and_incremental_equals_full(wh):
     wh.write(
         "b2.ndjson",
         [
-            _call("e6", "g1", "2023-12-30T00:00:00Z", {"plan": "trial"}, user_id="dave"),
-            _call("e7", "g3", "2024-01-06T00:00:00Z", {"seats": None}, user_id="carol"),
-            _call("e8", "g2", "2024-01-07T00:00:00Z", {"name": "D"}, user_id="erin"),
+            call("e6", "g1", "2023-12-30T00:00:00Z", {"plan": "trial"}, user_id="dave"),
+            call("e7", "g3", "2024-01-06T00:00:00Z", {"seats": None}, user_id="carol"),
+            call("e8", "g2", "2024-01-07T00:00:00Z", {"name": "D"}, user_id="erin"),
         ],
     )
-    assert wh.cli("load", str(wh.inputs / "b2.ndjson")).returncode == 0
-    b = wh.cli("build")
+    assert wh.invoke("load", str(wh.inputs / "b2.ndjson")).returncode == 0
+    b = wh.invoke("build")
     assert b.returncode == 0 and "full refresh" not in b.stderr, b.stdout[-3000:]
-    incremental = _marts(wh)
-    assert wh.cli("build", "--full-refresh").returncode == 0
-    assert _marts(wh) == incremental
-    assert incremental["groups"] and incremental["user_group_memberships"]
+    incremental = wh.tables(MARTS)
+    assert wh.invoke("build", "--full-refresh").returncode == 0
+    assert wh.tables(MARTS) == incremental
+    assert incremental["main.groups"] and incremental["main.user_group_memberships"]
 
 
 def test_a_forget_marks_the_lake_for_a_full_spark_build(loaded, tmp_path):

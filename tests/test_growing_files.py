@@ -8,25 +8,14 @@ import hashlib
 import json
 import os
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call, numbered_lines
 
 BAD = [b'{"type": "group", "groupId": ', b"not json", b"[1, 2]", b'{"type": "group"}']
 
 
 def _file_lines(start: int, n: int, bad_every: int = 0) -> bytes:
     """Lines for line numbers start..start+n-1; every ``bad_every``-th is a reject."""
-    out = []
-    for no in range(start, start + n):
-        if bad_every and no % bad_every == 0:
-            out.append(BAD[(no // bad_every) % len(BAD)])
-        else:
-            out.append(
-                json.dumps(
-                    group_call(group_id=f"g{no % 9}", message_id=f"m{no}", traits={"n": no})
-                ).encode()
-            )
-    return b"\n".join(out) + b"\n"
+    return numbered_lines(range(start, start + n), bad_every=bad_every, bad=BAD)
 
 
 def _ledger(wh):
@@ -46,11 +35,11 @@ def test_appended_lines_load_as_a_new_batch_numbered_on(wh):
     f = wh.inputs / "events.ndjson"
     first = _file_lines(1, 1000, bad_every=125)
     f.write_bytes(first)
-    run = wh.cli("load", str(f))
+    run = wh.invoke("load", str(f))
     assert run.returncode == 0 and "(new): read 1,000, loaded 992, rejected 8" in run.stderr
     with open(f, "ab") as a:
         a.write(_file_lines(1001, 500, bad_every=250))
-    run = wh.cli("load", str(f))
+    run = wh.invoke("load", str(f))
     assert run.returncode == 0, run.stderr
     assert (
         "(appended from line 1,001): read 500, loaded 498, rejected 2, duplicates 0" in run.stderr
@@ -99,7 +88,7 @@ def test_appended_lines_load_as_a_new_batch_numbered_on(wh):
     ):
         assert json.loads(lines[line_no - 1])["messageId"] == mid
     # unchanged: skipped; grown again: appended from 1,501
-    run = wh.cli("load", str(f))
+    run = wh.invoke("load", str(f))
     assert "skipped" in run.stderr and "already loaded (unchanged since batch 2)" in run.stderr
     with open(f, "ab") as a:
         a.write(_file_lines(1501, 10))
@@ -238,13 +227,13 @@ def test_grown_gzip_is_loaded_again_in_full(wh):
 def test_append_killed_before_commit_is_loaded_once_by_the_rerun(wh):
     f = wh.inputs / "events.ndjson"
     f.write_bytes(_file_lines(1, 200, bad_every=50))
-    assert wh.cli("load", str(f)).returncode == 0
+    assert wh.invoke("load", str(f)).returncode == 0
     with open(f, "ab") as a:
         a.write(_file_lines(201, 100, bad_every=50))
     killed = wh.cli("load", str(f), env={"GROUPLAKE_FAULT": "before_commit"})
     assert killed.returncode != 0
     assert wh.scalar("SELECT count(*) FROM raw.load_ledger") == 1
-    rerun = wh.cli("load", str(f))
+    rerun = wh.invoke("load", str(f))
     assert rerun.returncode == 0 and "appended from line 201" in rerun.stderr
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 294
     assert wh.scalar("SELECT count(*) FROM raw.group_event_rejects") == 6
@@ -263,22 +252,22 @@ def test_renamed_copy_of_a_loaded_file_is_still_skipped(wh):
 def test_json_report_says_which_case_each_input_was(wh):
     f = wh.inputs / "events.ndjson"
     f.write_bytes(_file_lines(1, 30, bad_every=10))
-    first = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    first = json.loads(wh.invoke("load", "--json", str(f)).stdout)
     assert [(x["status"], x["mode"], x["first_line"]) for x in first["files"]] == [
         ("loaded", "new", 1)
     ]
     with open(f, "ab") as a:
         a.write(_file_lines(31, 5))
-    second = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    second = json.loads(wh.invoke("load", "--json", str(f)).stdout)
     assert [
         (x["status"], x["mode"], x["first_line"], x["read"], x["loaded"]) for x in second["files"]
     ] == [("loaded", "appended", 31, 5, 5)]
-    third = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    third = json.loads(wh.invoke("load", "--json", str(f)).stdout)
     assert [(x["status"], x["mode"], x["note"]) for x in third["files"]] == [
         ("skipped", "skipped", "already loaded (unchanged since batch 2)")
     ]
     f.write_bytes(_file_lines(1, 35, bad_every=10).replace(b'"n": 1}', b'"n": -1}', 1))
-    fourth = json.loads(wh.cli("load", "--json", str(f)).stdout)
+    fourth = json.loads(wh.invoke("load", "--json", str(f)).stdout)
     (r,) = fourth["files"]
     assert (
         r["mode"],

@@ -14,7 +14,6 @@ import base64
 import gzip
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from hypothesis import strategies as st
 import grouplake.reader
 from grouplake.load import load_paths
 
-from reliability_helpers import GROUPLAKE, REPO_ROOT, assert_consistent, cli_env, connect_ro
+from helpers import REPO_ROOT, assert_consistent, connect_ro, invoke
 
 MAX_LINE = 1 << 20
 
@@ -509,22 +508,7 @@ def test_cli_reports_counts_and_exit_code_for_hostile_folder(tmp_path):
     d.mkdir()
     (d / "a.ndjson").write_bytes(GOOD % 1 + b"\n\xff\n{}\n" + GOOD % 1)
     (d / "b.ndjson.gz").write_bytes(b"not gzip at all\n")
-    p = subprocess.run(
-        [
-            *GROUPLAKE,
-            "load",
-            str(d),
-            "--warehouse",
-            str(tmp_path / "wh.duckdb"),
-            "--lake",
-            str(tmp_path / "lake"),
-        ],
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = invoke("load", d, "--warehouse", tmp_path / "wh.duckdb", "--lake", tmp_path / "lake")
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stdout + p.stderr
     assert "5 = 1 + 3 + 1" in p.stdout.replace(",", "")
@@ -560,14 +544,7 @@ def test_colliding_trait_keys_resolved_by_documented_rule_after_build(tmp_path):
     inp.write_bytes(b"".join(json.dumps(x).encode() + b"\n" for x in lines))
     wh = tmp_path / "wh.duckdb"
     assert load_paths([inp], warehouse=wh, lake=tmp_path / "lake").loaded == 1
-    p = subprocess.run(
-        [*GROUPLAKE, "build", "--warehouse", str(wh)],
-        env=cli_env(),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    p = invoke("build", "--warehouse", wh)
     if p.returncode != 0:
         pytest.xfail(f"grouplake build does not pass yet: {(p.stdout + p.stderr)[-800:]}")
     con = duckdb.connect(str(wh), read_only=True)

@@ -12,7 +12,7 @@ import pytest
 
 from grouplake.warehouse import warehouse_lock
 
-from conftest import group_call
+from helpers import group_call
 
 MIXED = [
     group_call("acme", message_id="a"),
@@ -34,7 +34,7 @@ def report_of(res: subprocess.CompletedProcess) -> dict:
 
 def test_load_json_report(wh):
     path = wh.write("mixed.ndjson", MIXED)
-    res = wh.cli("load", "--json", str(path))
+    res = wh.invoke("load", "--json", str(path))
     assert res.returncode == 0, res.stderr
     doc = report_of(res)
     assert doc["ok"] is True and doc["error"] is None
@@ -66,7 +66,7 @@ def test_load_json_report(wh):
     )
     assert "loaded" in res.stderr  # the per-file line still goes to stderr
 
-    again = report_of(wh.cli("load", "--json", str(path)))
+    again = report_of(wh.invoke("load", "--json", str(path)))
     assert (
         again["exit_code"] == 0
         and again["totals"]["files_skipped"] == 1
@@ -112,7 +112,7 @@ def test_load_json_failed_file_is_exit_1(wh, monkeypatch):
 
 
 def test_load_json_missing_input_is_exit_2(wh):
-    res = wh.cli("load", "--json", str(wh.inputs / "nope.ndjson"))
+    res = wh.invoke("load", "--json", str(wh.inputs / "nope.ndjson"))
     doc = report_of(res)
     assert res.returncode == 2 and doc["files"] == [] and "no such file" in doc["error"]
     assert "no such file" in res.stderr

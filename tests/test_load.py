@@ -9,7 +9,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime
 
-from conftest import REPO_ROOT, SAMPLE_DIR, group_call, utc
+from helpers import REPO_ROOT, SAMPLE_DIR, group_call, utc
 
 
 def counts(result):
@@ -286,7 +286,7 @@ def test_globs_directories_and_gzip_inputs(wh):
 
 
 def test_ledger_cli_and_tables_agree_on_the_sample(wh):
-    result = wh.cli("load", str(SAMPLE_DIR))
+    result = wh.invoke("load", str(SAMPLE_DIR))
     assert result.returncode == 0, result.stderr
     assert "355 = 344 + 8 + 2 + 1" in result.stdout
     assert "skipped (other call types, not stored): identify 1" in result.stdout
@@ -306,7 +306,7 @@ def test_ledger_cli_and_tables_agree_on_the_sample(wh):
                l.rejected_count = (SELECT count(*) FROM raw.group_event_rejects r WHERE r.batch_id = l.batch_id)
         FROM raw.load_ledger l""")
     assert per_file == [(True, True, True)] * 4
-    again = wh.cli("load", str(SAMPLE_DIR))
+    again = wh.invoke("load", str(SAMPLE_DIR))
     assert again.returncode == 0 and "0 loaded, 4 skipped" in again.stdout
 
 
@@ -340,22 +340,22 @@ def test_lake_read_back_equals_raw_table_and_is_hive_partitioned(wh):
 
 
 def test_cli_missing_path_is_a_clear_error_with_nonzero_exit(wh):
-    result = wh.cli("load", str(wh.inputs / "nope.ndjson"))
+    result = wh.invoke("load", str(wh.inputs / "nope.ndjson"))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "nope.ndjson" in result.stderr
 
 
 def test_cli_bad_lines_do_not_fail_the_load_and_rejects_can_be_exported(wh):
     path = wh.write("a.ndjson", [group_call(message_id="m1"), "{broken", b"\xff\xfe"])
-    result = wh.cli("load", str(path))
+    result = wh.invoke("load", str(path))
     assert result.returncode == 0, result.stderr
     out = wh.root / "rejects.ndjson"
-    exported = wh.cli("rejects", "--export", str(out))
+    exported = wh.invoke("rejects", "--export", str(out))
     assert exported.returncode == 0, exported.stderr
     assert out.read_bytes() == b"{broken\n\xff\xfe\n"
-    listed = wh.cli("rejects")
+    listed = wh.invoke("rejects")
     assert "invalid_json" in listed.stdout and "invalid_utf8" in listed.stdout
-    status = wh.cli("status")
+    status = wh.invoke("status")
     assert status.returncode == 0 and "group_events" in status.stdout
 
 
@@ -367,7 +367,7 @@ def test_cli_warehouse_busy_is_a_clear_message(wh):
         result = wh.cli("load", str(path), "--wait", "0")
     assert result.returncode == 3
     assert "busy" in result.stderr.lower() and "Traceback" not in result.stderr
-    assert wh.cli("load", str(path)).returncode == 0
+    assert wh.invoke("load", str(path)).returncode == 0
 
 
 # --- bounded memory ----------------------------------------------------------------------------

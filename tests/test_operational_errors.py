@@ -15,51 +15,24 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
 import grouplake
-from grouplake import cli, errors
+from grouplake import errors
 
-from conftest import GROUPLAKE, REPO_ROOT, SAMPLE_DIR, Warehouse
+from helpers import GROUPLAKE, REPO_ROOT, SAMPLE_DIR, Warehouse, invoke
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /sys and /proc")
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def line(self) -> str:
-        """The one error line (and assert there is exactly one, and no traceback)."""
-        lines = [ln for ln in self.err.splitlines() if ln.strip()]
-        assert len(lines) == 1, self.err
-        assert "Traceback" not in self.err and "Traceback" not in self.out
-        return lines[0]
-
-
 @pytest.fixture
-def run_cli(monkeypatch, capsys):
-    """`grouplake ARGS` through the console-script entry point, in this process."""
-    for var in ("GROUPLAKE_WAREHOUSE", "GROUPLAKE_LAKE", "GROUPLAKE_DEBUG"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("COLUMNS", "80")  # a narrow terminal must not fold the error line
-
-    def invoke(*args: str) -> Result:
-        monkeypatch.setattr(sys, "argv", ["grouplake", *map(str, args)])
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as stop:
-            cli.main()
-        captured = capsys.readouterr()
-        return Result(stop.value.code, captured.out, captured.err)
-
-    return invoke
+def invoke_narrow():
+    """`grouplake ARGS` through the console-script entry point, in this process (helpers.invoke),
+    on a narrow terminal: it must not fold the error line."""
+    return lambda *args, **env: invoke(*args, env={"COLUMNS": "80", **env})
 
 
 def _tree(root: Path) -> list[str]:
@@ -74,11 +47,11 @@ def loaded(tmp_path_factory) -> Warehouse:
     return wh
 
 
-def test_version_is_the_one_version(run_cli):
+def test_version_is_the_one_version(invoke_narrow):
     from importlib.metadata import version
 
-    res = run_cli("--version")
-    assert res.code == 0 and res.out.strip() == f"grouplake {grouplake.__version__}"
+    res = invoke_narrow("--version")
+    assert res.returncode == 0 and res.stdout.strip() == f"grouplake {grouplake.__version__}"
     assert version("grouplake") == grouplake.__version__
 
 
@@ -112,22 +85,22 @@ def test_public_api_is_importable_from_grouplake():
         assert hasattr(grouplake, name), name
 
 
-def test_warehouse_in_a_folder_without_write_permission(run_cli):
-    res = run_cli("load", "-w", "/sys/wh.duckdb", "-l", "/tmp/unused-lake", SAMPLE_DIR)
-    assert res.code == errors.WarehouseUnusable.exit_code == 5
+def test_warehouse_in_a_folder_without_write_permission(invoke_narrow):
+    res = invoke_narrow("load", "-w", "/sys/wh.duckdb", "-l", "/tmp/unused-lake", SAMPLE_DIR)
+    assert res.returncode == errors.WarehouseUnusable.exit_code == 5
     assert "/sys/wh.duckdb" in res.line and "Permission denied" in res.line
 
 
-def test_warehouse_in_a_folder_that_cannot_be_created(run_cli, tmp_path):
-    res = run_cli("load", "-w", "/proc/x/wh.duckdb", "-l", tmp_path / "lake", SAMPLE_DIR)
-    assert res.code == 5
+def test_warehouse_in_a_folder_that_cannot_be_created(invoke_narrow, tmp_path):
+    res = invoke_narrow("load", "-w", "/proc/x/wh.duckdb", "-l", tmp_path / "lake", SAMPLE_DIR)
+    assert res.returncode == 5
     assert "/proc/x/wh.duckdb" in res.line and "No such file or directory" in res.line
     assert not (tmp_path / "lake").exists()
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not_duckdb"])
 @pytest.mark.parametrize("command", ["status", "load", "rejects", "build"])
-def test_corrupt_or_truncated_warehouse(run_cli, loaded, tmp_path, damage, command):
+def test_corrupt_or_truncated_warehouse(invoke_narrow, loaded, tmp_path, damage, command):
     bad = tmp_path / "bad.duckdb"
     if damage == "truncated":
         shutil.copy(loaded.path, bad)
@@ -140,8 +113,8 @@ def test_corrupt_or_truncated_warehouse(run_cli, loaded, tmp_path, damage, comma
         "build": ["build", "-w", bad],
         "load": ["load", "-w", bad, "-l", tmp_path / "lake", SAMPLE_DIR],
     }[command]
-    res = run_cli(*args)
-    assert res.code == 5
+    res = invoke_narrow(*args)
+    assert res.returncode == 5
     assert res.line.startswith(f"error: cannot open warehouse {bad}: ")
     assert (
         "Could not read enough bytes" if damage == "truncated" else "not a valid DuckDB database"
@@ -149,28 +122,28 @@ def test_corrupt_or_truncated_warehouse(run_cli, loaded, tmp_path, damage, comma
     assert not (tmp_path / "bad.duckdb.dbt").exists()
 
 
-def test_rejects_export_to_a_path_that_cannot_be_written(run_cli, loaded, tmp_path):
-    res = run_cli("rejects", "-w", loaded.path, "--export", "/sys/x.ndjson")
-    assert res.code == errors.OutputNotWritable.exit_code == 6
+def test_rejects_export_to_a_path_that_cannot_be_written(invoke_narrow, loaded, tmp_path):
+    res = invoke_narrow("rejects", "-w", loaded.path, "--export", "/sys/x.ndjson")
+    assert res.returncode == errors.OutputNotWritable.exit_code == 6
     assert res.line == "error: cannot write /sys/x.ndjson: Permission denied"
     (tmp_path / "afile").write_text("")
-    res = run_cli("rejects", "-w", loaded.path, "--export", tmp_path / "afile" / "x.ndjson")
+    res = invoke_narrow("rejects", "-w", loaded.path, "--export", tmp_path / "afile" / "x.ndjson")
     assert (
-        res.code == 6
+        res.returncode == 6
         and f"cannot write {tmp_path / 'afile' / 'x.ndjson'}: Not a directory" in res.line
     )
     # and a writable path still works
-    res = run_cli("rejects", "-w", loaded.path, "--export", tmp_path / "out" / "fix.ndjson")
-    assert res.code == 0 and (tmp_path / "out" / "fix.ndjson").read_bytes().count(b"\n") >= 1
+    res = invoke_narrow("rejects", "-w", loaded.path, "--export", tmp_path / "out" / "fix.ndjson")
+    assert res.returncode == 0 and (tmp_path / "out" / "fix.ndjson").read_bytes().count(b"\n") >= 1
 
 
 @pytest.mark.parametrize("lake", ["/sys/grouplake-lake", "FILE/lake"])
-def test_lake_folder_that_cannot_be_written_is_the_lakes_error(run_cli, tmp_path, lake):
+def test_lake_folder_that_cannot_be_written_is_the_lakes_error(invoke_narrow, tmp_path, lake):
     (tmp_path / "FILE").write_text("a file where the lake's parent folder should be")
     lake_path = lake.replace("FILE", str(tmp_path / "FILE"))
     wh = tmp_path / "wh.duckdb"
-    res = run_cli("load", "-w", wh, "-l", lake_path, SAMPLE_DIR)
-    assert res.code == 6
+    res = invoke_narrow("load", "-w", wh, "-l", lake_path, SAMPLE_DIR)
+    assert res.returncode == 6
     assert res.line.startswith(f"error: cannot write the lake folder {lake_path}: ")
     assert "cannot read" not in res.line and "sample" not in res.line
     # nothing was loaded or recorded
@@ -211,8 +184,8 @@ def test_lake_write_failing_mid_load_stops_the_load_and_commits_nothing(tmp_path
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "ten"])
-def test_bad_chunk_size_is_a_usage_error(run_cli, tmp_path, value):
-    res = run_cli(
+def test_bad_chunk_size_is_a_usage_error(invoke_narrow, tmp_path, value):
+    res = invoke_narrow(
         "load",
         "--chunk-mb",
         value,
@@ -222,14 +195,14 @@ def test_bad_chunk_size_is_a_usage_error(run_cli, tmp_path, value):
         tmp_path / "lake",
         SAMPLE_DIR,
     )
-    assert res.code == errors.EXIT_USAGE == 2
+    assert res.returncode == errors.EXIT_USAGE == 2
     assert "--chunk-mb" in res.line and res.line.startswith("error: Invalid value")
     assert _tree(tmp_path) == []
 
 
-def test_negative_wait_is_a_usage_error(run_cli, tmp_path):
-    res = run_cli("build", "--wait", "-1", "-w", tmp_path / "wh.duckdb")
-    assert res.code == 2 and "--wait" in res.line
+def test_negative_wait_is_a_usage_error(invoke_narrow, tmp_path):
+    res = invoke_narrow("build", "--wait", "-1", "-w", tmp_path / "wh.duckdb")
+    assert res.returncode == 2 and "--wait" in res.line
     assert _tree(tmp_path) == []
 
 
@@ -237,29 +210,28 @@ def test_negative_wait_is_a_usage_error(run_cli, tmp_path):
     "command", [["status"], ["build"], ["rejects"], ["rejects", "--export", "out.ndjson"]]
 )
 def test_read_only_commands_on_a_missing_warehouse_create_nothing(
-    run_cli, tmp_path, monkeypatch, command
+    invoke_narrow, tmp_path, monkeypatch, command
 ):
     monkeypatch.chdir(tmp_path)
     wh = tmp_path / "nothing" / "here.duckdb"
-    res = run_cli(*command, "-w", wh)
-    assert res.code == errors.WarehouseNotFound.exit_code == 4
+    res = invoke_narrow(*command, "-w", wh)
+    assert res.returncode == errors.WarehouseNotFound.exit_code == 4
     assert res.line == f"error: no warehouse at {wh}: run `grouplake load` first"
     assert _tree(tmp_path) == []
 
 
-def test_load_still_creates_a_new_warehouse_and_its_folders(run_cli, tmp_path):
+def test_load_still_creates_a_new_warehouse_and_its_folders(invoke_narrow, tmp_path):
     wh = tmp_path / "new" / "deeper" / "wh.duckdb"
-    res = run_cli("load", "-w", wh, "-l", tmp_path / "lake", SAMPLE_DIR)
-    assert res.code == 0, res.err
+    res = invoke_narrow("load", "-w", wh, "-l", tmp_path / "lake", SAMPLE_DIR)
+    assert res.returncode == 0, res.stderr
     assert wh.exists()
 
 
-def test_debug_shows_the_traceback(run_cli, tmp_path, monkeypatch):
+def test_debug_shows_the_traceback(invoke_narrow, tmp_path):
     with pytest.raises(errors.WarehouseNotFound):
-        run_cli("--debug", "status", "-w", tmp_path / "none.duckdb")
-    monkeypatch.setenv("GROUPLAKE_DEBUG", "1")
+        invoke_narrow("--debug", "status", "-w", tmp_path / "none.duckdb")
     with pytest.raises(errors.WarehouseNotFound):
-        run_cli("status", "-w", tmp_path / "none.duckdb")
+        invoke_narrow("status", "-w", tmp_path / "none.duckdb", GROUPLAKE_DEBUG="1")
 
 
 def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tmp_path):
@@ -281,18 +253,11 @@ def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tm
                 )
                 + "\n"
             )
-    env = {
-        **os.environ,
-        "GROUPLAKE_WAREHOUSE": str(wh.path),
-        "GROUPLAKE_LAKE": str(wh.lake),
-        "COLUMNS": "200",
-    }
-    env.pop("GROUPLAKE_DEBUG", None)
     # small chunks: the load takes seconds, and SIGINT arrives while chunks are being staged
     proc = subprocess.Popen(
         [*GROUPLAKE, "load", "--chunk-bytes", "65536", str(path)],
         cwd=REPO_ROOT,
-        env=env,
+        env=wh.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -25,10 +25,22 @@ import pytest
 import grouplake
 from grouplake.dbt_runner import _DBT_MAIN
 
-from conftest import REPO_ROOT, SAMPLE_DIR
+from helpers import REPO_ROOT, SAMPLE_DIR
 
 MARTS = ("groups", "group_traits_latest", "user_group_memberships", "group_trait_history")
 RAW_TABLES = ("group_events", "group_event_rejects", "load_ledger")
+
+
+def _pip(*args) -> None:
+    """pip of this venv, in the clean environment; it must succeed."""
+    res = subprocess.run(
+        [sys.executable, "-m", "pip", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_clean_env(),
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -83,25 +95,7 @@ def wheel(tmp_path_factory) -> Path:
     (src / "dbt_project" / "target" / "manifest.json").write_text("{}")
     (src / "dbt_project" / "logs").mkdir()
     (src / "dbt_project" / "logs" / "dbt.log").write_text("")
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--wheel-dir",
-            str(root / "dist"),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_clean_env(),
-    )
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    _pip("wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", root / "dist", src)
     (whl,) = (root / "dist").glob("grouplake-*.whl")
     return whl
 
@@ -168,25 +162,7 @@ def test_wheel_in_a_fresh_venv_runs_from_any_directory(wheel, reference, tmp_pat
     # the dependencies (duckdb, dbt, ...) from this venv; grouplake itself only from the wheel
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "_grouplake_test_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(py),
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            str(wheel),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_clean_env(),
-    )
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    _pip("--python", py, "install", "--quiet", "--no-deps", "--no-index", wheel)
     package = site / "grouplake"
     installed_before = sorted(p for p in package.rglob("*") if "__pycache__" not in p.parts)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import group_call
+from helpers import group_call
 
 CONFIG = """
 [pii]
@@ -145,7 +145,7 @@ def test_redacted_rejects(wh, tmp_path):
     ]
     # export writes the lines it has, and skips the withheld ones
     out = tmp_path / "rejects.ndjson"
-    r = wh.cli("rejects", "--export", str(out))
+    r = wh.invoke("rejects", "--export", str(out))
     assert r.returncode == 0, r.stderr
     assert "wrote 2 rejected lines" in r.stdout and "3 withheld" in r.stdout
     assert [json.loads(x)["messageId"] for x in out.read_text().splitlines()] == ["r1", "r2"]
@@ -163,7 +163,7 @@ def test_redacted_rejects(wh, tmp_path):
 )
 def test_bad_config_is_one_clear_error_and_loads_nothing(wh, text, message):
     (wh.path.parent / "grouplake.toml").write_text(text)
-    r = wh.cli("load", str(wh.write("in.ndjson", LINES[:1])))
+    r = wh.invoke("load", str(wh.write("in.ndjson", LINES[:1])))
     assert r.returncode == 2  # a usage error: the config is wrong, not the input
     assert message in r.stderr and "grouplake.toml" in r.stderr and "Traceback" not in r.stderr
     if wh.path.exists():

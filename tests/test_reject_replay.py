@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability_helpers import (
+from helpers import (
     GROUPLAKE,
     REPO_ROOT,
     assert_consistent,

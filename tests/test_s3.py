@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from conftest import group_call
+from helpers import group_call
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto")

@@ -28,7 +28,7 @@ import duckdb
 import pytest
 from test_dbt_oracle import generate
 
-from conftest import REPO_ROOT, Warehouse, call, utc
+from helpers import REPO_ROOT, Warehouse, call, utc
 
 if shutil.which("java") is None:
     pytest.skip("Spark tests need Java 17+ (no `java` on PATH)", allow_module_level=True)

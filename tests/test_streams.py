@@ -5,58 +5,37 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import os
 import subprocess
 import threading
 
-from conftest import GROUPLAKE, REPO_ROOT, group_call
-from reliability_helpers import assert_consistent
+from helpers import (
+    GROUPLAKE,
+    REPO_ROOT,
+    Run,
+    assert_consistent,
+    group_call,
+    numbered_lines,
+    run_cli,
+)
 
 
 def _lines(n: int, prefix: str = "m", bad_every: int = 0) -> bytes:
-    out = []
-    for i in range(n):
-        if bad_every and i % bad_every == bad_every - 1:
-            out.append(b'{"type": "group", "groupId": ')  # truncated JSON: a reject
-        else:
-            out.append(
-                json.dumps(
-                    group_call(group_id=f"g{i % 7}", message_id=f"{prefix}{i}", traits={"n": i})
-                ).encode()
-            )
-    return b"\n".join(out) + b"\n"
+    """n lines; the ``bad_every``-th, 2*``bad_every``-th, ... is truncated JSON (a reject)."""
+    return numbered_lines(range(1, n + 1), prefix=prefix, groups=7, bad_every=bad_every)
 
 
-def _env(wh) -> dict:
-    return {
-        **os.environ,
-        "GROUPLAKE_WAREHOUSE": str(wh.path),
-        "GROUPLAKE_LAKE": str(wh.lake),
-        "COLUMNS": "200",
-    }
-
-
-def _pipe_into(wh, data: bytes, *args: str) -> subprocess.CompletedProcess:
+def _pipe_into(wh, data: bytes, *args: str) -> Run:
     """Run `grouplake load ARGS` with ``data`` written to its standard input through a pipe
     (``communicate`` writes it in pieces while the loader reads)."""
-    proc = subprocess.Popen(
-        [*GROUPLAKE, "load", *args],
-        cwd=REPO_ROOT,
-        env=_env(wh),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = proc.communicate(input=data, timeout=300)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out.decode(), err.decode())
+    return run_cli("load", *args, env=wh.env(), input=data, timeout=300)
 
 
 def _bash(wh, script: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", "-c", script],
         cwd=REPO_ROOT,
-        env=_env(wh),
+        env=wh.env(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -200,7 +179,7 @@ def test_resent_identical_stream_is_skipped_after_reading_and_stores_nothing_twi
     # the same content as an already loaded *file* is skipped as well
     f = wh.inputs / "same.ndjson"
     f.write_bytes(data)
-    from_file = wh.cli("load", str(f))
+    from_file = wh.invoke("load", str(f))
     assert "already loaded" in from_file.stderr
     # a stream that overlaps an earlier one is loaded: the repeated events are duplicates
     more = data + _lines(10, prefix="new")
@@ -220,10 +199,10 @@ def test_empty_standard_input_loads_nothing_and_exits_zero(wh):
 
 def test_name_needs_exactly_one_stream_input(wh):
     f = wh.write("a.ndjson", [group_call()])
-    run = wh.cli("load", "--name", "x", str(f))
+    run = wh.invoke("load", "--name", "x", str(f))
     assert run.returncode == 2
     assert "--name names a single stream input" in run.stderr and "Traceback" not in run.stderr
-    run = wh.cli("load", "https://example.invalid/x.ndjson")
+    run = wh.invoke("load", "https://example.invalid/x.ndjson")
     assert run.returncode == 2 and "unsupported URL" in run.stderr
 
 
@@ -244,7 +223,7 @@ def test_load_dash_with_a_terminal_as_standard_input_says_so_instead_of_waiting(
         run = subprocess.run(
             [*GROUPLAKE, "load", "-"],
             cwd=REPO_ROOT,
-            env=_env(wh),
+            env=wh.env(),
             stdin=slave,
             capture_output=True,
             text=True,

@@ -6,8 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from conftest import group_call
-from reliability_helpers import assert_consistent
+from helpers import assert_consistent, group_call
 
 
 def _lines() -> list:
@@ -31,11 +30,11 @@ def _ids(wh, table: str, col: str) -> list:
 
 def test_suppressed_lines_are_dropped_and_counted(wh):
     for args in (["u1"], ["a1", "--kind", "anonymous"], ["g3", "--kind", "group"]):
-        r = wh.cli("suppress", *args)
+        r = wh.invoke("suppress", *args)
         assert r.returncode == 0, r.stderr
         assert "suppressed 1 new" in r.stdout
     path = wh.write("in.ndjson", _lines())
-    r = wh.cli("load", str(path))
+    r = wh.invoke("load", str(path))
     assert r.returncode == 0, r.stderr
     assert (
         "read = loaded + rejected + duplicates + skipped + suppressed: 10 = 3 + 1 + 0 + 1 + 5"
@@ -52,7 +51,7 @@ def test_suppressed_lines_are_dropped_and_counted(wh):
 
     report = wh.load(wh.write("again.ndjson", [group_call("g1", "u1", message_id="m9")]))
     assert (report.read, report.loaded, report.suppressed) == (1, 0, 1)
-    r = wh.cli(
+    r = wh.invoke(
         "load",
         "--json",
         str(
@@ -70,8 +69,8 @@ def test_suppressed_lines_are_dropped_and_counted(wh):
 
 
 def test_list_holds_salted_hashes_only_and_remove_lets_lines_in(wh):
-    assert wh.cli("suppress", "alice@example.com", "bob").returncode == 0
-    again = wh.cli("suppress", "bob")
+    assert wh.invoke("suppress", "alice@example.com", "bob").returncode == 0
+    again = wh.invoke("suppress", "bob")
     assert "0 new" in again.stdout and "1 already" in again.stdout
     salt = Path(str(wh.path) + ".salt").read_text().strip()
     expected = sorted(
@@ -82,14 +81,14 @@ def test_list_holds_salted_hashes_only_and_remove_lets_lines_in(wh):
     dump = wh.scalar("SELECT string_agg(t::VARCHAR, '') FROM raw.suppressed_identities t")
     assert "alice" not in dump and "bob" not in dump
 
-    listing = wh.cli("suppress", "--list")
+    listing = wh.invoke("suppress", "--list")
     assert (
         listing.returncode == 0
         and expected[0][1][:20] in listing.stdout
         and "alice" not in listing.stdout
     )
 
-    removed = wh.cli("suppress", "--remove", "bob")
+    removed = wh.invoke("suppress", "--remove", "bob")
     assert removed.returncode == 0 and "removed 1 of 1" in removed.stdout
     report = wh.load(
         wh.write(
@@ -110,7 +109,7 @@ def test_forget_with_suppress_removes_and_blocks(wh):
         [group_call("g1", "u1", message_id="x1"), group_call("g1", "u2", message_id="x2")],
     )
     wh.load(first)
-    r = wh.cli("forget", "--user-id", "u1", "--suppress")
+    r = wh.invoke("forget", "--user-id", "u1", "--suppress")
     assert r.returncode == 0, r.stderr
     assert wh.query("SELECT kind, deletion_id FROM raw.suppressed_identities") == [("user", 1)]
     assert wh.query("SELECT suppressed FROM raw.deletion_log") == [(True,)]
@@ -120,18 +119,18 @@ def test_forget_with_suppress_removes_and_blocks(wh):
 
 
 def test_bad_kind_and_lost_salt_are_clear_errors(wh):
-    bad = wh.cli("suppress", "x", "--kind", "email")
+    bad = wh.invoke("suppress", "x", "--kind", "email")
     assert (
         bad.returncode != 0
         and "unknown identity kind 'email'" in bad.stderr
         and "Traceback" not in bad.stderr
     )
-    assert wh.cli("suppress", "u1").returncode == 0
+    assert wh.invoke("suppress", "u1").returncode == 0
     Path(
         str(wh.path) + ".salt"
     ).unlink()  # the salt is lost: suppression would silently stop matching
     path = wh.write("in.ndjson", [group_call("g1", "u1", message_id="m1")])
-    r = wh.cli("load", str(path))
+    r = wh.invoke("load", str(path))
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "salt" in r.stderr and "restore" in r.stderr
     assert wh.scalar("SELECT count(*) FROM raw.group_events") == 0

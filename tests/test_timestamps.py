@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import group_call, utc
+from helpers import group_call, utc
 
 VALID = [
     ("2020-01-24T11:59:02.402+05:30", utc(2020, 1, 24, 6, 29, 2, 402000)),

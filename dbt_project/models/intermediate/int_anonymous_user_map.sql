@@ -22,7 +22,7 @@ with events as (
     select anonymous_id, user_id, event_at, received_at, batch_id, source_line, message_id
     from {{ ref('stg_grouplake__group_events') }}
     where anonymous_id is not null
-      and user_id is not null
+        and user_id is not null
 
 ),
 

@@ -6,7 +6,7 @@
   The rule for null parents (`"address": null` clears the leaves written before it) is
   documented with the SQL, in the macro below.
 
-  The SQL lives in the macro trait_changes_ctes (macros/trait_changes.sql): an incremental
+  The SQL lives in the macro trait_changes_ctes (macros/trait_history/trait_changes_ctes.sql): an incremental
   run of group_trait_history applies it to the new writes and to the writes of the few pairs
   it re-reads, instead of filtering this view (which would derive every change of every
   group first).

@@ -49,7 +49,7 @@ level_{{ depth }} as (
         {{ dbt.concat(['p.trait_key', "'.'", grouplake.canonical_trait_key('j.key')]) }} as trait_key,
         {{ dbt.concat(['p.original_key', "'.'", 'j.key']) }} as original_key,
         {%- endif %}
-        j.value as value,
+        j.value,
         {{ grouplake.json_value_type('j.value') }} as value_type,
         {{ grouplake.json_each_ordinal('j') }} as member_ordinal,
         {{ depth }} as depth
@@ -94,7 +94,7 @@ select
     group_id,
     trait_key,
     original_key,
-    case when value_type <> 'null' then value end                           as value,
+    case when value_type <> 'null' then value end as value,
     case when value_type <> 'null' then {{ grouplake.json_scalar_text('value') }} end as value_text,
     value_type,
     depth,

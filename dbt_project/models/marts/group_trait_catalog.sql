@@ -75,7 +75,7 @@ select
 from keys as k
 inner join types as t
     on k.group_type = t.group_type
-    and k.trait_key = t.trait_key
+        and k.trait_key = t.trait_key
 left join current_values as c
     on k.group_type = c.group_type
-    and k.trait_key = c.trait_key
+        and k.trait_key = c.trait_key

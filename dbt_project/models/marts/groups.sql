@@ -5,15 +5,12 @@
   group_deletions_ctes; a later Group call revives it, its traits and history stay).
 
   Typed columns take the trait's current value when it fits the type and are null otherwise
-  (the value stays in `traits`): text columns take strings, numbers and booleans as text;
-  `employees` is an integer when the value is an integral number or a string holding an
-  integer; `created_at` is a timestamp from an ISO-8601 string or unix seconds/milliseconds
-  (number or numeric string).
+  (the value stays in `traits`): macros group_trait_columns_ctes, reserved_group_traits.
 
   Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys): a run
   rebuilds the group ids with a call in a batch newer than the newest one it holds
   (last_batch_id) - only they can have new traits or be deleted - and those whose memberships
-  such a call may have changed (macro groups_touched_by_new_calls), in all their types, so the
+  such a call may have changed (macro groups_touched_by_new_calls_ctes), in all their types, so the
   result equals a full refresh.
 #}
 {{
@@ -25,11 +22,6 @@
     )
 }}
 
-{%- set text_traits = [
-    'name', 'industry', 'plan', 'website', 'email', 'phone', 'avatar', 'description',
-] -%}
-{%- set address_traits = ['city', 'country', 'postal_code', 'state', 'street'] -%}
-
 {{ grouplake.require_warehouse_columns(['group_type', 'is_deleted', 'last_batch_id']) }}
 
 with all_events as (
@@ -40,30 +32,13 @@ with all_events as (
 ),
 
 {% if is_incremental() %}
-new_events as (
-
-    select group_id, anonymous_id, user_id
-    from all_events
-    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
-
-),
-
-scope as (
-
-    select distinct group_id
-    from (
-        {{ grouplake.groups_touched_by_new_calls('all_events', 'new_events') }}
-    ) as touched
-
-),
+{{ grouplake.groups_touched_by_new_calls_ctes('all_events', 'scope') }},
 {% endif %}
 
 scoped_events as (
 
     select * from all_events
-    {% if is_incremental() %}
-    where group_id in (select group_id from scope)
-    {% endif %}
+    {% if is_incremental() %}where group_id in (select group_id from scope){% endif %}
 
 ),
 
@@ -86,45 +61,11 @@ events as (
 latest as (
 
     select * from {{ ref('group_traits_latest') }}
-    {% if is_incremental() %}
-    where group_id in (select group_id from scope)
-    {% endif %}
-
-),
-typed as (
-
-    select
-        group_type,
-        group_id,
-        {% for t in text_traits %}
-        max(case when trait_key = '{{ t }}' and value_type in ('string', 'number', 'boolean')
-                 then value_text end) as {{ t }},
-        {% endfor %}
-        max(case when trait_key = 'employees'
-                 then {{ grouplake.trait_to_integer('value_text', 'value_type') }} end) as employees,
-        max(case when trait_key = 'created_at'
-                 then {{ grouplake.trait_to_timestamp('value_text', 'value_type') }} end) as created_at,
-        {% for t in address_traits %}
-        max(case when trait_key = 'address.{{ t }}' and value_type in ('string', 'number', 'boolean')
-                 then value_text end) as address_{{ t }},
-        {% endfor %}
-        count(*) as trait_count
-    from latest
-    group by group_type, group_id
+    {% if is_incremental() %}where group_id in (select group_id from scope){% endif %}
 
 ),
 
-trait_objects as (
-
-    select
-        group_type,
-        group_id,
-        {{ grouplake.json_object_agg('trait_key', 'value') }} as traits
-    from latest
-    where not is_null
-    group by group_type, group_id
-
-),
+{{ grouplake.group_trait_columns_ctes('latest', 'trait_columns') }},
 
 members as (
 
@@ -134,9 +75,7 @@ members as (
         count(*) as member_count,
         cast(sum(case when is_active then 1 else 0 end) as {{ dbt.type_bigint() }}) as active_member_count
     from {{ ref('user_group_memberships') }}
-    {% if is_incremental() %}
-    where group_id in (select group_id from scope)
-    {% endif %}
+    {% if is_incremental() %}where group_id in (select group_id from scope){% endif %}
     group by group_type, group_id
 
 )
@@ -144,15 +83,10 @@ members as (
 select
     e.group_type,
     e.group_id,
-    {% for t in text_traits %}
-    t.{{ t }},
-    {% endfor %}
-    t.employees,
-    t.created_at,
-    {% for t in address_traits %}
-    t.address_{{ t }},
-    {% endfor %}
-    coalesce(o.traits, {{ grouplake.json_empty_object() }}) as traits,
+    {%- for column, trait_key, type in grouplake.reserved_group_traits() %}
+    t.{{ column }},
+    {%- endfor %}
+    coalesce(t.traits, {{ grouplake.json_empty_object() }}) as traits,
     coalesce(t.trait_count, 0) as trait_count,
     e.first_seen_at,
     e.last_seen_at,
@@ -163,8 +97,7 @@ select
     d.deleted_at,
     e.last_batch_id
 from events as e
-{% for alias, relation in [('t', 'typed'), ('o', 'trait_objects'), ('m', 'members'), ('d', 'deletions')] %}
+{% for alias, relation in [('t', 'trait_columns'), ('m', 'members'), ('d', 'deletions')] %}
 left join {{ relation }} as {{ alias }}
-    on e.group_id = {{ alias }}.group_id
-    and e.group_type = {{ alias }}.group_type
+    on {{ grouplake.columns_equal('e', alias, ['group_id', 'group_type']) }}
 {% endfor %}

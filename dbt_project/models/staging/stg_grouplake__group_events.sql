@@ -63,49 +63,50 @@ extracted as (
             when lower(event_type) = 'track' and {{ event_name }} = 'Relationship Deleted' then 'relationship_deleted'
             when lower(event_type) = 'track' and {{ event_name }} = 'Object Deleted' then 'object_deleted'
         end as event_kind,
-        {{ grouplake.json_extract_path('extra', 'objectTypeId') }}             as top_object_type_id,
-        {{ grouplake.json_extract_path('traits', 'objectTypeId') }}            as traits_object_type_id,
-        {{ grouplake.json_extract_path('extra', 'properties.objectTypeId') }}  as properties_object_type_id,
-        {{ grouplake.json_extract_path('traits', 'relationshipAttributes') }}  as relationship_attributes_value
+        {{ grouplake.json_extract_path('extra', 'objectTypeId') }} as top_object_type_id,
+        {{ grouplake.json_extract_path('traits', 'objectTypeId') }} as traits_object_type_id,
+        {{ grouplake.json_extract_path('extra', 'properties.objectTypeId') }} as properties_object_type_id,
+        {{ grouplake.json_extract_path('traits', 'relationshipAttributes') }} as relationship_attributes_value
     from ranked
     where message_rank = 1
 
 )
 
 select
-    cast(message_id as {{ dbt.type_string() }})                         as message_id,
-    cast(message_id_derived as {{ dbt.type_boolean() }})                as message_id_derived,
-    cast(event_kind as {{ dbt.type_string() }})                         as event_kind,
-    cast(raw_event_name as {{ dbt.type_string() }})                     as event_name,
+    cast(message_id as {{ dbt.type_string() }}) as message_id,
+    cast(message_id_derived as {{ dbt.type_boolean() }}) as message_id_derived,
+    cast(event_kind as {{ dbt.type_string() }}) as event_kind,
+    cast(raw_event_name as {{ dbt.type_string() }}) as event_name,
     cast(coalesce(
         {{ grouplake.json_id_text('top_object_type_id') }},
         {{ grouplake.json_id_text('traits_object_type_id') }},
         {{ grouplake.json_id_text('properties_object_type_id') }},
         '{{ var("grouplake_default_group_type", "default") | replace("'", "''") }}'
-    ) as {{ dbt.type_string() }})                                       as group_type,
-    cast(group_id as {{ dbt.type_string() }})                           as group_id,
-    cast(nullif(trim(user_id), '') as {{ dbt.type_string() }})          as user_id,
-    cast(nullif(trim(anonymous_id), '') as {{ dbt.type_string() }})     as anonymous_id,
-    cast(event_at as {{ grouplake.timestamp_tz_type() }})               as event_at,
-    cast(event_at_source as {{ dbt.type_string() }})                    as event_at_source,
-    cast(received_at as {{ grouplake.timestamp_tz_type() }})            as received_at,
-    cast(sent_at as {{ grouplake.timestamp_tz_type() }})                as sent_at,
-    cast(original_timestamp as {{ grouplake.timestamp_tz_type() }})     as original_timestamp,
-    cast(loaded_at as {{ grouplake.timestamp_tz_type() }})              as loaded_at,
-    cast(batch_id as {{ dbt.type_bigint() }})                           as batch_id,
-    cast(source_file as {{ dbt.type_string() }})                        as source_file,
-    cast(source_line as {{ dbt.type_bigint() }})                        as source_line,
-    coalesce(traits, {{ grouplake.json_empty_object() }})               as traits,
+    ) as {{ dbt.type_string() }}) as group_type,
+    cast(group_id as {{ dbt.type_string() }}) as group_id,
+    cast(nullif(trim(user_id), '') as {{ dbt.type_string() }}) as user_id,
+    cast(nullif(trim(anonymous_id), '') as {{ dbt.type_string() }}) as anonymous_id,
+    cast(event_at as {{ grouplake.timestamp_tz_type() }}) as event_at,
+    cast(event_at_source as {{ dbt.type_string() }}) as event_at_source,
+    cast(received_at as {{ grouplake.timestamp_tz_type() }}) as received_at,
+    cast(sent_at as {{ grouplake.timestamp_tz_type() }}) as sent_at,
+    cast(original_timestamp as {{ grouplake.timestamp_tz_type() }}) as original_timestamp,
+    cast(loaded_at as {{ grouplake.timestamp_tz_type() }}) as loaded_at,
+    cast(batch_id as {{ dbt.type_bigint() }}) as batch_id,
+    cast(source_file as {{ dbt.type_string() }}) as source_file,
+    cast(source_line as {{ dbt.type_bigint() }}) as source_line,
+    coalesce(traits, {{ grouplake.json_empty_object() }}) as traits,
     case
         when {{ grouplake.json_value_type('relationship_attributes_value') }} = 'object'
             then relationship_attributes_value
-    end                                                                 as relationship_attributes,
-    cast({{ grouplake.json_extract_scalar('context', 'library.name') }} as {{ dbt.type_string() }})    as library_name,
-    cast({{ grouplake.json_extract_scalar('context', 'library.version') }} as {{ dbt.type_string() }}) as library_version,
+    end as relationship_attributes,
+    cast({{ grouplake.json_extract_scalar('context', 'library.name') }} as {{ dbt.type_string() }}) as library_name,
+    cast({{ grouplake.json_extract_scalar('context', 'library.version') }} as {{ dbt.type_string() }})
+        as library_version,
     cast(coalesce(
         {{ grouplake.json_extract_scalar('context', 'channel') }},
         {{ grouplake.json_extract_scalar('extra', 'channel') }}
-    ) as {{ dbt.type_string() }})                                       as channel,
+    ) as {{ dbt.type_string() }}) as channel,
     cast({{ grouplake.json_extract_scalar('extra', 'writeKey') }} as {{ dbt.type_string() }}) as write_key,
     context
 from extracted

@@ -1,0 +1,2 @@
+{# ---- an empty JSON object ------------------------------------------------------------- #}
+{% macro json_empty_object() %}{{ as_json("'{}'") }}{% endmacro %}
