@@ -78,12 +78,11 @@
             group_id in (
                 select group_id from {{ calls }} where batch_id > {{ t }}
                 union all
-                select e.group_id
-                from {{ calls }} as e
-                inner join {{ calls }} as n
-                    on e.anonymous_id = n.anonymous_id
-                where n.batch_id > {{ t }}
-                  and n.user_id is not null
+                select group_id from {{ calls }}
+                where anonymous_id in (
+                    select anonymous_id from {{ calls }}
+                    where batch_id > {{ t }} and user_id is not null
+                )
             )
         {%- endset -%}
     {%- else -%}
