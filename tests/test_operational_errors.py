@@ -236,7 +236,7 @@ def test_debug_shows_the_traceback(invoke_narrow, tmp_path):
 
 def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tmp_path):
     wh = Warehouse(tmp_path)
-    n = 60_000
+    n = 120_000
     path = wh.inputs / "big.ndjson"
     with open(path, "w") as f:
         for i in range(n):
@@ -267,8 +267,7 @@ def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tm
     while not staged.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert proc.poll() is None, "the load ended before it could be interrupted"
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)  # at once: a quiet machine stages the rest in well under 1 s
     out, err = proc.communicate(timeout=120)
 
     assert proc.returncode == errors.EXIT_INTERRUPTED == 130, err
