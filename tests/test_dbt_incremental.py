@@ -131,15 +131,7 @@ BATCHES = [
 
 
 def snapshot(wh: Warehouse) -> dict[str, list[tuple]]:
-    snap = {}
-    for table, order in TABLES.items():
-        cols = [r[0] for r in wh.query(f"DESCRIBE {table}")]
-        select = ", ".join(f'"{c}"::VARCHAR' for c in cols)
-        snap[table] = [
-            tuple(zip(cols, row, strict=True))
-            for row in wh.query(f"SELECT {select} FROM {table} ORDER BY {order}")
-        ]
-    return snap
+    return wh.tables(TABLES)
 
 
 @pytest.fixture(scope="module")
