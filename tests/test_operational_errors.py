@@ -261,6 +261,9 @@ def test_ctrl_c_during_a_load_commits_nothing_and_the_next_run_loads_the_file(tm
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal delivers it: to a process whose SIGINT is not ignored (a child
+        # inherits an ignored SIGINT, and something in a long pytest session may ignore it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     staged = wh.lake / "_staging" / "batch_1" / "group_events"
     deadline = time.monotonic() + 120
