@@ -289,31 +289,16 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
         )
         print(f"  {'':<34} {load.note}", flush=True)
 
-    if "duckdb" in skip:
-        step(Measurement("duckdb read_json -> parquet", [], skipped="--skip"))
-    else:
-        step(
-            measure(
-                "duckdb read_json -> parquet",
-                [PY, "-m", "bench.baselines", "duckdb", str(path), str(work / "duckdb.parquet")],
-                logs,
-                events=events,
-                nbytes=nbytes,
-            )
-        )
-
-    if "floor" in skip:
-        step(Measurement("duckdb floor (fields -> lake)", [], skipped="--skip"))
-    else:
-        step(
-            measure(
-                "duckdb floor (fields -> lake)",
-                [PY, "-m", "bench.baselines", "floor", str(path), str(work / "floor-lake")],
-                logs,
-                events=events,
-                nbytes=nbytes,
-            )
-        )
+    # the two DuckDB baselines: (skip key, step name, bench.baselines tool, output under work/)
+    for key, name, tool, out in (
+        ("duckdb", "duckdb read_json -> parquet", "duckdb", "duckdb.parquet"),
+        ("floor", "duckdb floor (fields -> lake)", "floor", "floor-lake"),
+    ):
+        if key in skip:
+            step(Measurement(name, [], skipped="--skip"))
+            continue
+        cmd = [PY, "-m", "bench.baselines", tool, str(path), str(work / out)]
+        step(measure(name, cmd, logs, events=events, nbytes=nbytes))
 
     if "dlt" in skip:
         step(Measurement("dlt (duckdb destination)", [], skipped="--skip"))
