@@ -12,12 +12,11 @@
   group first).
 #}
 
-with writes as (
+{#- the writes table itself, not a CTE over it: each step below scans only the columns and rows it
+    needs (a CTE would be materialised whole, a second in-memory copy of every write) -#}
+{%- set writes = ref('int_group_trait_writes') %}
+with
 
-    select * from {{ ref('int_group_trait_writes') }}
-
-),
-
-{{ grouplake.trait_changes_ctes('writes', 'writes', 'changes') }}
+{{ grouplake.trait_changes_ctes(writes, writes, 'changes') }}
 
 select * from changes
