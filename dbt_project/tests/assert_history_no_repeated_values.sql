@@ -2,8 +2,16 @@
 -- and each row's valid_to is the next row's valid_from. A property of each (group, trait): an
 -- incremental build checks the groups it may have changed (macros/test_scope/changed_rows.sql).
 with h as (
+    -- only the columns the check reads (the window sorts what it carries)
     select
-        *,
+        group_type,
+        group_id,
+        trait_key,
+        change_seq,
+        value,
+        value_type,
+        valid_from,
+        valid_to,
         lag({{ grouplake.json_to_text('value') }})
             over (partition by group_type, group_id, trait_key order by change_seq)
             as prev_value,
