@@ -108,6 +108,12 @@ UnitTestsOpt = typer.Option(
     help="Also run the dbt project's unit tests (excluded by default: they check "
     "the models' SQL on fixed inputs, not the data; `make test` and CI run them).",
 )
+ForceOpt = typer.Option(
+    False,
+    "--force",
+    help="Run dbt even when nothing changed since the last complete build (by default such a "
+    "build is skipped: no load, forget or project change since).",
+)
 
 
 def _print_json(doc: dict) -> None:
@@ -539,6 +545,7 @@ def build(
     engine: Engine = EngineOpt,
     wait: float = WaitOpt,
     with_unit_tests: bool = UnitTestsOpt,
+    force: bool = ForceOpt,
 ):
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
     from grouplake.dbt_runner import build as dbt_build
@@ -552,6 +559,7 @@ def build(
             engine=Engine(engine).value,
             lake=paths.lake,
             unit_tests=with_unit_tests,
+            force=force,
             wait_seconds=wait,
         )
     if code != 0:
@@ -584,6 +592,7 @@ def run(
     other_types: OtherTypes = OtherTypesOpt,
     json_out: bool = JsonOpt,
     with_unit_tests: bool = UnitTestsOpt,
+    force: bool = ForceOpt,
 ):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
@@ -620,6 +629,7 @@ def run(
                     other_types=other_types,
                     dbt_stdout=sys.stderr,
                     unit_tests=with_unit_tests,
+                    force=force,
                 )
         code = 1 if not result.load.ok else result.dbt_exit_code
         _print_json(
@@ -652,6 +662,7 @@ def run(
                 on_loaded=loaded,
                 other_types=other_types,
                 unit_tests=with_unit_tests,
+                force=force,
             )
         if not result.load.ok:
             raise typer.Exit(1)
