@@ -613,24 +613,29 @@ def run(
             )
         raise typer.Exit(EXIT_USAGE)
 
+    def run_with_progress(**output):
+        """The pipeline with a progress display; ``output``: where the report and dbt's go."""
+        resolved = Paths.resolve(warehouse, lake)
+        with _RichProgress() as progress:
+            result = run_pipeline(
+                paths,
+                warehouse=resolved.warehouse,
+                lake=resolved.lake,
+                dbt_args=dbt_args,
+                wait_seconds=wait,
+                progress=progress,
+                other_types=other_types,
+                unit_tests=with_unit_tests,
+                force=force,
+                **output,
+            )
+        return resolved, result
+
     if json_out:
         # one JSON report on stdout: the load report plus {"build": {"exit_code": ...}} (null when
         # the build did not run); dbt's own output goes to stderr
         with _reported_errors(_LOAD_INTERRUPTED, json_report={"build": None}):
-            resolved = Paths.resolve(warehouse, lake)
-            with _RichProgress() as progress:
-                result = run_pipeline(
-                    paths,
-                    warehouse=resolved.warehouse,
-                    lake=resolved.lake,
-                    dbt_args=dbt_args,
-                    wait_seconds=wait,
-                    progress=progress,
-                    other_types=other_types,
-                    dbt_stdout=sys.stderr,
-                    unit_tests=with_unit_tests,
-                    force=force,
-                )
+            _, result = run_with_progress(dbt_stdout=sys.stderr)
         code = 1 if not result.load.ok else result.dbt_exit_code
         _print_json(
             {
@@ -650,20 +655,7 @@ def run(
             out.rule("dbt build")
 
     with _reported_errors(_LOAD_INTERRUPTED):
-        resolved = Paths.resolve(warehouse, lake)
-        with _RichProgress() as progress:
-            result = run_pipeline(
-                paths,
-                warehouse=resolved.warehouse,
-                lake=resolved.lake,
-                dbt_args=dbt_args,
-                wait_seconds=wait,
-                progress=progress,
-                on_loaded=loaded,
-                other_types=other_types,
-                unit_tests=with_unit_tests,
-                force=force,
-            )
+        resolved, result = run_with_progress(on_loaded=loaded)
         if not result.load.ok:
             raise typer.Exit(1)
         if result.dbt_exit_code != 0:
