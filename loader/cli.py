@@ -400,7 +400,13 @@ def status(
     limit: int = typer.Option(20, min=0, help="How many ledger rows to show."),
 ):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from grouplake.status import differing_duplicates, ledger_rows, table_counts
+    from grouplake.status import (
+        describe_build,
+        differing_duplicates,
+        last_build,
+        ledger_rows,
+        table_counts,
+    )
 
     with _reported_errors():
         paths = Paths.resolve(warehouse, lake)
@@ -408,6 +414,7 @@ def status(
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
         differing, differing_batches = differing_duplicates(paths.warehouse)
+        build = last_build(paths.warehouse)
     table = Table(
         title=f"load ledger (last {limit}, times in UTC)",
         title_justify="left",
@@ -455,6 +462,7 @@ def status(
     for name, n in counts.items():
         counts_table.add_row(name, f"{n:,}")
     out.print(counts_table)
+    out.print(f"last build: {describe_build(build)}", highlight=False)
     if differing:
         out.print(
             f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "

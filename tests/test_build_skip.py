@@ -41,8 +41,15 @@ def wh(tmp_path_factory):
     return wh
 
 
+def status(wh: Warehouse) -> str:
+    res = wh.invoke("status")
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
 def test_build_skips_until_something_changes(wh):
     assert log(wh) == [(1, 0, True)]
+    assert "last build: build 1: complete, finished" in status(wh)
 
     # nothing changed: dbt does not run
     dbt_ran_at = run_results(wh).stat().st_mtime_ns
@@ -58,6 +65,7 @@ def test_build_skips_until_something_changes(wh):
     res = wh.invoke("build", "--select", "groups")
     assert res.returncode == 0, res.stdout[-3000:]
     assert log(wh)[-1] == (2, 0, False)
+    assert "last build: build 2: succeeded (part of the project), finished" in status(wh)
     res = wh.invoke("build")
     assert res.returncode == 0 and SKIPPED not in res.stderr
     assert log(wh)[-1] == (3, 0, True)
