@@ -26,19 +26,6 @@
 {{ grouplake.require_warehouse_columns(['group_type']) }}
 {%- set max_depth = var('grouplake_trait_max_depth', 4) | int %}
 
-{#- the Group calls to split: a derived table in level_1's FROM, not a CTE of its own (a CTE
-    would be materialised: one more copy of every call's traits) -#}
-{%- set events -%}
-    (
-        select message_id, group_type, group_id, event_at, received_at, batch_id, source_line, traits
-        from {{ ref('stg_grouplake__group_events') }}
-        where event_kind = 'group'
-        {% if is_incremental() %}
-          and batch_id > {{ grouplake.incremental_watermark('batch_id') }}
-        {% endif %}
-    )
-{%- endset %}
-
 with
 {% for depth in range(1, max_depth + 1) %}
 level_{{ depth }} as (
@@ -56,7 +43,20 @@ level_{{ depth }} as (
         {{ grouplake.json_value_type('j.value') }} as value_type,
         {{ grouplake.json_each_ordinal('j') }} as member_ordinal,
         {{ depth }} as depth
-    from {% if depth == 1 %}{{ events }}{% else %}objects_{{ depth - 1 }}{% endif %} as p
+    {#- depth 1 reads the Group calls as a derived table, not a CTE (DuckDB would materialise a
+        copy of every call's traits) #}
+    {% if depth == 1 %}
+    from (
+        select message_id, group_type, group_id, event_at, received_at, batch_id, source_line, traits
+        from {{ ref('stg_grouplake__group_events') }}
+        where event_kind = 'group'
+        {% if is_incremental() %}
+          and batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+        {% endif %}
+    ) as p
+    {% else %}
+    from objects_{{ depth - 1 }} as p
+    {% endif %}
     {{ grouplake.json_each_join('p.traits' if depth == 1 else 'p.value', 'j') }}
     {% if depth == 1 -%}
     where j.key not in ('objectTypeId', 'relationshipAttributes')

@@ -28,22 +28,20 @@
 {%- set event_name = 'event_name' if not raw_names or 'event_name' in raw_names
                      else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 
-{#- the calls to read: a derived table, not a CTE (a CTE read twice is materialised whole) -#}
-{%- set source_calls -%}
-    (
-        select * from {{ source('grouplake', 'group_events') }}
-        {% if is_incremental() %}
-        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
-          and message_id not in (select message_id from {{ this }})
-        {% endif %}
-    )
-{%- endset %}
-
+{#- the calls are read as derived tables, not as a CTE: a CTE read three times is materialised
+    whole by DuckDB (every call's JSON once more) #}
 with duplicated_ids as (
 
     -- the message_ids loaded more than once (none unless the loader's dedup was bypassed)
     select message_id
-    from {{ source_calls }} as calls
+    from (
+        select *
+        from {{ source('grouplake', 'group_events') }}
+        {% if is_incremental() %}
+        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+          and message_id not in (select message_id from {{ this }})
+        {% endif %}
+    ) as calls
     group by message_id
     having count(*) > 1
 
@@ -53,8 +51,17 @@ ranked as (
 
     -- only the calls of a duplicated message_id are ranked: a window over every call would
     -- sort the whole JSON payload
-    select calls.*, 1 as message_rank
-    from {{ source_calls }} as calls
+    select
+        calls.*,
+        1 as message_rank
+    from (
+        select *
+        from {{ source('grouplake', 'group_events') }}
+        {% if is_incremental() %}
+        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+          and message_id not in (select message_id from {{ this }})
+        {% endif %}
+    ) as calls
     where not exists (select 1 from duplicated_ids as d where d.message_id = calls.message_id)
 
     union all
@@ -65,7 +72,14 @@ ranked as (
             partition by calls.message_id
             order by calls.batch_id, calls.source_line
         ) as message_rank
-    from {{ source_calls }} as calls
+    from (
+        select *
+        from {{ source('grouplake', 'group_events') }}
+        {% if is_incremental() %}
+        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+          and message_id not in (select message_id from {{ this }})
+        {% endif %}
+    ) as calls
     where exists (select 1 from duplicated_ids as d where d.message_id = calls.message_id)
 
 ),
