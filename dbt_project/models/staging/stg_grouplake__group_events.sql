@@ -28,32 +28,47 @@
 {%- set event_name = 'event_name' if not raw_names or 'event_name' in raw_names
                      else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 
-{#- the calls are read as derived tables, not as a CTE: a CTE read three times is materialised
-    whole by DuckDB (every call's JSON once more) #}
-with duplicated_ids as (
+with new_calls as (
 
-    -- the message_ids loaded more than once (none unless the loader's dedup was bypassed)
+    -- the ids and load positions of the calls to read
+    select message_id, batch_id, source_line
+    from {{ source('grouplake', 'group_events') }}
+    {% if is_incremental() %}
+    where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+    {% endif %}
+
+),
+
+duplicated_ids as (
+
     select message_id
-    from (
-        select *
-        from {{ source('grouplake', 'group_events') }}
-        {% if is_incremental() %}
-        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
-          and message_id not in (select message_id from {{ this }})
-        {% endif %}
-    ) as calls
+    from new_calls
     group by message_id
     having count(*) > 1
 
 ),
 
+later_loads as (
+
+    -- the loads of a message_id after its first (none unless the loader's dedup was bypassed):
+    -- only the ids loaded more than once are ranked, so no window sorts every call
+    select batch_id, source_line
+    from (
+        select
+            batch_id,
+            source_line,
+            row_number() over (partition by message_id order by batch_id, source_line) as message_rank
+        from new_calls
+        where message_id in (select message_id from duplicated_ids)
+    ) as ranked_loads
+    where message_rank > 1
+
+),
+
 ranked as (
 
-    -- only the calls of a duplicated message_id are ranked: a window over every call would
-    -- sort the whole JSON payload
-    select
-        calls.*,
-        1 as message_rank
+    -- the first load of each message_id, read once with its JSON columns
+    select calls.*
     from (
         select *
         from {{ source('grouplake', 'group_events') }}
@@ -62,25 +77,9 @@ ranked as (
           and message_id not in (select message_id from {{ this }})
         {% endif %}
     ) as calls
-    where not exists (select 1 from duplicated_ids as d where d.message_id = calls.message_id)
-
-    union all
-
-    select
-        calls.*,
-        row_number() over (
-            partition by calls.message_id
-            order by calls.batch_id, calls.source_line
-        ) as message_rank
-    from (
-        select *
-        from {{ source('grouplake', 'group_events') }}
-        {% if is_incremental() %}
-        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
-          and message_id not in (select message_id from {{ this }})
-        {% endif %}
-    ) as calls
-    where exists (select 1 from duplicated_ids as d where d.message_id = calls.message_id)
+    left join later_loads as l
+        on calls.batch_id = l.batch_id and calls.source_line = l.source_line
+    where l.batch_id is null
 
 ),
 
@@ -100,7 +99,6 @@ extracted as (
         {{ grouplake.json_extract_path('extra', 'properties.objectTypeId') }} as properties_object_type_id,
         {{ grouplake.json_extract_path('traits', 'relationshipAttributes') }} as relationship_attributes_value
     from ranked
-    where message_rank = 1
 
 )
 
