@@ -4,15 +4,18 @@
   may change. They are the groups with a call in a new batch, and the groups holding a call of
   an anonymous id that a new call linked to a user (that call may stitch it to a user, or to an
   earlier user). `calls` must hold every call with an anonymous id (stg_grouplake__group_events
-  or a filter of it). Renders CTEs (no leading comma) ending with one named `result_cte`: one
-  row per group_id. Only call it inside `{% if is_incremental() %}`.
+  or a filter of it; pass the relation itself rather than a CTE over it, so that the engine
+  reads only the new batches for the first step, and the two id columns for the second).
+  `watermark`: the model's incremental_watermark('last_batch_id') when it has read it already.
+  Renders CTEs (no leading comma) ending with one named `result_cte`: one row per group_id.
+  Only call it inside `{% if is_incremental() %}`.
 #}
-{% macro groups_touched_by_new_calls_ctes(calls, result_cte) -%}
+{% macro groups_touched_by_new_calls_ctes(calls, result_cte, watermark=none) -%}
 {{ result_cte }}__new_calls as (
 
     select group_id, anonymous_id, user_id
     from {{ calls }}
-    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') if watermark is none else watermark }}
 
 ),
 

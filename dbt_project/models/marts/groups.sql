@@ -24,15 +24,21 @@
 
 {{ grouplake.require_warehouse_columns(['group_type', 'is_deleted', 'last_batch_id']) }}
 
+{%- set events = ref('stg_grouplake__group_events') %}
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(events, 'batch_id', watermark) %}
+-- no call newer than this table: nothing to rebuild
+select * from {{ this }} where 1 = 0
+{% else %}
 with all_events as (
 
     select event_kind, group_type, group_id, user_id, anonymous_id, event_at, received_at, batch_id, source_line
-    from {{ ref('stg_grouplake__group_events') }}
+    from {{ events }}
 
 ),
 
 {% if is_incremental() %}
-{{ grouplake.groups_touched_by_new_calls_ctes('all_events', 'scope') }},
+{{ grouplake.groups_touched_by_new_calls_ctes(events, 'scope', watermark) }},
 {% endif %}
 
 scoped_events as (
@@ -101,3 +107,4 @@ from events as e
 left join {{ relation }} as {{ alias }}
     on {{ grouplake.columns_equal('e', alias, ['group_id', 'group_type']) }}
 {% endfor %}
+{% endif %}

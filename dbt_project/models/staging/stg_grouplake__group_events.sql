@@ -28,11 +28,16 @@
 {%- set event_name = 'event_name' if not raw_names or 'event_name' in raw_names
                      else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 
+{%- set watermark = grouplake.incremental_watermark('batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(source('grouplake', 'group_events'), 'batch_id', watermark) %}
+-- no raw batch newer than this table: nothing to add
+select * from {{ this }} where 1 = 0
+{% else %}
 with source as (
 
     select * from {{ source('grouplake', 'group_events') }}
     {% if is_incremental() %}
-    where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+    where batch_id > {{ watermark }}
     {% endif %}
 
 ),
@@ -111,3 +116,4 @@ select
     context
 from extracted
 where event_kind is not null
+{% endif %}
