@@ -9,8 +9,7 @@
   - Whole group ids (every membership recomputed, in all their types): a group id with a new
     `Object Deleted` (it ends every membership), and a group id holding a call without a user
     id of an anonymous id whose first link to a user is a new call (its stitching may have
-    changed: memberships may appear or vanish). An anonymous id whose first link is an old call
-    keeps its user: the earliest of the old calls did not change.
+    changed: memberships may appear or vanish; the rule of groups_touched_by_new_calls_ctes).
   - One by one, in the other group ids: the member of every new Group or Relationship Deleted
     call (macro calls_with_members, through the current anonymous_user_map). Its membership is
     recomputed from its calls in the group: the calls with its user id, or with an anonymous
@@ -23,45 +22,22 @@
   Only call it inside `{% if is_incremental() %}`.
 #}
 {% macro membership_scope_ctes(calls, anonymous_user_map, result_cte, watermark) -%}
-{{ result_cte }}__new_calls as (
-
-    select *
-    from {{ calls }}
-    where batch_id > {{ watermark }}
-
-),
-
-{{ result_cte }}__relinked as (
-
-    -- anonymous ids whose first link to a user (the one that decides) is a new call; for the
-    -- others the first link is an old call, the same as before: their user did not change
-    select anonymous_id
-    from {{ anonymous_user_map }}
-    where first_linked_message_id in (
-        select message_id from {{ result_cte }}__new_calls
-        where user_id is not null and anonymous_id is not null
-    )
-
-),
+{{ grouplake.groups_touched_by_new_calls_ctes(calls, anonymous_user_map, result_cte ~ '__touched', watermark) }},
 
 {{ result_cte }}__whole_groups as (
 
-    select group_id from {{ result_cte }}__new_calls where event_kind = 'object_deleted'
+    select group_id from {{ result_cte }}__touched__new_calls where event_kind = 'object_deleted'
 
     union
 
-    -- the calls whose member the stitching decides: an anonymous id without a user id
-    select e.group_id
-    from {{ calls }} as e
-    where e.user_id is null
-      and e.anonymous_id in (select anonymous_id from {{ result_cte }}__relinked)
+    select group_id from {{ result_cte }}__touched__relinked_groups
 
 ),
 
 {{ result_cte }}__memberships as (
 
     select distinct group_type, group_id, member_type, member_id, member_user_id
-    from ({{ grouplake.calls_with_members(result_cte ~ '__new_calls', anonymous_user_map) }}) as m
+    from ({{ grouplake.calls_with_members(result_cte ~ '__touched__new_calls', anonymous_user_map) }}) as m
     where group_id not in (select group_id from {{ result_cte }}__whole_groups)
 
 ),
