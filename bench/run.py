@@ -19,8 +19,9 @@ memory of the process tree (psutil polling of the process and its children, and 
 * ``dlt``: a resource yielding the orjson-parsed lines, append, duckdb destination;
 * ``grouplake build --full-refresh`` on the loaded data, then ``grouplake load`` of 1% more
   events and an incremental ``grouplake build``; then the fixed cost: a ``grouplake build``
-  with no new data beside ``dbt parse`` of the shipped project (dbt's own start-up, with the
-  build's warm partial-parse state).
+  with no new data (skipped: nothing changed since the complete build before it), the same
+  with ``--force`` (dbt runs every model and test on zero new rows), beside ``dbt parse`` of
+  the shipped project (dbt's own start-up, with the build's warm partial-parse state).
 
 After each ``grouplake`` step the disk used by the warehouse file (+ WAL) and the lake is
 recorded (``disk MiB``).
@@ -241,6 +242,7 @@ BUILD_STEPS = (
     "grouplake load +1%",
     "grouplake build (incremental +1%)",
     "grouplake build (no new data)",
+    "grouplake build --force (no new data)",
     "dbt parse (start-up)",
 )
 
@@ -365,15 +367,21 @@ def run_comparison(events: int, seed: int, out_dir: Path, *, smoke: bool, skip: 
                 logs,
             )
         )
+        step(
+            measure(
+                "grouplake build --force (no new data)",
+                grouplake("build", "--warehouse", str(wh), "--force"),
+                logs,
+            )
+        )
         from grouplake.dbt_runner import dbt_command, dbt_env
 
         step(measure("dbt parse (start-up)", dbt_command("parse"), logs, env=dbt_env(wh)))
 
     for m in results:
-        if m.name.startswith("grouplake build") and m.ok:
-            m.note = "slowest: " + ", ".join(
-                f"{name} {sec:.1f}s" for name, sec in slowest_dbt_nodes(m.log)
-            )
+        nodes = slowest_dbt_nodes(m.log) if m.name.startswith("grouplake build") and m.ok else []
+        if nodes:  # none when the build was skipped (nothing to do)
+            m.note = "slowest: " + ", ".join(f"{name} {sec:.1f}s" for name, sec in nodes)
             print(f"  {m.name}: {m.note}", flush=True)
     return {
         "events": events,
@@ -518,6 +526,9 @@ def ratios(result: dict) -> dict:
     )
     if idle.get("ok") and parse.get("ok"):
         out["no_new_data_vs_dbt_parse"] = idle["seconds"] / parse["seconds"]
+    forced = steps.get("grouplake build --force (no new data)", {})
+    if forced.get("ok") and parse.get("ok"):
+        out["forced_no_new_data_vs_dbt_parse"] = forced["seconds"] / parse["seconds"]
     return out
 
 
@@ -531,6 +542,11 @@ def format_ratios(r: dict) -> str:
         "no_new_data_vs_dbt_parse": (
             "build with no new data / dbt parse",
             "target: close to 1x",
+            "x",
+        ),
+        "forced_no_new_data_vs_dbt_parse": (
+            "build --force with no new data / dbt parse",
+            "(dbt runs every node)",
             "x",
         ),
     }

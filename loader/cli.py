@@ -108,6 +108,12 @@ UnitTestsOpt = typer.Option(
     help="Also run the dbt project's unit tests (excluded by default: they check "
     "the models' SQL on fixed inputs, not the data; `make test` and CI run them).",
 )
+ForceOpt = typer.Option(
+    False,
+    "--force",
+    help="Run dbt even when nothing changed since the last complete build (by default such a "
+    "build is skipped: no load, forget or project change since).",
+)
 
 
 def _print_json(doc: dict) -> None:
@@ -394,7 +400,13 @@ def status(
     limit: int = typer.Option(20, min=0, help="How many ledger rows to show."),
 ):
     """Show the load ledger and row counts of the raw tables, the lake and the marts."""
-    from grouplake.status import differing_duplicates, ledger_rows, table_counts
+    from grouplake.status import (
+        describe_build,
+        differing_duplicates,
+        last_build,
+        ledger_rows,
+        table_counts,
+    )
 
     with _reported_errors():
         paths = Paths.resolve(warehouse, lake)
@@ -402,6 +414,7 @@ def status(
         rows = ledger_rows(paths.warehouse, limit)
         counts = table_counts(paths.warehouse, paths.lake)
         differing, differing_batches = differing_duplicates(paths.warehouse)
+        build = last_build(paths.warehouse)
     table = Table(
         title=f"load ledger (last {limit}, times in UTC)",
         title_justify="left",
@@ -449,6 +462,7 @@ def status(
     for name, n in counts.items():
         counts_table.add_row(name, f"{n:,}")
     out.print(counts_table)
+    out.print(f"last build: {describe_build(build)}", highlight=False)
     if differing:
         out.print(
             f"[yellow]warning:[/] {differing:,} duplicate line(s) in {differing_batches:,} batch(es) carried "
@@ -539,6 +553,7 @@ def build(
     engine: Engine = EngineOpt,
     wait: float = WaitOpt,
     with_unit_tests: bool = UnitTestsOpt,
+    force: bool = ForceOpt,
 ):
     """Run `dbt build` on the shipped dbt project; extra arguments go to dbt (e.g. --full-refresh, --select)."""
     from grouplake.dbt_runner import build as dbt_build
@@ -552,6 +567,7 @@ def build(
             engine=Engine(engine).value,
             lake=paths.lake,
             unit_tests=with_unit_tests,
+            force=force,
             wait_seconds=wait,
         )
     if code != 0:
@@ -584,6 +600,7 @@ def run(
     other_types: OtherTypes = OtherTypesOpt,
     json_out: bool = JsonOpt,
     with_unit_tests: bool = UnitTestsOpt,
+    force: bool = ForceOpt,
 ):
     """Load, then dbt build, then print a summary of the marts. Extra arguments go to dbt."""
     from grouplake.pipeline import run as run_pipeline
@@ -604,23 +621,29 @@ def run(
             )
         raise typer.Exit(EXIT_USAGE)
 
+    def run_with_progress(**output):
+        """The pipeline with a progress display; ``output``: where the report and dbt's go."""
+        resolved = Paths.resolve(warehouse, lake)
+        with _RichProgress() as progress:
+            result = run_pipeline(
+                paths,
+                warehouse=resolved.warehouse,
+                lake=resolved.lake,
+                dbt_args=dbt_args,
+                wait_seconds=wait,
+                progress=progress,
+                other_types=other_types,
+                unit_tests=with_unit_tests,
+                force=force,
+                **output,
+            )
+        return resolved, result
+
     if json_out:
         # one JSON report on stdout: the load report plus {"build": {"exit_code": ...}} (null when
         # the build did not run); dbt's own output goes to stderr
         with _reported_errors(_LOAD_INTERRUPTED, json_report={"build": None}):
-            resolved = Paths.resolve(warehouse, lake)
-            with _RichProgress() as progress:
-                result = run_pipeline(
-                    paths,
-                    warehouse=resolved.warehouse,
-                    lake=resolved.lake,
-                    dbt_args=dbt_args,
-                    wait_seconds=wait,
-                    progress=progress,
-                    other_types=other_types,
-                    dbt_stdout=sys.stderr,
-                    unit_tests=with_unit_tests,
-                )
+            _, result = run_with_progress(dbt_stdout=sys.stderr)
         code = 1 if not result.load.ok else result.dbt_exit_code
         _print_json(
             {
@@ -640,19 +663,7 @@ def run(
             out.rule("dbt build")
 
     with _reported_errors(_LOAD_INTERRUPTED):
-        resolved = Paths.resolve(warehouse, lake)
-        with _RichProgress() as progress:
-            result = run_pipeline(
-                paths,
-                warehouse=resolved.warehouse,
-                lake=resolved.lake,
-                dbt_args=dbt_args,
-                wait_seconds=wait,
-                progress=progress,
-                on_loaded=loaded,
-                other_types=other_types,
-                unit_tests=with_unit_tests,
-            )
+        resolved, result = run_with_progress(on_loaded=loaded)
         if not result.load.ok:
             raise typer.Exit(1)
         if result.dbt_exit_code != 0:

@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from grouplake import build_state
 from grouplake.config import (
     LAKE_ENV,
     SPARK_STATE_ENV,
@@ -118,11 +119,14 @@ def run_dbt(
     wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
     on_wait: Callable[[str], None] | None = _default_on_wait,
     stdout=None,
+    skip_if_current: bool = False,
 ) -> int:
     """Run any dbt command on the shipped project under the warehouse lock; returns dbt's exit code.
 
     ``stdout``: where dbt's output goes (default: this process's stdout; e.g. sys.stderr when
     stdout carries a JSON report).
+    ``command="build"`` is logged in raw.build_log (build_state); with ``skip_if_current`` it
+    does not run, and returns 0, when the warehouse is as its last complete build left it.
 
     Raises WarehouseNotFound when there is no warehouse file (load something first).
     """
@@ -137,9 +141,24 @@ def run_dbt(
         con = connect(warehouse, busy_wait_seconds=wait_seconds)
         try:
             forgotten = full_refresh_needed(con) if command == "build" else []
+            built_at = (
+                build_state.built_at_if_current(con, project_dir)
+                if skip_if_current and not forgotten
+                else None
+            )
+            if built_at is None and command == "build":
+                dbt_args = _with_full_refresh_after_forget(list(dbt_args or []), forgotten)
+                build_id = build_state.start(con, dbt_args)
         finally:
             con.close()
-        dbt_args = _with_full_refresh_after_forget(list(dbt_args or []), forgotten)
+        if built_at is not None:
+            print(
+                f"nothing to build: no load, forget or project change since the complete build "
+                f"of {built_at:%Y-%m-%d %H:%M:%S %Z} (--force runs dbt anyway)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 0
         work = dbt_work_dir(warehouse)
         try:
             work.mkdir(exist_ok=True)
@@ -156,10 +175,16 @@ def run_dbt(
             )
         except OSError as exc:
             raise GrouplakeError(f"cannot start dbt: {describe_os_error(exc)}") from None
-        if forgotten and proc.returncode == 0 and not _SELECTION_FLAGS.intersection(dbt_args):
+        if command == "build":
             con = connect(warehouse, busy_wait_seconds=wait_seconds)
             try:
-                mark_marts_rebuilt(con, forgotten)
+                if (
+                    forgotten
+                    and proc.returncode == 0
+                    and not _SELECTION_FLAGS.intersection(dbt_args)
+                ):
+                    mark_marts_rebuilt(con, forgotten)
+                build_state.finish(con, build_id, proc.returncode, project_dir)
             finally:
                 con.close()
     return proc.returncode
@@ -217,12 +242,17 @@ def build(
     engine: str = "duckdb",
     lake: str | Path | None = None,
     unit_tests: bool = False,
+    force: bool = False,
     wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
     on_wait: Callable[[str], None] | None = _default_on_wait,
     stdout=None,
 ) -> int:
     """`dbt build` (models and data tests; the unit tests too with ``unit_tests=True``, see
     build_args); extra ``dbt_args`` go to dbt.
+
+    On DuckDB a plain build (no ``dbt_args``, no unit tests) is skipped, returning 0, when the
+    warehouse is exactly as its last complete build left it: no load, forget, project or
+    relation change since (grouplake.build_state). ``force=True`` runs dbt anyway.
 
     ``engine="duckdb"``: on ``warehouse`` (default like the CLI's: ``GROUPLAKE_WAREHOUSE``, else
     data/warehouse.duckdb). ``engine="spark"``: on Spark, from ``lake`` (``GROUPLAKE_LAKE``, else
@@ -248,6 +278,7 @@ def build(
         wait_seconds=wait_seconds,
         on_wait=on_wait,
         stdout=stdout,
+        skip_if_current=not (force or dbt_args or unit_tests),
     )
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 import duckdb
 
 from grouplake.reader import hash_range, open_file
-from grouplake.sources import Source
+from grouplake.sources import Source, SourceKind
 from grouplake.tables import LOAD_LEDGER
 
 
@@ -106,10 +106,10 @@ def plan(con: duckdb.DuckDBPyConnection, source: Source) -> ReadPlan:
       loaded under another name; ``appended`` when it grew and what was loaded is unchanged;
       else ``changed`` (loaded again in full) or ``new``.
     """
-    if source.kind == "stream":
+    if source.kind == SourceKind.STREAM:
         return ReadPlan(LoadMode.NEW, check_after_read=True)
     prev = last_loaded(con, source.path)
-    if source.kind == "object":
+    if source.kind == SourceKind.OBJECT:
         if (
             prev is not None
             and prev.etag

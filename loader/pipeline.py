@@ -39,12 +39,14 @@ def run(
     other_types: OtherTypes = OtherTypes.SKIP,
     dbt_stdout=None,
     unit_tests: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Load ``inputs`` (like ``load_paths``), then ``dbt build`` with ``dbt_args`` if no file failed.
 
     ``on_loaded(report)`` is called between the two steps (the CLI prints the load table there).
     ``dbt_stdout``: where dbt's output goes (default: this process's stdout).
     ``unit_tests``: run dbt's unit tests too (excluded by default, like ``build``).
+    ``force``: run dbt even when nothing changed since the last complete build (like ``build``).
     Raises what ``load_paths`` and ``build`` raise (InputNotFound, WarehouseBusy, ...).
     """
     paths = Paths.resolve(warehouse, lake)
@@ -65,6 +67,7 @@ def run(
             paths.warehouse,
             list(dbt_args),
             unit_tests=unit_tests,
+            force=force,
             wait_seconds=wait_seconds,
             on_wait=on_wait,
             stdout=dbt_stdout,

@@ -126,7 +126,7 @@ class Reading:
     def resume_offset(self) -> int | None:
         """Where a later pass over a grown file starts: after the last newline. None for streams,
         objects, compressed files and passes that did not end cleanly (never appended to)."""
-        if self.source.kind != "file" or self.compressed or self.read_error or not self.complete:
+        if not self.source.is_file or self.compressed or self.read_error or not self.complete:
             return None
         return self.end_offset - self.tail_bytes
 
@@ -191,7 +191,7 @@ def iter_chunks(
     try:
         # a file or object is gzip by its name; a stream (which may have none) by its first bytes
         reading.compressed = reading.source.compressed or (
-            reading.source.kind == "stream"
+            reading.source.is_stream
             and buffered.peek(len(GZIP_MAGIC))[: len(GZIP_MAGIC)] == GZIP_MAGIC
         )
         if reading.compressed:

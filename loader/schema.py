@@ -6,6 +6,7 @@ under ``<lake>/group_events/received_date=YYYY-MM-DD/``.
 """
 
 from grouplake.tables import (
+    BUILD_LOG,
     DELETION_LOG,
     GROUP_EVENT_DUPLICATES,
     GROUP_EVENT_REJECTS,
@@ -97,6 +98,20 @@ ADDED_COLUMNS = [
     ("load_ledger", "duplicate_reject_count", "BIGINT DEFAULT 0"),
 ]
 
+# `grouplake build` (loader/build_state.py): one row per build, so that a build with nothing to do
+# is skipped. The fingerprint is that of the warehouse a complete, successful build left.
+BUILD_LOG_DDL = f"""
+CREATE TABLE IF NOT EXISTS {BUILD_LOG} (
+    build_id             BIGINT NOT NULL,
+    started_at           TIMESTAMPTZ NOT NULL,
+    finished_at          TIMESTAMPTZ,          -- NULL: running, or interrupted
+    dbt_args             VARCHAR[] NOT NULL,   -- the arguments dbt was given
+    exit_code            INTEGER,              -- dbt's
+    complete             BOOLEAN NOT NULL,     -- the whole project built and tested, successfully
+    fingerprint          VARCHAR               -- of the warehouse it left, when complete
+);
+"""
+
 DDL = (
     f"""
 CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA};
@@ -170,4 +185,5 @@ CREATE TABLE IF NOT EXISTS {LOAD_LEDGER} (
     )
     + "\n"
     + PRIVACY_DDL
+    + BUILD_LOG_DDL
 )

@@ -26,6 +26,7 @@ import os
 import stat
 import sys
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,17 +38,20 @@ STDIN_ARGS = ("-", "/dev/stdin")
 OBJECT_SCHEMES = ("s3://", "gs://")
 
 
+class SourceKind(StrEnum):
+    """What an input is: ``Source.kind``, and the ledger's ``source_kind`` column."""
+
+    FILE = "file"  # a regular local file: it can be re-read, and may grow
+    STREAM = "stream"  # standard input, a FIFO, a process substitution: read once, size unknown
+    OBJECT = "object"  # in object storage; ``etag`` identifies the version read
+
+
 @dataclass
 class Source:
-    """One input: what the ledger calls it (``path``) and how to open it.
-
-    ``kind`` is ``file`` (a regular local file: it can be re-read, and may grow), ``stream``
-    (read once, size unknown until read) or ``object`` (object storage; ``etag`` identifies
-    the version of the object).
-    """
+    """One input: what the ledger calls it (``path``), what it is (``kind``) and how to open it."""
 
     path: str
-    kind: str
+    kind: SourceKind
     size: int | None = None
     compressed: bool = False
     etag: str | None = None
@@ -56,6 +60,14 @@ class Source:
     fs: object | None = None  # pyarrow FileSystem of an object
     fs_path: str | None = None  # bucket/key
     _opened: BinaryIO | None = field(default=None, repr=False)
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == SourceKind.FILE
+
+    @property
+    def is_stream(self) -> bool:
+        return self.kind == SourceKind.STREAM
 
     @property
     def name(self) -> str:
@@ -67,11 +79,11 @@ class Source:
 
     def open(self, offset: int = 0) -> BinaryIO:
         """A raw binary reader positioned at ``offset`` (only a regular file can start past 0)."""
-        if self.kind == "file":
+        if self.kind == SourceKind.FILE:
             return open_file(self.local, offset)
         if offset:
             raise ValueError(f"{self.path}: a {self.kind} can only be read from its start")
-        if self.kind == "stream":
+        if self.kind == SourceKind.STREAM:
             if self.fd is not None:
                 # our own descriptor: closing it leaves the process's standard input alone
                 return open(os.dup(self.fd), "rb", buffering=0)
@@ -144,7 +156,7 @@ def discover_sources(inputs: list[str], *, name: str | None = None) -> list[Sour
             sources.append(
                 Source(
                     path=name or str(Path(raw).absolute()),
-                    kind="stream",
+                    kind=SourceKind.STREAM,
                     compressed=(name or raw).endswith(".gz"),
                     local=Path(raw),
                 )
@@ -165,7 +177,7 @@ def stdin_source(name: str | None = None) -> Source:
         raise InputNotFound("standard input is a terminal: pipe NDJSON into `grouplake load -`")
     return Source(
         path=name or STDIN_NAME,
-        kind="stream",
+        kind=SourceKind.STREAM,
         fd=fd,
         compressed=bool(name and name.endswith(".gz")),
     )
@@ -175,7 +187,7 @@ def local_file(path: Path) -> Source:
     path = Path(path)
     return Source(
         path=str(path.absolute()),
-        kind="file",
+        kind=SourceKind.FILE,
         size=_size(path),
         compressed=path.name.endswith(".gz"),
         local=path,
@@ -263,7 +275,7 @@ def list_objects(uri: str) -> list[Source]:
     return [
         Source(
             path=f"{scheme}://{i.path}",
-            kind="object",
+            kind=SourceKind.OBJECT,
             size=i.size,
             compressed=i.path.endswith(".gz"),
             fs=fs,

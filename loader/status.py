@@ -6,6 +6,7 @@ from pathlib import Path
 
 from grouplake.lake import events_glob
 from grouplake.tables import (
+    BUILD_LOG,
     GROUP_EVENT_DUPLICATES,
     GROUP_EVENT_REJECTS,
     GROUP_EVENTS,
@@ -75,3 +76,33 @@ def table_counts(warehouse: Path, lake: Path) -> dict[str, int]:
         return counts
     finally:
         con.close()
+
+
+def last_build(warehouse: Path) -> dict | None:
+    """The newest row of raw.build_log (``grouplake build``), None when never built."""
+    con = connect(warehouse, read_only=True)
+    try:
+        if not table_exists(con, BUILD_LOG):
+            return None
+        cur = con.execute(f"""
+            SELECT build_id, started_at, finished_at, exit_code, complete
+            FROM {BUILD_LOG} ORDER BY build_id DESC LIMIT 1""")
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+    finally:
+        con.close()
+
+
+def describe_build(build: dict | None) -> str:
+    """One line on the last build, e.g. ``build 6: complete, finished 2026-11-30 00:02 UTC``."""
+    if build is None:
+        return "not built yet (grouplake build)"
+    if build["finished_at"] is None:
+        return f"build {build['build_id']}: running, or interrupted (started {build['started_at']:%Y-%m-%d %H:%M} UTC)"
+    if build["exit_code"]:
+        outcome = f"failed (dbt exit code {build['exit_code']})"
+    else:
+        outcome = "complete" if build["complete"] else "succeeded (part of the project)"
+    return (
+        f"build {build['build_id']}: {outcome}, finished {build['finished_at']:%Y-%m-%d %H:%M} UTC"
+    )

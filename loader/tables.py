@@ -29,6 +29,7 @@ LOAD_LEDGER = f"{RAW_SCHEMA}.load_ledger"  # one row per batch (per input loaded
 DELETION_LOG = f"{RAW_SCHEMA}.deletion_log"  # forget requests
 SUPPRESSED_IDENTITIES = f"{RAW_SCHEMA}.suppressed_identities"  # ids dropped at ingest
 PRIVACY_SALT = f"{RAW_SCHEMA}.privacy_salt"  # the fingerprint of the salt of the hashes
+BUILD_LOG = f"{RAW_SCHEMA}.build_log"  # one row per `grouplake build` (build_state.py)
 
 # The marts `grouplake build` makes (dbt_project/models/marts), in schema MARTS_SCHEMA of the
 # DuckDB warehouse.
