@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from array import array
 from bisect import bisect_right
 from enum import StrEnum
 from itertools import accumulate
@@ -98,11 +97,9 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     looked at one by one, and the text column stays in Arrow (no round trip through Python).
     """
     n = len(chunk.lines)
-    binary, searched = _binary_array(chunk.lines)
+    binary = pa.array(chunk.lines, pa.binary())
     source_line = pa.array(range(chunk.first_line, chunk.first_line + n), pa.int64())
-    # lines with a NUL byte, NaN or Infinity (DuckDB's JSON parser accepts them, JSON does not),
-    # found while the array is built
-    suspects: set[int] = set(chunk.oversized) | searched
+    suspects: set[int] = set(chunk.oversized)
     try:
         text = binary.cast(pa.string())
     except pa.ArrowInvalid:
@@ -117,6 +114,15 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
     too_long = pc.greater(pc.binary_length(binary), max_line_bytes)
     if pc.any(too_long).as_py():
         suspects.update(pc.indices_nonzero(too_long).to_pylist())
+    # NUL bytes, and NaN/Infinity tokens (DuckDB's JSON parser accepts them, JSON does not):
+    # plain substring searches over the lines' bytes, mapped back to lines by their offsets.
+    for start in range(0, n, SEARCH_LINES):
+        piece = chunk.lines[start : start + SEARCH_LINES]
+        data = b"".join(piece)  # a few MB at a time: no copy of the whole chunk
+        offsets = list(accumulate(map(len, piece), initial=0))
+        for needle in (b"\x00", b"NaN", b"Infinity"):
+            suspects.update(start + i for i in _lines_containing(data, offsets, needle))
+        del data, piece
     # trailing commas, which DuckDB's JSON parser also accepts
     trailing_comma = pc.match_substring_regex(binary, r",\s*[\]}]")
     if pc.any(trailing_comma).as_py():
@@ -165,42 +171,6 @@ def prepare_chunk(chunk: Chunk, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) ->
 
 SCAN_BATCH_ROWS = 8192
 SEARCH_LINES = 8192
-_MAX_BINARY_BYTES = (1 << 31) - 1  # Arrow's binary type has 32-bit offsets
-# NUL bytes, and NaN/Infinity tokens (DuckDB's JSON parser accepts them, JSON does not)
-_SUSPECT_NEEDLES = (b"\x00", b"NaN", b"Infinity")
-
-
-def _binary_array(lines: list[bytes]) -> tuple[pa.Array, set[int]]:
-    """The lines as an Arrow binary array, and the lines that may hold a NUL byte, NaN or
-    Infinity (suspects for the one-by-one check).
-
-    The array is the one ``pa.array(lines, pa.binary())`` makes, but its buffer is allocated
-    once at its final size (Arrow's pool reuses that memory chunk after chunk) and filled
-    SEARCH_LINES lines at a time: each piece is joined, searched for the needles while it is in
-    the CPU cache, and copied in. Plain substring searches, mapped back to lines by offsets.
-    """
-    n = len(lines)
-    offsets = array("q", accumulate(map(len, lines), initial=0))
-    suspects: set[int] = set()
-    fits = offsets[-1] <= _MAX_BINARY_BYTES
-    data = pa.allocate_buffer(offsets[-1]) if fits else None
-    view = memoryview(data).cast("B") if fits else None
-    for start in range(0, n, SEARCH_LINES):
-        piece = b"".join(lines[start : start + SEARCH_LINES])
-        piece_offsets = offsets[start : start + SEARCH_LINES + 1]
-        base = piece_offsets[0]
-        for needle in _SUSPECT_NEEDLES:
-            suspects.update(
-                start + i for i in _lines_containing(piece, piece_offsets, base, needle)
-            )
-        if fits:
-            view[base : base + len(piece)] = piece
-        del piece
-    if not fits:
-        return pa.array(lines, pa.binary()), suspects
-    offsets32 = pa.Array.from_buffers(pa.int64(), n + 1, [None, pa.py_buffer(offsets)])
-    offsets32 = offsets32.cast(pa.int32())
-    return pa.Array.from_buffers(pa.binary(), n, [None, offsets32.buffers()[1], data]), suspects
 
 
 def _in_batches(table: pa.Table) -> pa.Table:
@@ -214,9 +184,8 @@ def _in_batches(table: pa.Table) -> pa.Table:
     )
 
 
-def _lines_containing(data: bytes, offsets, base: int, needle: bytes) -> set[int]:
-    """Indices of the lines (``data[offsets[i] - base:offsets[i + 1] - base]``) that may contain
-    ``needle``.
+def _lines_containing(data: bytes, offsets, needle: bytes) -> set[int]:
+    """Indices of the lines (``data[offsets[i]:offsets[i + 1]]``) that may contain ``needle``.
 
     Lines are searched as one buffer, so a match may also straddle two lines: such a line is
     a false suspect, which the one-by-one check clears.
@@ -224,9 +193,9 @@ def _lines_containing(data: bytes, offsets, base: int, needle: bytes) -> set[int
     found: set[int] = set()
     pos = data.find(needle)
     while pos != -1:
-        i = bisect_right(offsets, pos + base) - 1
+        i = bisect_right(offsets, pos) - 1
         found.add(i)
-        pos = data.find(needle, offsets[i + 1] - base) if i + 1 < len(offsets) else -1
+        pos = data.find(needle, offsets[i + 1]) if i + 1 < len(offsets) else -1
     return found
 
 
