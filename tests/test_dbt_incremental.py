@@ -8,8 +8,6 @@ every mart must be identical, row for row and column for column.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from helpers import Warehouse, call
@@ -139,34 +137,71 @@ def run(tmp_path_factory):
     wh = Warehouse(tmp_path_factory.mktemp("dbt_incremental"))
     dbt_dir = wh.root / "dbt"
     dbt_args = ["--target-path", str(dbt_dir / "target"), "--log-path", str(dbt_dir / "logs")]
-    snaps, compiled = [], []
+    target = dbt_dir / "target"
+
+    def build_sql(*extra: str) -> dict[str, str]:
+        """Build; the compiled and the run SQL of every incremental model, by name."""
+        res = wh.cli("build", *dbt_args, *extra)
+        assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
+        sql = {}
+        for path in (target / "compiled").glob("grouplake/models/*/*.sql"):
+            run_sql = target / "run" / path.relative_to(target / "compiled")
+            sql[path.stem] = path.read_text() + (run_sql.read_text() if run_sql.exists() else "")
+        return sql
+
+    snaps, compiled, idle = [], [], None
     for i, batch in enumerate(BATCHES, start=1):
         path = wh.write(f"batch{i}.ndjson", batch)
         res = wh.cli("load", str(path))
         assert res.returncode == 0, res.stdout + res.stderr
         # the unit tests do not depend on the data: run them with the first build only
-        res = wh.cli("build", *dbt_args, *(["--with-unit-tests"] if i == 1 else []))
-        assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
+        compiled.append(build_sql(*(["--with-unit-tests"] if i == 1 else [])))
         snaps.append(snapshot(wh))
-        target = dbt_dir / "target"
-        model_sql = Path("grouplake", "models", "marts", "group_trait_history.sql")
-        compiled.append(
-            (target / "compiled" / model_sql).read_text() + (target / "run" / model_sql).read_text()
-        )
+        if i == 2:
+            # a build with no new data in between: every model skips, and the late events of
+            # the next batches are still placed in time (the final snapshot = a full refresh)
+            idle = (build_sql(), snapshot(wh))
     res = wh.cli("build", "--full-refresh", *dbt_args, "--exclude", "test_type:unit")
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-3000:]
-    return wh, snaps, compiled, snapshot(wh)
+    return wh, snaps, compiled, snapshot(wh), idle
+
+
+INCREMENTAL_MODELS = [
+    "stg_grouplake__group_events",
+    "int_group_trait_writes",
+    "int_anonymous_user_map",
+    "int_group_trait_catalog_counts",
+    "group_trait_history",
+    "group_traits_latest",
+    "user_group_memberships",
+    "groups",
+]
+NOTHING_NEW = "where 1 = 0"
 
 
 def test_runs_after_the_first_were_incremental(run):
-    _, _, compiled, _ = run
-    assert "cutoffs" not in compiled[0]  # first build: a full build
-    assert all("cutoffs" in sql and "delete from" in sql.lower() for sql in compiled[1:])
+    _, _, compiled, _, _ = run
+    history = [c["group_trait_history"] for c in compiled]
+    assert "cutoffs" not in history[0]  # first build: a full build
+    assert all("cutoffs" in sql and "delete from" in sql.lower() for sql in history[1:])
+    assert not any(NOTHING_NEW in c[m] for c in compiled for m in INCREMENTAL_MODELS)
+
+
+def test_a_build_with_no_new_data_skips_every_model_and_changes_nothing(run):
+    _, snaps, _, _, (idle_sql, idle_snap) = run
+    assert idle_snap == snaps[1]
+    for model in INCREMENTAL_MODELS:
+        # the model selects no row (one query found nothing newer than its table) ...
+        assert NOTHING_NEW in idle_sql[model], model
+        # ... and the delete+insert strategy is left out
+        if model not in ("stg_grouplake__group_events", "int_group_trait_writes"):
+            assert "no new rows, nothing to delete or insert" in idle_sql[model], model
+            assert "delete from" not in idle_sql[model].lower(), model
 
 
 @pytest.mark.parametrize("table", list(TABLES))
 def test_incremental_builds_equal_full_refresh(run, table):
-    _, snaps, _, full = run
+    _, snaps, _, full, _ = run
     assert snaps[-1][table] == full[table]
 
 
@@ -221,7 +256,7 @@ def typed_group(snap, group_type):
 
 
 def test_late_older_events_are_placed_in_time(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s1, s2 = snaps[0], snaps[1]
     assert history(s1, "g1", "plan") == [
         ("1", "free", "value", "2024-01-01", "e1", "1"),
@@ -243,7 +278,7 @@ def test_late_older_events_are_placed_in_time(run):
 
 
 def test_clear_only_batch(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s3 = snaps[2]
     assert history(s3, "g1", "plan") == [
         ("1", "free", "value", "2024-01-01", "e1", "1"),
@@ -266,7 +301,7 @@ def test_clear_only_batch(run):
 
 
 def test_repeats_late_leaf_and_earlier_link(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s4 = snaps[3]
     # repeats are folded into the current change
     assert history(s4, "g1", "plan")[-1] == ("3", "pro", "value", "2024-01-03", "e6", "3")
@@ -318,6 +353,7 @@ PARTIAL_BATCHES = [
         call("a7", "p1", at(7), {"plan": "pro", "industry": "tech"}),
         call("a8", "p1", at(9), {"plan": "basic"}),
         call("a9", "p2", at(1), {"plan": "free"}),  # a group the second batch does not touch
+        call("a10", "p1", at(2), {}, user_id="u2"),  # a second member of p1
     ],
     [
         call("b1", "p1", at(3, 12), {"plan": "enterprise"}),  # inside the run free(a2, a3, a4)
@@ -326,6 +362,7 @@ PARTIAL_BATCHES = [
         call("b4", "p1", at(4, 12), {"address": None}),  # between Paris(a2) and Lyon(a5)
         call("b5", "p1", at(10), {"region": "apac", "seats": 2}),  # after everything
         call("b6", "p1", at(5), {"industry": "retail"}),  # inside the current run tech(a4, a7)
+        call("b7", "p1", at(8), {}, user_id="u1"),  # u1 again; u2 has no new call
     ],
 ]
 
@@ -337,7 +374,8 @@ def partial(tmp_path_factory):
     """(incremental snapshot, full-refresh snapshot, snapshot of the tagged copy).
 
     Before the incremental build, a copy of the warehouse gets every history row tagged (its
-    original_key suffixed with KEPT): after the build, the tagged rows are the ones the run kept.
+    original_key suffixed with KEPT), and every membership (its user_id): after the build, the
+    tagged rows are the ones the run kept.
     """
     import shutil
 
@@ -371,6 +409,7 @@ def partial(tmp_path_factory):
     con = duckdb.connect(str(tagged.path))
     try:
         con.execute(f"UPDATE group_trait_history SET original_key = original_key || '{KEPT}'")
+        con.execute(f"UPDATE user_group_memberships SET user_id = user_id || '{KEPT}'")
     finally:
         con.close()
     build(wh)
@@ -503,11 +542,26 @@ def test_only_the_rows_from_the_anchor_on_were_replaced(partial):
     ]
 
 
+def test_only_the_memberships_of_new_calls_were_recomputed(partial):
+    inc, _, tagged = partial
+    # u1 has a new call in p1: recomputed from its calls; u2 has none: kept as it was
+    assert [
+        (d["member_id"], d["user_id"], d["event_count"])
+        for d in map(dict, tagged["user_group_memberships"])
+        if d["group_id"] == "p1"
+    ] == [("u1", "u1", "2"), ("u2", "u2" + KEPT, "1")]
+    assert [
+        (d["member_id"], d["event_count"], d["last_seen_at"][:10])
+        for d in map(dict, inc["user_group_memberships"])
+        if d["group_id"] == "p1"
+    ] == [("u1", "2", "2024-03-08"), ("u2", "1", "2024-03-02")]
+
+
 # ---- group types, relationship attributes, leaves and deletions, batch by batch -------------
 
 
 def test_one_group_id_in_three_types_is_three_groups(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s1 = snaps[0]
     assert typed_group(s1, "1") == [("Co", "pro", "false", None, "2", "2")]
     assert typed_group(s1, "2") == [("School", None, "false", None, "1", "1")]
@@ -526,7 +580,7 @@ def test_one_group_id_in_three_types_is_three_groups(run):
 
 
 def test_leave_late_attribute_write_and_deletion(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s2 = snaps[1]
     # the late, older write adds team but does not override role
     assert typed_members(s2, "1") == [
@@ -538,7 +592,7 @@ def test_leave_late_attribute_write_and_deletion(run):
 
 
 def test_rejoin_clears_an_attribute_and_a_leave_before_the_join_is_ignored(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s3 = snaps[2]
     assert typed_members(s3, "1") == [
         ("u1", '{"team":"x"}', "true", "2024-01-05 00"),
@@ -547,7 +601,7 @@ def test_rejoin_clears_an_attribute_and_a_leave_before_the_join_is_ignored(run):
 
 
 def test_revival_and_a_late_deletion(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     s4 = snaps[3]
     # a Group call revives the school: its old member stays inactive, the new one is active
     assert typed_group(s4, "2") == [("School", "edu", "false", "2024-01-04 00", "2", "1")]
@@ -564,7 +618,7 @@ def test_revival_and_a_late_deletion(run):
 
 
 def test_catalog_per_type(run):
-    _, snaps, _, _ = run
+    _, snaps, *_ = run
     catalog = {
         (d["group_type"], d["trait_key"]): d for d in map(dict, snaps[3]["group_trait_catalog"])
     }

@@ -12,6 +12,10 @@
   is replaced, the old rows whose column is >= the smallest value of it among the new rows of
   that key; the old rows before it are kept. (Without it, every old row of a key in the new
   rows is deleted.)
+
+  When the run computed no row (a build with nothing new for this model), the delete and the
+  insert are left out: with no key in the new rows neither would change a row, and the delete
+  would still scan the whole table. One count of the new rows decides.
 #}
 {% macro get_incremental_delete_insert_by_keys_sql(arg_dict) %}
     {%- set target = arg_dict["target_relation"] -%}
@@ -23,6 +27,9 @@
         {{ exceptions.raise_compiler_error("incremental_strategy 'delete_insert_by_keys' needs a unique_key") }}
     {%- endif -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- if execute and run_query('select count(*) from ' ~ source).columns[0].values()[0] == 0 -%}
+        {{- return('/* grouplake: no new rows, nothing to delete or insert */ select 0 as replaced_rows') -}}
+    {%- endif %}
 
     delete from {{ target }} as dbt_incremental_target
     where exists (

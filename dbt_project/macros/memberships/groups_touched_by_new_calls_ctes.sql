@@ -1,35 +1,53 @@
 {#
-  The incremental scope of user_group_memberships and groups: the groups whose memberships (and
-  so member_count) a batch newer than the model's watermark (max(last_batch_id) of its table)
-  may change. They are the groups with a call in a new batch, and the groups holding a call of
-  an anonymous id that a new call linked to a user (that call may stitch it to a user, or to an
-  earlier user). `calls` must hold every call with an anonymous id (stg_grouplake__group_events
-  or a filter of it). Renders CTEs (no leading comma) ending with one named `result_cte`: one
-  row per group_id. Only call it inside `{% if is_incremental() %}`.
+  The incremental scope of groups (and the start of user_group_memberships'): the group ids
+  whose memberships (and so member_count), traits or deletion a batch newer than the model's
+  watermark (max(last_batch_id) of its table) may change. They are the group ids with a call in
+  a new batch, and the group ids holding a call without a user id of an anonymous id whose first
+  link to a user (the call that decides its user, int_anonymous_user_map.first_linked_message_id)
+  is a new call: its stitching may have changed. When the first link is an old call it is the
+  same call as before (the old calls did not change), so the user did not change; and a call with
+  a user id belongs to that user whatever the stitching.
+
+  `calls` must hold every call (pass the relation stg_grouplake__group_events itself rather than
+  a CTE over it, so that the engine reads only the new batches for the first step).
+  `watermark`: the model's incremental_watermark('last_batch_id') when it has read it already.
+  Renders CTEs (no leading comma) ending with one named `result_cte`: one row per group_id;
+  its helpers `<result_cte>__new_calls` (the new calls) and `<result_cte>__relinked_groups`
+  (the group ids of the second kind) are read by membership_scope_ctes.
+  Only call it inside `{% if is_incremental() %}`.
 #}
-{% macro groups_touched_by_new_calls_ctes(calls, result_cte) -%}
+{% macro groups_touched_by_new_calls_ctes(calls, anonymous_user_map, result_cte, watermark=none) -%}
 {{ result_cte }}__new_calls as (
 
-    select group_id, anonymous_id, user_id
+    select *
     from {{ calls }}
-    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') if watermark is none else watermark }}
+
+),
+
+{{ result_cte }}__relinked_groups as (
+
+    select distinct e.group_id
+    from {{ calls }} as e
+    where e.user_id is null
+      and e.anonymous_id in (
+          select m.anonymous_id
+          from {{ anonymous_user_map }} as m
+          where m.first_linked_message_id in (
+              select message_id from {{ result_cte }}__new_calls
+              where user_id is not null and anonymous_id is not null
+          )
+      )
 
 ),
 
 {{ result_cte }} as (
 
-    select distinct group_id
-    from (
-        select group_id from {{ result_cte }}__new_calls
+    select group_id from {{ result_cte }}__new_calls
 
-        union all
+    union
 
-        select e.group_id
-        from {{ calls }} as e
-        inner join {{ result_cte }}__new_calls as n
-            on e.anonymous_id = n.anonymous_id
-        where n.user_id is not null
-    ) as touched
+    select group_id from {{ result_cte }}__relinked_groups
 
 )
 {%- endmacro %}

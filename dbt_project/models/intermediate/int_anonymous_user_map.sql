@@ -17,6 +17,11 @@
     )
 }}
 
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(ref('stg_grouplake__group_events'), 'batch_id', watermark) %}
+-- no call newer than this table: nothing to recompute
+select * from {{ this }} where 1 = 0
+{% else %}
 with events as (
 
     select anonymous_id, user_id, event_at, received_at, batch_id, source_line, message_id
@@ -35,7 +40,7 @@ linked_events as (
     where anonymous_id in (
         select anonymous_id
         from events
-        where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+        where batch_id > {{ watermark }}
     )
 
 ),
@@ -84,3 +89,4 @@ from linked as l
 inner join per_anonymous_id as c
     on l.anonymous_id = c.anonymous_id
 where l.link_rank = 1
+{% endif %}

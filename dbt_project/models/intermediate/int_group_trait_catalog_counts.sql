@@ -17,6 +17,11 @@
 }}
 
 {%- set key = ['group_type', 'trait_key', 'original_key', 'value_type'] %}
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(ref('int_group_trait_writes'), 'batch_id', watermark) %}
+-- no write newer than this table: nothing to count
+select * from {{ this }} where 1 = 0
+{% else %}
 
 with new_counts as (
 
@@ -28,7 +33,7 @@ with new_counts as (
         max(batch_id) as last_batch_id
     from {{ ref('int_group_trait_writes') }}
     {% if is_incremental() %}
-    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+    where batch_id > {{ watermark }}
     {% endif %}
     group by {{ key | join(', ') }}
 
@@ -46,4 +51,5 @@ left join {{ this }} as o
     on {% for c in key %}n.{{ c }} = o.{{ c }}{% if not loop.last %} and {% endif %}{% endfor %}
 {% else %}
 select * from new_counts
+{% endif %}
 {% endif %}

@@ -26,6 +26,11 @@
 {{ grouplake.require_warehouse_columns(['group_type']) }}
 {%- set max_depth = var('grouplake_trait_max_depth', 4) | int %}
 
+{%- set watermark = grouplake.incremental_watermark('batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(ref('stg_grouplake__group_events'), 'batch_id', watermark) %}
+-- no call newer than this table: nothing to add
+select * from {{ this }} where 1 = 0
+{% else %}
 with
 {% for depth in range(1, max_depth + 1) %}
 level_{{ depth }} as (
@@ -51,7 +56,7 @@ level_{{ depth }} as (
         from {{ ref('stg_grouplake__group_events') }}
         where event_kind = 'group'
         {% if is_incremental() %}
-          and batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+          and batch_id > {{ watermark }}
         {% endif %}
     ) as p
     {% else %}
@@ -107,3 +112,4 @@ select
     source_line
 from ranked
 where key_rank = 1
+{% endif %}

@@ -32,14 +32,19 @@
 -- depends_on: {{ ref('int_group_trait_writes') }}
 {{ grouplake.require_warehouse_columns(['group_type', 'last_batch_id']) }}
 
-{% if is_incremental() %}
 {%- set writes = ref('int_group_trait_writes') %}
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(writes, 'batch_id', watermark) %}
+-- no write newer than this table: nothing to recompute
+select * from {{ this }} where 1 = 0
+{% else %}
+{% if is_incremental() %}
 with new_writes as (
 
     -- the writes of the batches newer than the newest one already folded into this table
     select *
     from {{ writes }}
-    where batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+    where batch_id > {{ watermark }}
 
 ),
 
@@ -110,3 +115,4 @@ select
     last_written_at,
     last_batch_id
 from changes
+{% endif %}

@@ -19,17 +19,26 @@
 }}
 {{ grouplake.require_warehouse_columns(['group_type', 'last_batch_id']) }}
 
-with history as (
+{%- set history = ref('group_trait_history') %}
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(history, 'last_batch_id', watermark) %}
+-- no history row folds in a batch newer than this table: nothing to replace
+select * from {{ this }} where 1 = 0
+{% else %}
+with current_rows as (
 
-    select * from {{ ref('group_trait_history') }}
+    select * from {{ history }}
+    where is_current
 
 ){% if is_incremental() %},
 
 changed as (
 
+    -- read straight from the table (not through current_rows): the filter on last_batch_id
+    -- skips the storage blocks of older batches
     select distinct group_type, group_id, trait_key
-    from history
-    where last_batch_id > {{ grouplake.incremental_watermark('last_batch_id') }}
+    from {{ history }}
+    where last_batch_id > {{ watermark }}
 
 ){% endif %}
 
@@ -48,11 +57,11 @@ select
     h.change_seq as change_count,
     h.write_kind,
     h.last_batch_id
-from history as h
+from current_rows as h
 {% if is_incremental() %}
 inner join changed as c
     on h.group_id = c.group_id
     and h.group_type = c.group_type
     and h.trait_key = c.trait_key
 {% endif %}
-where h.is_current
+{% endif %}

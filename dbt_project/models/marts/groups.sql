@@ -11,7 +11,8 @@
   rebuilds the group ids with a call in a batch newer than the newest one it holds
   (last_batch_id) - only they can have new traits or be deleted - and those whose memberships
   such a call may have changed (macro groups_touched_by_new_calls_ctes), in all their types, so the
-  result equals a full refresh.
+  result equals a full refresh. Their activity is the table's plus the new calls' (calls are
+  only appended); deletions are derived again from the calls of the groups that have one.
 #}
 {{
     config(
@@ -24,24 +25,52 @@
 
 {{ grouplake.require_warehouse_columns(['group_type', 'is_deleted', 'last_batch_id']) }}
 
-with all_events as (
-
-    select event_kind, group_type, group_id, user_id, anonymous_id, event_at, received_at, batch_id, source_line
-    from {{ ref('stg_grouplake__group_events') }}
-
-),
+{%- set calls = ref('stg_grouplake__group_events') %}
+{%- set anonymous_user_map = ref('int_anonymous_user_map') %}
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(calls, 'batch_id', watermark) %}
+-- no call newer than this table: nothing to rebuild
+select * from {{ this }} where 1 = 0
+{% else %}
+with
 
 {% if is_incremental() %}
-{{ grouplake.groups_touched_by_new_calls_ctes('all_events', 'scope') }},
-{% endif %}
+{{ grouplake.groups_touched_by_new_calls_ctes(calls, anonymous_user_map, 'scope', watermark) }},
 
-scoped_events as (
+events as (
 
-    select * from all_events
-    {% if is_incremental() %}where group_id in (select group_id from scope){% endif %}
+    -- the activity of the groups in scope: what the table holds plus the new calls (calls are
+    -- only ever appended: the counts add up, first and last seen are the min and the max)
+    select
+        group_type,
+        group_id,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+        cast(sum(event_count) as {{ dbt.type_bigint() }}) as event_count,
+        max(last_batch_id) as last_batch_id
+    from (
+        select group_type, group_id, first_seen_at, last_seen_at, event_count, last_batch_id
+        from {{ this }}
+        where group_id in (select group_id from scope)
+
+        union all
+
+        select
+            group_type,
+            group_id,
+            min(event_at) as first_seen_at,
+            max(event_at) as last_seen_at,
+            count(*) as event_count,
+            max(batch_id) as last_batch_id
+        from {{ calls }}
+        where batch_id > {{ watermark }}
+        group by group_type, group_id
+    ) as activity
+    group by group_type, group_id
 
 ),
 
+{% else %}
 events as (
 
     select
@@ -51,12 +80,24 @@ events as (
         max(event_at) as last_seen_at,
         count(*) as event_count,
         max(batch_id) as last_batch_id
-    from scoped_events
+    from {{ calls }}
     group by group_type, group_id
 
 ),
+{% endif %}
 
-{{ grouplake.group_deletions_ctes('scoped_events', 'deletions') }},
+deletion_calls as (
+
+    -- the calls deletions are derived from: those of the groups with an Object Deleted (a later
+    -- Group call revives a group); most groups have none
+    select event_kind, group_type, group_id, event_at, received_at, batch_id, source_line
+    from {{ calls }}
+    where group_id in (select group_id from {{ calls }} where event_kind = 'object_deleted')
+    {% if is_incremental() %}and group_id in (select group_id from scope){% endif %}
+
+),
+
+{{ grouplake.group_deletions_ctes('deletion_calls', 'deletions') }},
 
 latest as (
 
@@ -101,3 +142,4 @@ from events as e
 left join {{ relation }} as {{ alias }}
     on {{ grouplake.columns_equal('e', alias, ['group_id', 'group_type']) }}
 {% endfor %}
+{% endif %}

@@ -10,10 +10,12 @@
   group's `Object Deleted`), the attributes and the activity: macros membership_leaves_ctes,
   membership_attributes_ctes and membership_activity_ctes.
 
-  Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys): a run
-  recomputes every group id that got a call in a new batch, and every group id where an
-  anonymous id appears whose stitching a new batch may have changed (macro
-  groups_touched_by_new_calls_ctes), so the result equals a full refresh.
+  Incremental (delete+insert on group_type, group_id, strategy delete_insert_by_keys; macro
+  membership_scope_ctes): a run recomputes whole every group id with a new `Object Deleted`
+  or holding a call of an anonymous id whose stitching a new batch may have changed; in the
+  other group ids with a new call, it recomputes the memberships of the new calls' members from
+  their own calls and keeps the group's other memberships as they are. So the result equals a
+  full refresh, and the work follows the new calls' members, not every call of busy groups.
 #}
 {{
     config(
@@ -26,30 +28,51 @@
 {{ grouplake.require_warehouse_columns(['group_type', 'attributes', 'is_active', 'left_at', 'last_batch_id']) }}
 
 {%- set key = ['group_type', 'group_id', 'member_type', 'member_id'] %}
-
+{%- set events = ref('stg_grouplake__group_events') %}
+{%- set watermark = grouplake.incremental_watermark('last_batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(events, 'batch_id', watermark) %}
+-- no call newer than this table: nothing to recompute
+select * from {{ this }} where 1 = 0
+{% else %}
+{%- set anonymous_user_map = ref('int_anonymous_user_map') %}
 with calls as (
 
     select
         message_id, event_kind, group_type, group_id, user_id, anonymous_id, relationship_attributes,
         event_at, received_at, batch_id, source_line
-    from {{ ref('stg_grouplake__group_events') }}
+    from {{ events }}
 
 ),
 
 {% if is_incremental() %}
-{{ grouplake.groups_touched_by_new_calls_ctes('calls', 'scope') }},
+{{ grouplake.membership_scope_ctes(events, anonymous_user_map, 'scope', watermark) }},
 {% endif %}
 
 scoped as (
 
+    {% if is_incremental() %}
+    select
+        message_id, event_kind, group_type, group_id, user_id, anonymous_id, relationship_attributes,
+        event_at, received_at, batch_id, source_line, in_scope_group_id_whole
+    from scope
+    {% else %}
     select * from calls
-    {% if is_incremental() %}where group_id in (select group_id from scope){% endif %}
+    {% endif %}
 
 ),
 
 member_calls as (
 
-    {{ grouplake.calls_with_members('scoped', ref('int_anonymous_user_map')) }}
+    select *
+    from ({{ grouplake.calls_with_members('scoped', anonymous_user_map) }}) as m
+    {% if is_incremental() %}
+    -- the calls of the memberships in scope (scoped also holds calls of other members)
+    where m.in_scope_group_id_whole
+       or exists (
+           select 1 from scope__memberships as s
+           where {{ grouplake.columns_equal('s', 'm', key) }}
+       )
+    {% endif %}
 
 ),
 
@@ -80,3 +103,20 @@ from activity as a
 left join {{ relation }} as {{ alias }}
     on {{ grouplake.columns_equal('a', alias, key) }}
 {% endfor %}
+{% if is_incremental() %}
+
+union all
+
+-- the other memberships of the group ids recomputed one by one did not change: kept as they are
+select
+    {% for c in key %}t.{{ c }}, {% endfor %}
+    t.user_id, t.anonymous_id, t.anonymous_id_count, t.first_seen_at, t.last_seen_at, t.event_count,
+    t.attributes, t.is_active, t.left_at, t.last_batch_id
+from {{ this }} as t
+where t.group_id in (select group_id from scope__memberships)
+  and not exists (
+      select 1 from scope__memberships as s
+      where {{ grouplake.columns_equal('s', 't', key) }}
+  )
+{% endif %}
+{% endif %}

@@ -28,13 +28,18 @@
 {%- set event_name = 'event_name' if not raw_names or 'event_name' in raw_names
                      else 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 
+{%- set watermark = grouplake.incremental_watermark('batch_id') if is_incremental() else none %}
+{% if is_incremental() and grouplake.no_rows_after(source('grouplake', 'group_events'), 'batch_id', watermark) %}
+-- no raw batch newer than this table: nothing to add
+select * from {{ this }} where 1 = 0
+{% else %}
 with new_calls as (
 
     -- the ids and load positions of the calls to read
     select message_id, batch_id, source_line
     from {{ source('grouplake', 'group_events') }}
     {% if is_incremental() %}
-    where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+    where batch_id > {{ watermark }}
     {% endif %}
 
 ),
@@ -73,7 +78,7 @@ ranked as (
         select *
         from {{ source('grouplake', 'group_events') }}
         {% if is_incremental() %}
-        where batch_id > {{ grouplake.incremental_watermark('batch_id') }}
+        where batch_id > {{ watermark }}
           and message_id not in (select message_id from {{ this }})
         {% endif %}
     ) as calls
@@ -141,3 +146,4 @@ select
     context
 from extracted
 where event_kind is not null
+{% endif %}
