@@ -34,6 +34,25 @@ select * from {{ this }} where 1 = 0
 {% else %}
 with
 
+run_activity as (
+
+    -- per group, the activity of the calls this run reads: the new ones on an incremental run,
+    -- all of them on a full refresh
+    select
+        group_type,
+        group_id,
+        min(event_at) as first_seen_at,
+        max(event_at) as last_seen_at,
+        count(*) as event_count,
+        max(batch_id) as last_batch_id
+    from {{ calls }}
+    {% if is_incremental() -%}
+    where batch_id > {{ watermark }}
+    {% endif -%}
+    group by group_type, group_id
+
+),
+
 {% if is_incremental() %}
 {{ grouplake.groups_touched_by_new_calls_ctes(calls, anonymous_user_map, 'scope', watermark) }},
 
@@ -55,16 +74,8 @@ events as (
 
         union all
 
-        select
-            group_type,
-            group_id,
-            min(event_at) as first_seen_at,
-            max(event_at) as last_seen_at,
-            count(*) as event_count,
-            max(batch_id) as last_batch_id
-        from {{ calls }}
-        where batch_id > {{ watermark }}
-        group by group_type, group_id
+        select group_type, group_id, first_seen_at, last_seen_at, event_count, last_batch_id
+        from run_activity
     ) as activity
     group by group_type, group_id
 
@@ -73,15 +84,7 @@ events as (
 {% else %}
 events as (
 
-    select
-        group_type,
-        group_id,
-        min(event_at) as first_seen_at,
-        max(event_at) as last_seen_at,
-        count(*) as event_count,
-        max(batch_id) as last_batch_id
-    from {{ calls }}
-    group by group_type, group_id
+    select * from run_activity
 
 ),
 {% endif %}
