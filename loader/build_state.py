@@ -62,19 +62,21 @@ def _project_files(project_dir: Path) -> list[tuple[str, bytes]]:
     return files
 
 
-def project_digest(project_dir: Path) -> str:
-    """sha256 of the dbt project's files (paths and contents), outside dbt's own output."""
+def _digest(files: list[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256()
-    for rel, content in _project_files(project_dir):
+    for rel, content in files:
         digest.update(rel.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
 
 
-def settings(project_dir: Path) -> list[tuple[str, str | None]]:
-    """The environment a build depends on: the variables the project's files read, and dbt's."""
-    names = {
-        m.decode() for _, content in _project_files(project_dir) for m in _ENV_VAR.findall(content)
-    }
+def project_digest(project_dir: Path) -> str:
+    """sha256 of the dbt project's files (paths and contents), outside dbt's own output."""
+    return _digest(_project_files(project_dir))
+
+
+def _settings(files: list[tuple[str, bytes]]) -> list[tuple[str, str | None]]:
+    """The environment a build depends on: the variables the project's ``files`` read, and dbt's."""
+    names = {m.decode() for _, content in files for m in _ENV_VAR.findall(content)}
     names |= {k for k in os.environ if k.startswith("DBT_")}
     return sorted((k, os.environ.get(k)) for k in names - _ENV_IGNORED)
 
@@ -98,10 +100,11 @@ def fingerprint(con: duckdb.DuckDBPyConnection, project_dir: Path) -> str:
         if schema == RAW_SCHEMA and kind == "BASE TABLE" and name != log_name
     ]
     row = con.execute(gen_raw_counts_sql(raw_tables)).fetchone()
+    files = _project_files(project_dir)  # read once: its digest, and the variables it reads
     state = {
         "grouplake": __version__,
-        "project": project_digest(project_dir),
-        "env": settings(project_dir),
+        "project": _digest(files),
+        "env": _settings(files),
         "raw": dict(zip([*raw_tables, "newest_batch"], row, strict=True)),
         "relations": [r for r in relations if (r[0], r[1]) != (log_schema, log_name)],
     }

@@ -79,11 +79,11 @@ class Source:
 
     def open(self, offset: int = 0) -> BinaryIO:
         """A raw binary reader positioned at ``offset`` (only a regular file can start past 0)."""
-        if self.kind == SourceKind.FILE:
+        if self.is_file:
             return open_file(self.local, offset)
         if offset:
             raise ValueError(f"{self.path}: a {self.kind} can only be read from its start")
-        if self.kind == SourceKind.STREAM:
+        if self.is_stream:
             if self.fd is not None:
                 # our own descriptor: closing it leaves the process's standard input alone
                 return open(os.dup(self.fd), "rb", buffering=0)
