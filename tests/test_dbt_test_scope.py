@@ -96,7 +96,10 @@ def test_a_build_records_its_tests_and_the_next_one_runs_them_narrowed(wh):
         "unique_combination_of_columns_group_trait_history_group_type__group_id__trait_key__message_id"
     ]["compiled_code"]
     assert "grouplake_tail" not in sql and "(group_type, group_id, trait_key) in (" in sql
+    # staging: the row-local tests its new batches, the unique key every row of a new message_id
     sql = results["not_null_columns_stg_grouplake__group_events"]["compiled_code"]
+    assert "where batch_id > coalesce((select max(tested_through)" in sql
+    sql = results["unique_stg_grouplake__group_events_message_id"]["compiled_code"]
     assert "message_id in (select message_id from" in sql
     sql = results["source_not_null_columns_grouplake_group_events"]["compiled_code"]
     assert "batch_id > coalesce((select max(tested_through)" in sql

@@ -21,35 +21,60 @@
 {%- endmacro %}
 
 
-{# The `where` of a data test of group_trait_history that compares rows by a key other than
-   (group, trait, change_seq): it checks every row of the changed (group, trait) pairs rather
-   than their changed tail (changed_history_rows). Elsewhere the same as changed_rows_marker. #}
-{% macro changed_pairs_marker() -%}
-    {{- return('/* grouplake: changed pairs */ 1 = 1') -}}
+{# The `where` of a data test that compares rows by a key (unique tests whose key is not the
+   history's (group, trait, change_seq)): it checks the changed rows closed over the keys of the
+   table (changed_rows: every row of a changed message_id, or of a changed (group, trait)),
+   where changed_rows_marker may check fewer rows (the changed rows themselves: the new batches
+   of an append-only table, the changed tail of the history). #}
+{% macro changed_keys_marker() -%}
+    {{- return('/* grouplake: changed keys */ 1 = 1') -}}
 {%- endmacro %}
 
 
 {# dbt's get_where_subquery (it wraps the model of every generic data test in its `where`),
-   with a marker replaced by the changed rows of the tested table: for group_trait_history under
-   changed_rows_marker its changed tail (changed_history_rows, a join), otherwise the predicate
-   of changed_rows. #}
+   with a marker replaced by the changed rows of the tested table: under changed_rows_marker,
+   the rows themselves where a table has a narrower set for tests that read each row on its own
+   (changed_rows_only), otherwise and under changed_keys_marker the predicate of changed_rows. #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set marker = grouplake.changed_rows_marker() -%}
-    {%- set pairs_marker = grouplake.changed_pairs_marker() -%}
-    {%- if where and marker in where and relation.identifier == 'group_trait_history' -%}
-        {%- do return('(select * from ' ~ grouplake.changed_history_rows(relation) ~ ' as grouplake_changed where '
-            ~ where | replace(marker, '1 = 1') ~ ') dbt_subquery') -%}
+    {%- set keys_marker = grouplake.changed_keys_marker() -%}
+    {%- if where and marker in where -%}
+        {%- set rows = grouplake.changed_rows_only(relation) -%}
+        {%- if rows is not none -%}
+            {%- do return('(select * from ' ~ rows ~ ' as grouplake_changed where '
+                ~ where | replace(marker, '1 = 1') ~ ') dbt_subquery') -%}
+        {%- endif -%}
     {%- endif -%}
-    {%- if where and (marker in where or pairs_marker in where) -%}
+    {%- if where and (marker in where or keys_marker in where) -%}
         {%- set predicate = '(' ~ grouplake.changed_rows(relation) ~ ')' -%}
-        {%- set where = where | replace(marker, predicate) | replace(pairs_marker, predicate) -%}
+        {%- set where = where | replace(marker, predicate) | replace(keys_marker, predicate) -%}
     {%- endif -%}
     {%- if where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{# The rows of `relation` a data test that reads each row on its own (or, on the history, compares
+   changes by change_seq) must check, as a relation to read FROM, where a table has a narrower set
+   than changed_rows: the append-only staging and writes tables their rows of newer batches (an
+   old row did not change); group_trait_history its changed tail (changed_history_rows). None:
+   the table has no narrower set, or the test checks whole tables. #}
+{% macro changed_rows_only(relation) -%}
+    {%- set tested = grouplake.tested_batch() if execute else none -%}
+    {%- if tested is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set name = relation.identifier -%}
+    {%- if name == 'group_trait_history' -%}
+        {{- return(grouplake.changed_history_rows(relation)) -}}
+    {%- elif name in ('stg_grouplake__group_events', 'int_group_trait_writes') -%}
+        {{- return('(select * from ' ~ relation ~ ' where batch_id > ' ~ tested ~ ')') -}}
+    {%- endif -%}
+    {{- return(none) -}}
 {%- endmacro %}
 
 
@@ -127,7 +152,7 @@
   folded into the anchor or is the change right after it, so every replaced change is in this
   tail, and the anchor keeps its value and valid_from: the change before it and its link to the
   anchor did not move. Rows compared by another key (message_id) may lie before the tail: those
-  tests use changed_pairs_marker.
+  tests use changed_keys_marker.
 #}
 {% macro changed_history_rows(relation) -%}
     {%- set tested = grouplake.tested_batch() if execute else none -%}
