@@ -337,7 +337,13 @@ PARTIAL_BATCHES = [
             "a1",
             "p1",
             at(1),
-            {"plan": "trial", "address": {"city": "Nice"}, "industry": "agri"},
+            {
+                "plan": "trial",
+                "address": {"city": "Nice"},
+                "industry": "agri",
+                "stage": "lead",
+                "score": 1,
+            },
             user_id="u1",
         ),
         call(
@@ -346,20 +352,33 @@ PARTIAL_BATCHES = [
             at(2),
             {"plan": "free", "name": "A", "address": {"city": "Paris"}, "region": "eu"},
         ),
-        call("a3", "p1", at(3), {"plan": "free", "seats": 1, "region": "us"}),
-        call("a4", "p1", at(4), {"plan": "free", "name": "B", "tier": "x", "industry": "tech"}),
-        call("a5", "p1", at(5), {"tier": "y", "seats": 2, "address": {"city": "Lyon"}}),
+        call("a3", "p1", at(3), {"plan": "free", "seats": 1, "region": "us", "score": 2}),
+        call(
+            "a4",
+            "p1",
+            at(4),
+            {"plan": "free", "name": "B", "tier": "x", "industry": "tech", "score": 2},
+        ),
+        call(
+            "a5",
+            "p1",
+            at(5),
+            {"tier": "y", "seats": 2, "address": {"city": "Lyon"}, "stage": "won"},
+        ),
         call("a6", "p1", at(6), {"plan": "pro", "tier": "z", "address": {"zip": "75001"}}),
-        call("a7", "p1", at(7), {"plan": "pro", "industry": "tech"}),
+        call("a7", "p1", at(7), {"plan": "pro", "industry": "tech", "score": 3}),
         call("a8", "p1", at(9), {"plan": "basic"}),
         call("a9", "p2", at(1), {"plan": "free"}),  # a group the second batch does not touch
         call("a10", "p1", at(2), {}, user_id="u2"),  # a second member of p1
     ],
     [
         call("b1", "p1", at(3, 12), {"plan": "enterprise"}),  # inside the run free(a2, a3, a4)
-        call("b2", "p1", at(3, 6), {"name": "A"}),  # a repeat of the anchor A(a2)
-        call("b3", "p1", at(1, 12), {"tier": "w"}),  # before tier's first write
-        call("b4", "p1", at(4, 12), {"address": None}),  # between Paris(a2) and Lyon(a5)
+        # a repeat of the anchor A(a2); score: inside the run 2(a3, a4), after the anchor's run
+        call("b2", "p1", at(3, 6), {"name": "A", "score": 9}),
+        # before tier's first write; score: after the run 1(a1), before 2(a3)
+        call("b3", "p1", at(1, 12), {"tier": "w", "score": 5}),
+        # between Paris(a2) and Lyon(a5); stage: after the run lead(a1), and won(a5) repeats it
+        call("b4", "p1", at(4, 12), {"address": None, "stage": "won"}),
         call("b5", "p1", at(10), {"region": "apac", "seats": 2}),  # after everything
         call("b6", "p1", at(5), {"industry": "retail"}),  # inside the current run tech(a4, a7)
         call("b7", "p1", at(8), {}, user_id="u1"),  # u1 again; u2 has no new call
@@ -508,8 +527,30 @@ def test_writes_after_everything_are_appended(partial):
     assert latest[("p1", "plan")]["change_count"] == "6"
 
 
-def test_only_the_rows_from_the_anchor_on_were_replaced(partial):
+def test_late_writes_that_split_no_run(partial):
+    inc, _, _ = partial
+    # score: 5(b3) after the run 1(a1) (carried whole), 9(b2) inside the run 2(a3, a4) (read
+    # again from its writes), 3(a7) after them (carried whole)
+    assert history(inc, "p1", "score") == [
+        ("1", "1", "value", "2024-03-01", "a1", "1"),
+        ("2", "5", "value", "2024-03-01", "b3", "1"),
+        ("3", "2", "value", "2024-03-03", "a3", "1"),
+        ("4", "9", "value", "2024-03-03", "b2", "1"),
+        ("5", "2", "value", "2024-03-04", "a4", "1"),
+        ("6", "3", "value", "2024-03-07", "a7", "1"),
+    ]
+    # stage: won(b4) comes after the run lead(a1), and the next change won(a5) folds into it
+    assert history(inc, "p1", "stage") == [
+        ("1", "lead", "value", "2024-03-01", "a1", "1"),
+        ("2", "won", "value", "2024-03-04", "b4", "2"),
+    ]
+
+
+def test_only_split_runs_and_pairs_without_an_anchor_are_read_again(partial):
     _, _, tagged = partial
+    # rows taken from the table: kept (before the anchor, or an untouched pair), or carried
+    # whole into the recompute from the anchor on (their content, the tag included, comes from
+    # the table's row; change_seq, valid_to and the run may be recomputed)
     kept = sorted(
         (d["group_id"], d["trait_key"], d["change_seq"])
         for d in map(dict, tagged["group_trait_history"])
@@ -517,23 +558,34 @@ def test_only_the_rows_from_the_anchor_on_were_replaced(partial):
     )
     assert kept == [
         ("p1", "address.city", "1"),  # Nice: before the anchor Paris
+        ("p1", "address.city", "2"),  # Paris: the clear comes after its run
+        ("p1", "address.city", "4"),  # Lyon: after the clear
         ("p1", "address.zip", "1"),  # the null came before its first write: not recomputed
         ("p1", "industry", "1"),  # agri: before the anchor tech
+        ("p1", "name", "1"),  # A: the late repeat is folded into it
+        ("p1", "name", "2"),  # B
         ("p1", "plan", "1"),  # trial: before the anchor free
+        ("p1", "plan", "5"),  # pro, basic: after the split run free(a2, a3, a4)
+        ("p1", "plan", "6"),
         # appends: the current row is carried over as it was (only its run and valid_to are
         # recomputed), the rows before it are kept
         ("p1", "region", "1"),
         ("p1", "region", "2"),
+        ("p1", "score", "1"),  # the anchor: 5(b3) comes after its run
+        ("p1", "score", "6"),  # 3(a7): after the split run 2(a3, a4)
         ("p1", "seats", "1"),
         ("p1", "seats", "2"),
+        ("p1", "stage", "1"),  # lead: won(b4) comes after its run (won(a5) folds into b4)
         ("p2", "plan", "1"),  # a group with no new write
     ]
-    # the others were replaced: 5 of plan, 2 of name, 4 of tier, 3 of address.city, 3 of
-    # industry, 1 of address (new), 1 of region (the new change)
-    replaced = [
+    # the others come from the writes: the split runs free(a2, a3, a4) of plan (3 changes),
+    # tech(a4, a7) of industry (3) and 2(a3, a4) of score (3), tier (no anchor: 4), address
+    # (new: 1); and the new changes: the clear of address.city, apac of region, 5 of score,
+    # won(b4) of stage (its row, with won(a5) carried into its run)
+    derived = [
         d for d in map(dict, tagged["group_trait_history"]) if not d["original_key"].endswith(KEPT)
     ]
-    assert len(replaced) == 5 + 2 + 4 + 3 + 3 + 1 + 1
+    assert len(derived) == 3 + 3 + 3 + 4 + 1 + 1 + 1 + 1 + 1
     region = [d for d in map(dict, tagged["group_trait_history"]) if d["trait_key"] == "region"]
     assert [(d["value_text"], d["valid_to"] and d["valid_to"][:10]) for d in region] == [
         ("eu", "2024-03-03"),

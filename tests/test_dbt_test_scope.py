@@ -80,10 +80,26 @@ def test_a_build_records_its_tests_and_the_next_one_runs_them_narrowed(wh):
     res, results = build(wh)
     assert res.returncode == 0, res.stdout[-3000:]
     assert wh.query(f"SELECT count(*), min(tested_through) FROM {STATE}") == [(n_tests, 2)]
-    # narrowed: a mart test to the changed groups, staging to the new message ids, raw to new batches
-    sql = results[HISTORY_TYPES]["compiled_code"]
-    assert "grouplake_data_tests_passed" in sql and "group_id in (" in sql
+    # narrowed: the history to the changed (group, trait) pairs, the memberships to the groups
+    # the model rewrites, staging to the new message ids, raw to new batches
+    sql = results["not_null_columns_group_traits_latest"]["compiled_code"]
+    assert "grouplake_data_tests_passed" in sql
+    assert "(group_type, group_id, trait_key) in (" in sql
+    sql = results["not_null_columns_user_group_memberships"]["compiled_code"]
+    assert "grouplake_data_tests_passed" in sql and "grouplake_touched" in sql
+    # row-local and change_seq tests of the history: its changed tail, from one before the first
+    # changed change on; the unique message_id per pair: the whole pairs
+    for test in ("assert_history_no_repeated_values", HISTORY_TYPES, HISTORY_NOT_NULL):
+        sql = results[test]["compiled_code"]
+        assert "grouplake_data_tests_passed" in sql and "grouplake_tail" in sql, test
+    sql = results[
+        "unique_combination_of_columns_group_trait_history_group_type__group_id__trait_key__message_id"
+    ]["compiled_code"]
+    assert "grouplake_tail" not in sql and "(group_type, group_id, trait_key) in (" in sql
+    # staging: the row-local tests its new batches, the unique key every row of a new message_id
     sql = results["not_null_columns_stg_grouplake__group_events"]["compiled_code"]
+    assert "where batch_id > coalesce((select max(tested_through)" in sql
+    sql = results["unique_stg_grouplake__group_events_message_id"]["compiled_code"]
     assert "message_id in (select message_id from" in sql
     sql = results["source_not_null_columns_grouplake_group_events"]["compiled_code"]
     assert "batch_id > coalesce((select max(tested_through)" in sql
@@ -96,12 +112,12 @@ def test_a_build_records_its_tests_and_the_next_one_runs_them_narrowed(wh):
 
 
 def test_a_violation_in_the_changed_rows_fails_until_fixed(wh):
-    # bad rows in the kept history (rows before the anchor are not rewritten) of g1, which the
-    # next batch changes, and of g2, which it does not touch
+    # bad rows: g1's current change b(2), which the next batch appends to (the anchor: carried
+    # into the rewritten tail as it is), and g2's only change, which it does not touch
     tamper(
         wh,
         "UPDATE main.group_trait_history SET value_type = 'bogus', message_id = NULL "
-        "WHERE change_seq = 1 AND group_id IN ('g1', 'g2')",
+        "WHERE (group_id = 'g1' AND change_seq = 2) OR (group_id = 'g2' AND change_seq = 1)",
     )
     wh.load(
         wh.write(
@@ -129,3 +145,30 @@ def test_a_violation_in_the_changed_rows_fails_until_fixed(wh):
     assert res.returncode == 0, res.stdout[-3000:]
     assert results[HISTORY_NOT_NULL]["failures"] == 0
     assert wh.scalar(f"SELECT min(tested_through) FROM {STATE}") == 3
+
+
+def test_consecutive_changes_are_checked_from_the_changed_tail_on(wh):
+    # g1's plan is a(1), b(2), c(3); make b a repeat of a: a violation before the tail of the
+    # next build (it appends d after the current change c: the tail is c, d)
+    tamper(
+        wh,
+        "UPDATE main.group_trait_history SET value = '\"a\"', value_text = 'a' "
+        "WHERE group_id = 'g1' AND trait_key = 'plan' AND change_seq = 2",
+    )
+    wh.load(
+        wh.write(
+            "b4.ndjson", [call("m5", "g1", "2024-03-04T09:00:00Z", {"plan": "d"}, user_id="u1")]
+        )
+    )
+    res, results = build(wh)
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert results["assert_history_no_repeated_values"]["failures"] == 0
+    # the other history tests check the whole pair: its rows are unchanged (and pass)
+    assert wh.query(
+        "SELECT change_seq, value_text FROM main.group_trait_history "
+        "WHERE group_id = 'g1' ORDER BY change_seq"
+    ) == [(1, "a"), (2, "a"), (3, "c"), (4, "d")]
+    # the full checks see it
+    res, results = build(wh, "--vars", "{grouplake_full_data_tests: true}")
+    assert res.returncode == 1
+    assert results["assert_history_no_repeated_values"]["failures"] == 1

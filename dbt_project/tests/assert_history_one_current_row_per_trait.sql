@@ -1,5 +1,5 @@
 -- Every (group type, group, trait) in group_trait_history has exactly one current row, and it is the last change.
--- A property of each (group, trait): an incremental build checks the groups it may have changed.
+-- A property of each (group, trait): an incremental build checks the (group, trait) pairs it may have changed.
 select
     group_type, group_id, trait_key,
     sum(case when is_current then 1 else 0 end) as current_rows,

@@ -1,6 +1,6 @@
 -- group_traits_latest holds exactly the current rows of group_trait_history. A property of each
--- (group, trait): an incremental build checks the groups it may have changed (the same groups on
--- both sides).
+-- (group, trait): an incremental build checks the (group, trait) pairs it may have changed (the
+-- same pairs on both sides).
 with latest as (
     select group_type, group_id, trait_key from {{ ref('group_traits_latest') }}
     where {{ grouplake.changed_rows(ref('group_traits_latest')) }}

@@ -10,11 +10,13 @@
 
   `calls` must hold every call (pass the relation stg_grouplake__group_events itself rather than
   a CTE over it, so that the engine reads only the new batches for the first step).
-  `watermark`: the model's incremental_watermark('last_batch_id') when it has read it already.
+  `watermark`: the model's incremental_watermark('last_batch_id') when it has read it already
+  (a SQL expression works too: the data tests of both models narrow to the same group ids with
+  the batch they last passed through, macro changed_rows_scope).
   Renders CTEs (no leading comma) ending with one named `result_cte`: one row per group_id;
   its helpers `<result_cte>__new_calls` (the new calls) and `<result_cte>__relinked_groups`
   (the group ids of the second kind) are read by membership_scope_ctes.
-  Only call it inside `{% if is_incremental() %}`.
+  Without a watermark, only call it inside `{% if is_incremental() %}`.
 #}
 {% macro groups_touched_by_new_calls_ctes(calls, anonymous_user_map, result_cte, watermark=none) -%}
 {{ result_cte }}__new_calls as (

@@ -5,7 +5,8 @@
   is always a change), so the history's first rows and the new writes' first writes are
   enough: no older write is read again. Renders CTEs (no leading comma) ending with one named
   `result_cte`: group_type, group_id, trait_key, depth, event_at, received_at, batch_id,
-  source_line.
+  source_line; its helper `<result_cte>__history` (the same columns, the pairs already in the
+  history) is read by reread_changes_ctes.
 #}
 {% macro pair_first_writes_ctes(history, new_writes, result_cte) -%}
 {%- set columns = 'group_type, group_id, trait_key, depth, event_at, received_at, batch_id, source_line' -%}

@@ -11,8 +11,10 @@
     - new changes: the new writes plus the clears their null parents imply (trait_changes_ctes,
       over the pairs' first writes: pair_first_writes_ctes);
     - anchors (history_anchors_ctes); pairs whose new changes all follow the current change and
-      its repeats get the anchor row and the new changes (appended_changes), the others are
-      recomputed from their writes at and after the anchor (reread_changes_ctes);
+      its repeats get the anchor row and the new changes (appended_changes); the other pairs with
+      an anchor get their existing changes from the anchor on as whole runs and the new changes
+      (carried_runs_ctes), except the runs a new change splits, which are read again from their
+      writes, as are the pairs without an anchor (reread_changes_ctes);
     - change_seq continues from the anchor's and only the rows from the first recomputed one on
       are replaced (strategy delete_insert_by_keys with replace_from_column).
   So late-arriving older events land in the right place and the result equals a full refresh
@@ -68,11 +70,15 @@ appended as (
 
 ),
 
-{{ grouplake.reread_changes_ctes(writes, 'cutoffs', 'anchors', 'pair_firsts', 'reread') }},
+{{ grouplake.carried_runs_ctes(this, 'anchors', 'new_changes', 'carried') }},
+
+{{ grouplake.reread_changes_ctes(writes, 'new_writes', 'cutoffs', 'anchors', 'carried__split_runs', 'pair_firsts', 'reread') }},
 
 scoped as (
 
     select * from appended
+    union all
+    select * from carried
     union all
     select * from reread
 
