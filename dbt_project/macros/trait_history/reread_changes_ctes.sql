@@ -48,10 +48,14 @@
     select w.*
     from (
         -- narrowed to the ranges' groups first: a semi join with the few ranges on the build
-        -- side, where a plain join may hash the whole writes table
+        -- side, where a plain join may hash the whole writes table. `distinct` keeps it there:
+        -- without it DuckDB estimated the ranges (joins of CTEs) at billions of rows and hashed
+        -- the writes table instead (2.5 GiB and 1 s more on the 1M +1% build)
         select *
         from {{ writes }}
-        where group_id in (select group_id from {{ result_cte }}__ranges where not is_new_pair)
+        where group_id in (
+            select distinct group_id from {{ result_cte }}__ranges where not is_new_pair
+        )
     ) as w
     inner join {{ result_cte }}__ranges as p
         on {{ grouplake.columns_equal('w', 'p', pair) }}
@@ -75,7 +79,7 @@
     select w.*
     from {{ writes }} as w
     where w.value_type = 'null'
-      and w.group_id in (select group_id from {{ result_cte }}__ranges)
+      and w.group_id in (select distinct group_id from {{ result_cte }}__ranges)
 
 ),
 
