@@ -119,11 +119,7 @@
 
     -- the existing changes outside the split runs, as whole runs
     select
-        r.message_id, r.group_type, r.group_id, r.trait_key, r.original_key, r.value, r.value_text, r.value_type, r.write_kind,
-        r.valid_from as event_at, r.received_at, r.batch_id, r.source_line,
-        r.write_count as run_write_count,
-        r.last_written_at as run_last_written_at,
-        r.last_batch_id as run_last_batch_id,
+        {{ grouplake.change_as_run('r', history_row=true) }},
         r.anchor_seq - 1 as change_seq_offset
     from {{ result_cte }}__runs as r
     where not exists (
@@ -135,11 +131,7 @@
 
     -- the new changes outside the split runs, one write each
     select
-        n.message_id, n.group_type, n.group_id, n.trait_key, n.original_key, n.value, n.value_text, n.value_type, n.write_kind,
-        n.event_at, n.received_at, n.batch_id, n.source_line,
-        1 as run_write_count,
-        n.event_at as run_last_written_at,
-        n.batch_id as run_last_batch_id,
+        {{ grouplake.change_as_run('n') }},
         a.change_seq - 1 as change_seq_offset
     from {{ result_cte }}__new as n
     inner join {{ anchors }} as a

@@ -101,10 +101,7 @@
 {{ result_cte }} as (
 
     select
-        r.*,
-        1 as run_write_count,
-        r.event_at as run_last_written_at,
-        r.batch_id as run_last_batch_id,
+        {{ grouplake.change_as_run('r') }},
         coalesce(p.anchor_seq - 1, 0) as change_seq_offset
     from {{ result_cte }}__changes as r
     inner join {{ result_cte }}__ranges as p

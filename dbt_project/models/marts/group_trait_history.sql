@@ -87,10 +87,7 @@ scoped as (
 with scoped as (
 
     select
-        *,
-        1 as run_write_count,
-        event_at as run_last_written_at,
-        batch_id as run_last_batch_id,
+        {{ grouplake.change_as_run() }},
         0 as change_seq_offset
     from {{ ref('int_group_trait_changes') }}
 
